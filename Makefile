@@ -1,0 +1,55 @@
+# `make demo` and `make test` work on a fresh Debian 12 machine as root: each installs what is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# ffmpeg: both media pipelines. GStreamer and tshark: independent RTSP clients / RTP checkers in tests.
+# fonts-dejavu-core: the glyphs our labels are drawn with (rasterised once per run, never per frame).
+APT_PACKAGES := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav tshark fonts-dejavu-core \
+  fontconfig procps
+
+.PHONY: help deps apt-deps node-deps build typecheck lint test demo postgres clean
+
+help:
+	@echo "make demo   install what is missing, start the camera simulator and an annotated run"
+	@echo "make test   install what is missing, then typecheck, lint and run the whole suite"
+
+apt-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Node.js 20 comes with the machine; install scripts stay off (they download from unreachable hosts).
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+node-deps: node_modules/.installed
+
+deps: apt-deps node-deps
+
+build: node-deps
+	npx tsc -p tsconfig.json
+
+typecheck: node-deps
+	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p tsconfig.test.json --noEmit
+
+lint: node-deps
+	npx eslint .
+
+# Later issues need PostgreSQL; start the cluster when it is not running.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start 2>/dev/null || true
+
+test: deps build typecheck lint
+	npx vitest run
+
+demo: deps build
+	./scripts/demo.sh
+
+clean:
+	rm -rf dist

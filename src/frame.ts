@@ -1,0 +1,42 @@
+import type { Detections } from './detections.js';
+
+/** Raw picture layout that travels between the two ffmpeg processes: planar YUV 4:2:0 (yuv420p).
+ *  Half the bytes of BGR and no colour conversion on either side of the pipeline. */
+export interface FrameGeometry {
+  readonly width: number;
+  readonly height: number;
+}
+
+export function yuv420pSize(g: FrameGeometry): number {
+  const chroma = Math.ceil(g.width / 2) * Math.ceil(g.height / 2);
+  return g.width * g.height + 2 * chroma;
+}
+
+/** Milliseconds each stage spent on this frame (only the stages it went through). */
+export interface StageTimes {
+  decodeWaitMs?: number;
+  inferenceMs?: number;
+  rulesMs?: number;
+  drawMs?: number;
+  encodeQueueMs?: number;
+}
+
+/**
+ * The one per-frame record that flows decoder → inference → rules → drawing → publisher.
+ * Stages add fields; none rewrites what an earlier stage set (pixels are annotated in place by drawing).
+ */
+export interface FrameRecord {
+  readonly runId: string;
+  /** Per-run sequence number, from 0, never reused across reconnects. */
+  readonly frameId: number;
+  /** Presentation time in the source, seconds (from ffmpeg's decoded timestamps). */
+  readonly ptsS: number;
+  /** Wall clock when the frame's bytes were complete on our side (ms since epoch). */
+  readonly arrivedAtMs: number;
+  readonly width: number;
+  readonly height: number;
+  /** yuv420p pixels, width*height luma then the two chroma planes. */
+  readonly pixels: Buffer;
+  detections?: Detections;
+  times: StageTimes;
+}

@@ -1,0 +1,76 @@
+/**
+ * A bounded queue between two pipeline stages. When full, the OLDEST item is dropped and counted:
+ * a live pipeline that falls behind must lose old frames, never build latency (users' complaint #5).
+ * One consumer awaits `take()`; producers never wait.
+ */
+export class DropOldestQueue<T> {
+  private readonly items: T[] = [];
+  private waiter: ((v: T | undefined) => void) | undefined;
+  private closed = false;
+  dropped = 0;
+  pushed = 0;
+
+  constructor(
+    readonly capacity: number,
+    private readonly onDrop?: (item: T) => void,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`queue capacity must be ≥ 1, got ${capacity}`);
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    if (this.closed) {
+      this.onDrop?.(item);
+      return;
+    }
+    this.pushed++;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w(item);
+      return;
+    }
+    if (this.items.length >= this.capacity) {
+      const old = this.items.shift() as T;
+      this.dropped++;
+      this.onDrop?.(old);
+    }
+    this.items.push(item);
+  }
+
+  /** The next item, or undefined once the queue is closed and empty. */
+  take(): Promise<T | undefined> {
+    const item = this.items.shift();
+    if (item !== undefined) return Promise.resolve(item);
+    if (this.closed) return Promise.resolve(undefined);
+    if (this.waiter) throw new Error('DropOldestQueue supports one consumer at a time');
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  /** Non-blocking: the newest item, dropping (and counting) everything older. */
+  takeNewest(): T | undefined {
+    const newest = this.items.pop();
+    for (const old of this.items) {
+      this.dropped++;
+      this.onDrop?.(old);
+    }
+    this.items.length = 0;
+    return newest;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w(undefined);
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
