@@ -1,0 +1,144 @@
+/**
+ * Boxes and label tags drawn straight into the yuv420p frame. Everything that costs (glyph atlas,
+ * colours, label strings, sizes) is prepared in the async factory; draw() only fills rectangles and
+ * blends cached glyph masks, and allocates nothing for known classes.
+ */
+import type { Detections } from '../detections.js';
+import { loadGlyphAtlas, type GlyphAtlas } from './glyphAtlas.js';
+import { Palette, type ClassColor } from './palette.js';
+import { fillRect, strokeRect, type FramePixels } from './yuv.js';
+
+export interface BoxStyle {
+  /** Outline width in pixels; default scales with resolution (even, so chroma edges stay crisp). */
+  thickness?: number;
+  /** Multiplier on the default text height (h/40, at least 12 px). */
+  textScale?: number;
+  showLabels?: boolean;
+  showConfidence?: boolean;
+  /** '#rrggbb' colours indexed by class id; default supervision's palette. */
+  palette?: readonly string[];
+}
+
+export interface BoxAnnotatorOptions {
+  width: number;
+  height: number;
+  /** Class names indexed by class id (the model's labels). */
+  labels: readonly string[];
+  style?: BoxStyle;
+}
+
+/** Resolved sizes, exposed so callers and tests can reason about what draw() touches. */
+export interface BoxSizes {
+  readonly thickness: number;
+  /** Height of one text line (the glyph atlas cell). */
+  readonly textHeight: number;
+  readonly padding: number;
+  readonly tagHeight: number;
+}
+
+export interface BoxMetrics extends BoxSizes {
+  /** Advance per character of the label font; 0 when labels are off. */
+  readonly charWidth: number;
+}
+
+export interface BoxAnnotator {
+  readonly metrics: BoxMetrics;
+  draw(frame: FramePixels, detections: Detections): void;
+}
+
+const evenDown = (v: number): number => Math.floor(v / 2) * 2;
+const evenUp = (v: number): number => Math.ceil(v / 2) * 2;
+
+/** Sizes for a frame: line and text grow with resolution so 4K labels are as legible as 720p ones. */
+export function boxSizes(width: number, height: number, style: BoxStyle = {}): BoxSizes {
+  const thickness = style.thickness !== undefined
+    ? Math.max(1, Math.round(style.thickness))
+    : evenUp(Math.max(2, Math.round(Math.min(width, height) / 360)));
+  const textHeight = Math.max(12, Math.round((height / 40) * (style.textScale ?? 1)));
+  const padding = Math.max(2, Math.round(textHeight * 0.2));
+  return { thickness, textHeight, padding, tagHeight: evenUp(textHeight + 2 * padding) };
+}
+
+/**
+ * Where a label tag of tagW x tagH goes for a box whose (even-aligned) top-left is (bx1, by1): on top
+ * of the box, or inside its top edge when there is no room above; shifted left to stay in the frame.
+ * Writes [x, y] into `out` so the per-frame path allocates nothing.
+ */
+export function placeTag(out: Int32Array, bx1: number, by1: number, tagW: number, tagH: number, width: number, height: number): void {
+  let y = by1 - tagH;
+  if (y < 0) y = Math.max(0, by1);
+  y = Math.min(y, Math.max(0, evenDown(height - tagH)));
+  let x = Math.min(bx1, width - tagW);
+  x = Math.max(0, evenDown(x));
+  out[0] = x;
+  out[1] = y;
+}
+
+export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<BoxAnnotator> {
+  const style = opts.style ?? {};
+  const showLabels = style.showLabels ?? true;
+  const showConfidence = style.showConfidence ?? true;
+  const palette = new Palette(style.palette);
+  const sizes = boxSizes(opts.width, opts.height, style);
+  const atlas: GlyphAtlas | undefined = showLabels ? await loadGlyphAtlas(sizes.textHeight) : undefined;
+  const m: BoxMetrics = { ...sizes, charWidth: atlas?.cellWidth ?? 0 };
+
+  const colors: ClassColor[] = opts.labels.map((_, i) => palette.forClass(i));
+  const names: string[] = [...opts.labels];
+  // "0.00" … "1.00": the confidence text is looked up, never formatted per frame.
+  const confText: string[] = Array.from({ length: 101 }, (_, i) => (i / 100).toFixed(2));
+  const tag = new Int32Array(2);
+
+  const colorOf = (id: number): ClassColor => (id >= 0 && id < colors.length ? colors[id]! : palette.forClass(id));
+  const nameOf = (id: number): string => {
+    // Unknown ids (labels file shorter than the model's head) get a stable name, built once.
+    if (id >= 0 && id < names.length && names[id] !== undefined) return names[id]!;
+    const name = `class ${id}`;
+    if (id >= 0 && id < 100_000) names[id] = name;
+    return name;
+  };
+
+  /** Box corners snapped outward to even pixels so the 2x2 chroma blocks match the luma edges. */
+  const boxAt = (d: Detections, i: number): [number, number, number, number] | null => {
+    const x1 = d.xyxy[4 * i]!;
+    const y1 = d.xyxy[4 * i + 1]!;
+    const x2 = d.xyxy[4 * i + 2]!;
+    const y2 = d.xyxy[4 * i + 3]!;
+    if (!(Number.isFinite(x1) && Number.isFinite(y1) && Number.isFinite(x2) && Number.isFinite(y2))) return null;
+    return [evenDown(Math.min(x1, x2)), evenDown(Math.min(y1, y2)), evenUp(Math.max(x1, x2)), evenUp(Math.max(y1, y2))];
+  };
+
+  const draw = (frame: FramePixels, d: Detections): void => {
+    const W = frame.width;
+    const H = frame.height;
+    // Boxes first, tags second: a neighbour's outline never cuts through a label.
+    for (let i = 0; i < d.count; i++) {
+      const b = boxAt(d, i);
+      if (!b) continue;
+      strokeRect(frame, b[0], b[1], b[2], b[3], m.thickness, colorOf(d.classId[i]!).fill);
+    }
+    if (!atlas) return;
+    const cw = atlas.cellWidth;
+    for (let i = 0; i < d.count; i++) {
+      const b = boxAt(d, i);
+      if (!b || b[2] <= 0 || b[3] <= 0 || b[0] >= W || b[1] >= H) continue; // box not in the picture
+      const id = d.classId[i]!;
+      const color = colorOf(id);
+      const name = nameOf(id);
+      const conf = d.confidence[i]!;
+      const confStr = showConfidence && Number.isFinite(conf) ? confText[Math.min(100, Math.max(0, Math.round(conf * 100)))]! : '';
+      const chars = name.length + (confStr ? 1 + confStr.length : 0);
+      const tagW = evenUp(chars * cw + 2 * m.padding);
+      placeTag(tag, b[0], b[1], tagW, m.tagHeight, W, H);
+      const tx = tag[0]!;
+      const ty = tag[1]!;
+      fillRect(frame, tx, ty, tagW, m.tagHeight, color.fill);
+      const textY = ty + ((m.tagHeight - m.textHeight) >> 1);
+      // Name and confidence as two runs instead of one concatenated string: no garbage per frame.
+      atlas.drawText(frame, name, tx + m.padding, textY, color.text);
+      if (confStr) atlas.drawText(frame, confStr, tx + m.padding + (name.length + 1) * cw, textY, color.text);
+    }
+  };
+
+  return { metrics: m, draw };
+}

@@ -1,0 +1,75 @@
+/**
+ * The picture the publisher keeps sending while the source is gone: the last frame darkened, with
+ * centred text ("SIGNAL LOST", "12 s"). Viewers see at once that the stream is alive but the camera
+ * is not, instead of a frozen picture that looks live.
+ */
+import type { FrameGeometry } from '../frame.js';
+import { loadGlyphAtlas, type GlyphAtlas } from './glyphAtlas.js';
+import { blendRect, BLACK, dimFrame, WHITE, type FramePixels } from './yuv.js';
+
+export interface SlateFonts {
+  /** First line (the headline). */
+  readonly title: GlyphAtlas;
+  /** Every further line. */
+  readonly body: GlyphAtlas;
+}
+
+export interface SlateOptions {
+  /** Brightness left in the picture, 0–1. */
+  dim?: number;
+}
+
+export interface Slate {
+  /** Darken `frame` and write the lines, in place. Darkening compounds: pass a fresh copy each time. */
+  draw(frame: FramePixels, lines: readonly string[]): void;
+  /** A new buffer holding `last` turned into a slate; `last` is left untouched (safe to call every tick). */
+  render(last: FramePixels, lines: readonly string[]): Buffer;
+}
+
+const DEFAULT_DIM = 0.35;
+const evenDown = (v: number): number => Math.floor(v / 2) * 2;
+
+/** Text sizes for a frame: a headline readable on a phone, the rest smaller. */
+export function slateTextHeights(g: FrameGeometry): { title: number; body: number } {
+  return { title: Math.max(16, Math.round(g.height / 12)), body: Math.max(12, Math.round(g.height / 20)) };
+}
+
+/** In place: dim the picture, lay a dark band behind the text block, write each line centred. */
+export function drawSlate(frame: FramePixels, lines: readonly string[], fonts: SlateFonts, opts: SlateOptions = {}): void {
+  const { width: W, height: H } = frame;
+  dimFrame(frame.pixels, W, H, opts.dim ?? DEFAULT_DIM);
+  if (lines.length === 0) return;
+  const gap = Math.round(fonts.body.cellHeight * 0.4);
+  let blockH = 0;
+  let blockW = 0;
+  lines.forEach((line, i) => {
+    const f = i === 0 ? fonts.title : fonts.body;
+    blockH += f.cellHeight + (i > 0 ? gap : 0);
+    blockW = Math.max(blockW, f.measure(line).width);
+  });
+  // The band keeps white text readable over a bright sky even after dimming.
+  const pad = gap * 2;
+  const top = evenDown((H - blockH) / 2);
+  blendRect(frame, evenDown((W - blockW) / 2 - pad), top - pad, blockW + 2 * pad + 2, blockH + 2 * pad, BLACK, 0.55);
+  let y = top;
+  lines.forEach((line, i) => {
+    const f = i === 0 ? fonts.title : fonts.body;
+    f.drawText(frame, line, evenDown((W - f.measure(line).width) / 2), y, WHITE);
+    y += f.cellHeight + gap;
+  });
+}
+
+/** Loads the two atlases for this frame size once; the returned slate is synchronous afterwards. */
+export async function createSlate(g: FrameGeometry, opts: SlateOptions = {}): Promise<Slate> {
+  const h = slateTextHeights(g);
+  const [title, body] = await Promise.all([loadGlyphAtlas(h.title), loadGlyphAtlas(h.body)]);
+  const fonts: SlateFonts = { title, body };
+  return {
+    draw: (frame, lines) => drawSlate(frame, lines, fonts, opts),
+    render: (last, lines) => {
+      const out = Buffer.from(last.pixels);
+      drawSlate({ pixels: out, width: last.width, height: last.height }, lines, fonts, opts);
+      return out;
+    },
+  };
+}

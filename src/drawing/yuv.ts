@@ -1,0 +1,242 @@
+/**
+ * Drawing primitives that write straight into a planar yuv420p buffer (Y plane, then U, then V; the
+ * chroma planes are ceil(w/2) x ceil(h/2)). Everything is clipped to the frame, so callers may pass
+ * boxes that stick out, have odd sizes or odd coordinates.
+ *
+ * Chroma rule: a 2x2 chroma block takes the colour when ANY of its luma pixels is drawn. That keeps a
+ * 1-pixel line visibly coloured; callers that want crisp colour edges align to even coordinates.
+ */
+import { yuv420pSize } from '../frame.js';
+
+/** The part of a frame the drawing code needs (FrameRecord satisfies it). */
+export interface FramePixels {
+  readonly pixels: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface YuvColor {
+  readonly y: number;
+  readonly u: number;
+  readonly v: number;
+}
+
+export interface RgbColor {
+  readonly r: number;
+  readonly g: number;
+  readonly b: number;
+}
+
+/** Offsets of the three planes; computed per call because it is a handful of integer ops. */
+interface Planes {
+  readonly uOff: number;
+  readonly vOff: number;
+  readonly cw: number;
+  readonly ch: number;
+}
+
+function planes(f: FramePixels): Planes {
+  // A short buffer would make every write below silently land nowhere (typed arrays ignore
+  // out-of-range stores) or, for a pooled Buffer slice, on someone else's bytes: refuse it loudly.
+  if (f.pixels.length < yuv420pSize(f)) {
+    throw new RangeError(`frame buffer has ${f.pixels.length} bytes, yuv420p ${f.width}x${f.height} needs ${yuv420pSize(f)}`);
+  }
+  const cw = (f.width + 1) >> 1;
+  const ch = (f.height + 1) >> 1;
+  const uOff = f.width * f.height;
+  return { uOff, vOff: uOff + cw * ch, cw, ch };
+}
+
+function clampByte(v: number): number {
+  return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+}
+
+/**
+ * RGB (0–255, gamma-encoded) to BT.601 limited-range YUV: the matrix ffmpeg's swscale uses by default
+ * for rgb24 -> yuv420p, so colours drawn here look the same as if ffmpeg had converted an RGB overlay.
+ */
+export function rgbToYuv(r: number, g: number, b: number): YuvColor {
+  const R = r / 255;
+  const G = g / 255;
+  const B = b / 255;
+  return {
+    y: clampByte(16 + 65.481 * R + 128.553 * G + 24.966 * B),
+    u: clampByte(128 - 37.797 * R - 74.203 * G + 112.0 * B),
+    v: clampByte(128 + 112.0 * R - 93.786 * G - 18.214 * B),
+  };
+}
+
+/** '#rrggbb' to RGB; throws on anything else so a typo in a palette fails at start, not as black boxes. */
+export function hexToRgb(hex: string): RgbColor {
+  const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!m) throw new RangeError(`not a #rrggbb colour: ${hex}`);
+  return { r: parseInt(m[1]!, 16), g: parseInt(m[2]!, 16), b: parseInt(m[3]!, 16) };
+}
+
+export const WHITE: YuvColor = rgbToYuv(255, 255, 255);
+export const BLACK: YuvColor = rgbToYuv(0, 0, 0);
+
+/** Integer clip of [x, x+w) x [y, y+h) to the frame; null when nothing is left. */
+function clip(f: FramePixels, x: number, y: number, w: number, h: number): [number, number, number, number] | null {
+  const x0 = Math.max(0, Math.floor(x));
+  const y0 = Math.max(0, Math.floor(y));
+  const x1 = Math.min(f.width, Math.floor(x + w));
+  const y1 = Math.min(f.height, Math.floor(y + h));
+  // NaN compares false everywhere, so a NaN box also ends here.
+  if (!(x1 > x0 && y1 > y0)) return null;
+  return [x0, y0, x1, y1];
+}
+
+/** Solid fill of the rectangle at (x, y) of size w x h. */
+export function fillRect(f: FramePixels, x: number, y: number, w: number, h: number, c: YuvColor): void {
+  const r = clip(f, x, y, w, h);
+  if (!r) return;
+  const [x0, y0, x1, y1] = r;
+  const p = planes(f);
+  const px = f.pixels;
+  const W = f.width;
+  for (let row = y0; row < y1; row++) px.fill(c.y, row * W + x0, row * W + x1);
+  const cx0 = x0 >> 1;
+  const cx1 = (x1 + 1) >> 1;
+  for (let cy = y0 >> 1, cyEnd = (y1 + 1) >> 1; cy < cyEnd; cy++) {
+    const o = cy * p.cw;
+    px.fill(c.u, p.uOff + o + cx0, p.uOff + o + cx1);
+    px.fill(c.v, p.vOff + o + cx0, p.vOff + o + cx1);
+  }
+}
+
+/**
+ * Outline of the box with corners (x1, y1) and (x2, y2) (x2, y2 exclusive), `thickness` pixels wide,
+ * drawn INSIDE the box: the line never covers the object's surroundings and a label tag placed at y1
+ * sits flush on it. Sides that fall outside the frame are simply not drawn.
+ */
+export function strokeRect(
+  f: FramePixels,
+  x1: number,
+  y1: number,
+  x2: number,
+  y2: number,
+  thickness: number,
+  c: YuvColor,
+): void {
+  const w = x2 - x1;
+  const h = y2 - y1;
+  const t = Math.max(1, Math.floor(thickness));
+  if (!(w > 0 && h > 0)) return;
+  if (w <= 2 * t || h <= 2 * t) {
+    fillRect(f, x1, y1, w, h, c); // too small to have a hole
+    return;
+  }
+  fillRect(f, x1, y1, w, t, c);
+  fillRect(f, x1, y2 - t, w, t, c);
+  fillRect(f, x1, y1 + t, t, h - 2 * t, c);
+  fillRect(f, x2 - t, y1 + t, t, h - 2 * t, c);
+}
+
+/** Translucent fill: every touched sample moves `alpha` (0–1) of the way towards the colour. */
+export function blendRect(f: FramePixels, x: number, y: number, w: number, h: number, c: YuvColor, alpha: number): void {
+  const r = clip(f, x, y, w, h);
+  if (!r) return;
+  const a = Math.round(Math.min(1, Math.max(0, alpha)) * 256);
+  if (a === 0) return;
+  const [x0, y0, x1, y1] = r;
+  const p = planes(f);
+  const px = f.pixels;
+  const W = f.width;
+  // Fixed-point 8.8 blend: exact at a = 256, and no float per sample.
+  for (let row = y0; row < y1; row++) {
+    for (let i = row * W + x0, end = row * W + x1; i < end; i++) px[i] = px[i]! + (((c.y - px[i]!) * a + 128) >> 8);
+  }
+  const cx0 = x0 >> 1;
+  const cx1 = (x1 + 1) >> 1;
+  for (let cy = y0 >> 1, cyEnd = (y1 + 1) >> 1; cy < cyEnd; cy++) {
+    for (let cx = cx0; cx < cx1; cx++) {
+      const iu = p.uOff + cy * p.cw + cx;
+      const iv = p.vOff + cy * p.cw + cx;
+      px[iu] = px[iu]! + (((c.u - px[iu]!) * a + 128) >> 8);
+      px[iv] = px[iv]! + (((c.v - px[iv]!) * a + 128) >> 8);
+    }
+  }
+}
+
+/**
+ * Blend a colour through an 8-bit coverage mask (glyphs): luma per pixel by its own coverage, each
+ * chroma block by the mean coverage of its in-frame luma pixels, so anti-aliased edges stay soft in
+ * colour too. The mask is w x h at `offset` in `mask` with row stride `stride`, placed at (x, y).
+ */
+export function blendMask(
+  f: FramePixels,
+  mask: Uint8Array,
+  offset: number,
+  stride: number,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  c: YuvColor,
+): void {
+  x = Math.floor(x);
+  y = Math.floor(y);
+  const r = clip(f, x, y, w, h);
+  if (!r) return;
+  const [x0, y0, x1, y1] = r;
+  const p = planes(f);
+  const px = f.pixels;
+  const W = f.width;
+  for (let row = y0; row < y1; row++) {
+    const m = offset + (row - y) * stride - x;
+    for (let col = x0; col < x1; col++) {
+      const a = mask[m + col]!;
+      if (a === 0) continue;
+      const i = row * W + col;
+      px[i] = px[i]! + Math.round(((c.y - px[i]!) * a) / 255);
+    }
+  }
+  for (let cy = y0 >> 1, cyEnd = (y1 + 1) >> 1; cy < cyEnd; cy++) {
+    const ry0 = Math.max(y0, cy * 2);
+    const ry1 = Math.min(y1, cy * 2 + 2);
+    const blockRows = Math.min(f.height, cy * 2 + 2) - cy * 2;
+    for (let cx = x0 >> 1, cxEnd = (x1 + 1) >> 1; cx < cxEnd; cx++) {
+      const rx0 = Math.max(x0, cx * 2);
+      const rx1 = Math.min(x1, cx * 2 + 2);
+      let sum = 0;
+      for (let row = ry0; row < ry1; row++) {
+        const m = offset + (row - y) * stride - x;
+        for (let col = rx0; col < rx1; col++) sum += mask[m + col]!;
+      }
+      if (sum === 0) continue;
+      // Mean over the block's in-frame pixels (a block on an odd frame edge has only 1 or 2).
+      const n = blockRows * (Math.min(f.width, cx * 2 + 2) - cx * 2);
+      const iu = p.uOff + cy * p.cw + cx;
+      const iv = p.vOff + cy * p.cw + cx;
+      px[iu] = px[iu]! + Math.round(((c.u - px[iu]!) * sum) / (255 * n));
+      px[iv] = px[iv]! + Math.round(((c.v - px[iv]!) * sum) / (255 * n));
+    }
+  }
+}
+
+/**
+ * Darken the whole picture to `factor` (0–1) of its brightness and saturation, as scaling RGB would:
+ * luma moves towards black (16) and chroma towards grey (128) by the same factor. Used under a slate.
+ */
+export function dimFrame(pixels: Uint8Array, width: number, height: number, factor: number): void {
+  const p = planes({ pixels, width, height });
+  const k = Math.min(1, Math.max(0, factor));
+  // Two 256-entry tables make the 3 MB pass at 1080p a lookup per byte.
+  const lumaLut = new Uint8Array(256);
+  const chromaLut = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) {
+    lumaLut[v] = clampByte(16 + (v - 16) * k);
+    chromaLut[v] = clampByte(128 + (v - 128) * k);
+  }
+  const end = p.vOff + p.cw * p.ch;
+  for (let i = 0; i < p.uOff; i++) pixels[i] = lumaLut[pixels[i]!]!;
+  for (let i = p.uOff; i < end; i++) pixels[i] = chromaLut[pixels[i]!]!;
+}
+
+/** Read one pixel back as YUV (tests and samples; not for the hot path). */
+export function readYuv(f: FramePixels, x: number, y: number): YuvColor {
+  const p = planes(f);
+  const ci = (y >> 1) * p.cw + (x >> 1);
+  return { y: f.pixels[y * f.width + x]!, u: f.pixels[p.uOff + ci]!, v: f.pixels[p.vOff + ci]! };
+}
