@@ -123,19 +123,30 @@ async function buildAtlas(cellHeight: number, font: string): Promise<GlyphAtlas>
 }
 
 const cache = new Map<string, Promise<GlyphAtlas>>();
+/** The same atlases once built, for synchronous callers (the publisher's slate). */
+const ready = new Map<string, GlyphAtlas>();
+
+const keyOf = (cellHeight: number, font: string): string => `${font}|${Math.max(6, Math.round(cellHeight))}`;
 
 /**
  * The atlas for text `cellHeight` pixels tall, built on first request and shared afterwards (every
  * annotator of a run asks for the same few sizes). A failed build is forgotten so a retry can succeed.
  */
 export function loadGlyphAtlas(cellHeight: number, font: string = DEFAULT_FONT): Promise<GlyphAtlas> {
-  const h = Math.max(6, Math.round(cellHeight));
-  const key = `${font}|${h}`;
+  const key = keyOf(cellHeight, font);
   let p = cache.get(key);
   if (!p) {
-    p = buildAtlas(h, font);
+    p = buildAtlas(Math.max(6, Math.round(cellHeight)), font);
     cache.set(key, p);
-    p.catch(() => cache.delete(key));
+    p.then(
+      (a) => ready.set(key, a),
+      () => cache.delete(key),
+    );
   }
   return p;
+}
+
+/** The atlas for this height if it is already built, else undefined (never starts a build). */
+export function peekGlyphAtlas(cellHeight: number, font: string = DEFAULT_FONT): GlyphAtlas | undefined {
+  return ready.get(keyOf(cellHeight, font));
 }

@@ -4,7 +4,7 @@
  * is not, instead of a frozen picture that looks live.
  */
 import type { FrameGeometry } from '../frame.js';
-import { loadGlyphAtlas, type GlyphAtlas } from './glyphAtlas.js';
+import { loadGlyphAtlas, peekGlyphAtlas, type GlyphAtlas } from './glyphAtlas.js';
 import { blendRect, BLACK, dimFrame, WHITE, type FramePixels } from './yuv.js';
 
 export interface SlateFonts {
@@ -17,13 +17,8 @@ export interface SlateFonts {
 export interface SlateOptions {
   /** Brightness left in the picture, 0–1. */
   dim?: number;
-}
-
-export interface Slate {
-  /** Darken `frame` and write the lines, in place. Darkening compounds: pass a fresh copy each time. */
-  draw(frame: FramePixels, lines: readonly string[]): void;
-  /** A new buffer holding `last` turned into a slate; `last` is left untouched (safe to call every tick). */
-  render(last: FramePixels, lines: readonly string[]): Buffer;
+  /** Atlases to write with; default the ones prepareSlate() built for this frame size. */
+  fonts?: SlateFonts;
 }
 
 const DEFAULT_DIM = 0.35;
@@ -34,11 +29,39 @@ export function slateTextHeights(g: FrameGeometry): { title: number; body: numbe
   return { title: Math.max(16, Math.round(g.height / 12)), body: Math.max(12, Math.round(g.height / 20)) };
 }
 
-/** In place: dim the picture, lay a dark band behind the text block, write each line centred. */
-export function drawSlate(frame: FramePixels, lines: readonly string[], fonts: SlateFonts, opts: SlateOptions = {}): void {
+/**
+ * Build (once, cached) the fonts drawSlate needs for this frame size. The publisher awaits this at
+ * start so its very first slate already has text; drawSlate itself must stay synchronous.
+ */
+export async function prepareSlate(g: FrameGeometry): Promise<SlateFonts> {
+  const h = slateTextHeights(g);
+  const [title, body] = await Promise.all([loadGlyphAtlas(h.title), loadGlyphAtlas(h.body)]);
+  return { title, body };
+}
+
+function readyFonts(g: FrameGeometry): SlateFonts | undefined {
+  const h = slateTextHeights(g);
+  const title = peekGlyphAtlas(h.title);
+  const body = peekGlyphAtlas(h.body);
+  return title && body ? { title, body } : undefined;
+}
+
+/**
+ * In place: dim the picture, lay a dark band behind the text block, write each line centred.
+ * Darkening compounds, so pass a fresh copy of the last picture each time. Returns false when the
+ * fonts were not prepared yet: the picture is then only dimmed and a build is started, so a later
+ * call (the publisher redraws every second) gets text.
+ */
+export function drawSlate(frame: FramePixels, lines: readonly string[], opts: SlateOptions = {}): boolean {
   const { width: W, height: H } = frame;
   dimFrame(frame.pixels, W, H, opts.dim ?? DEFAULT_DIM);
-  if (lines.length === 0) return;
+  if (lines.length === 0) return true;
+  const fonts = opts.fonts ?? readyFonts(frame);
+  if (!fonts) {
+    // Failure is not ours to report here: the box annotator fails the run on a missing font.
+    prepareSlate(frame).catch(() => undefined);
+    return false;
+  }
   const gap = Math.round(fonts.body.cellHeight * 0.4);
   let blockH = 0;
   let blockW = 0;
@@ -57,19 +80,5 @@ export function drawSlate(frame: FramePixels, lines: readonly string[], fonts: S
     f.drawText(frame, line, evenDown((W - f.measure(line).width) / 2), y, WHITE);
     y += f.cellHeight + gap;
   });
-}
-
-/** Loads the two atlases for this frame size once; the returned slate is synchronous afterwards. */
-export async function createSlate(g: FrameGeometry, opts: SlateOptions = {}): Promise<Slate> {
-  const h = slateTextHeights(g);
-  const [title, body] = await Promise.all([loadGlyphAtlas(h.title), loadGlyphAtlas(h.body)]);
-  const fonts: SlateFonts = { title, body };
-  return {
-    draw: (frame, lines) => drawSlate(frame, lines, fonts, opts),
-    render: (last, lines) => {
-      const out = Buffer.from(last.pixels);
-      drawSlate({ pixels: out, width: last.width, height: last.height }, lines, fonts, opts);
-      return out;
-    },
-  };
+  return true;
 }
