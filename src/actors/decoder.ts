@@ -1,0 +1,104 @@
+import { fromCallback, type EventObject } from 'xstate';
+import { FfmpegDecoder, type SourceSpec } from '../io/ffmpeg/decoder.js';
+import { SourceLostError, coerceError, type SieError } from '../errors.js';
+import type { RunEvent, RunError } from '../machines/run.machine.js';
+import type { RunPipes, RunStats, SourceState } from './resources.js';
+import type { Logger } from '../log.js';
+
+export interface DecoderActorDeps {
+  runId: string;
+  source: SourceSpec;
+  pipes: RunPipes;
+  stats: RunStats;
+  sourceState: SourceState;
+  logger: Logger;
+  /** No frame for this long while running = the source is lost (an open but silent camera). */
+  stallTimeoutS: number;
+  /** Socket timeout handed to ffmpeg. */
+  ioTimeoutS: number;
+  /** Lets the run's shutdown wait until ffmpeg #1 is reaped. */
+  track(stop: Promise<unknown>): void;
+}
+
+export function toRunError(err: SieError): RunError {
+  return { kind: err.kind, message: err.message, retryable: err.retryable };
+}
+
+/**
+ * Wires ffmpeg #1 to the run: frames go into the `decoded` queue as FrameRecords, the machine hears
+ * only decoder.connected / decoder.ended / decoder.failed. A watchdog catches a source that stays
+ * connected but sends nothing.
+ */
+export function createDecoderActor(deps: DecoderActorDeps) {
+  return fromCallback<EventObject>(({ sendBack }) => {
+    const send = (e: RunEvent) => sendBack(e);
+    let connected = false;
+    let lastFrameAt = Date.now();
+    let done = false;
+    const fail = (err: SieError) => {
+      if (done) return;
+      done = true;
+      send({ type: 'decoder.failed', error: toRunError(err) });
+    };
+    let decoder: FfmpegDecoder;
+    try {
+      decoder = new FfmpegDecoder(
+        {
+          source: deps.source,
+          // After a reconnect the output keeps the size it started with, whatever the camera now sends.
+          outputSize: deps.sourceState.info ? { width: deps.sourceState.info.width, height: deps.sourceState.info.height } : undefined,
+          ioTimeoutS: deps.ioTimeoutS,
+          logger: deps.logger,
+        },
+        {
+          onInfo: (info) => {
+            if (!deps.sourceState.info) deps.sourceState.info = info;
+            deps.logger.info({ codec: info.codec, width: info.width, height: info.height, fps: info.fps }, 'source stream');
+          },
+          onFrame: (pixels, _index, ptsS, arrivedAtMs) => {
+            const info = deps.sourceState.info;
+            if (done || !info) return;
+            lastFrameAt = Date.now();
+            deps.stats.framesIn++;
+            deps.pipes.decoded.push({
+              runId: deps.runId,
+              frameId: deps.sourceState.nextFrameId++,
+              ptsS,
+              arrivedAtMs,
+              width: info.width,
+              height: info.height,
+              pixels,
+              times: {},
+            });
+            if (!connected) {
+              connected = true;
+              send({ type: 'decoder.connected' });
+            }
+          },
+          onExit: (error) => {
+            if (done) return;
+            if (error) fail(error);
+            else {
+              done = true;
+              send({ type: 'decoder.ended' });
+            }
+          },
+        },
+      );
+    } catch (err) {
+      fail(coerceError(err));
+      return () => undefined;
+    }
+    const watchdog = setInterval(() => {
+      if (connected && Date.now() - lastFrameAt > deps.stallTimeoutS * 1000) {
+        fail(new SourceLostError(`no frame from the source for ${deps.stallTimeoutS} s`));
+        deps.track(decoder.stop());
+      }
+    }, 250);
+    return () => {
+      done = true;
+      clearInterval(watchdog);
+      deps.track(decoder.stop());
+    };
+  });
+}

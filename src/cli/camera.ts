@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { RtspServer } from '../io/rtsp/index.js';
+import { CameraSimulator } from '../io/camera/simulator.js';
+import { createLogger } from '../log.js';
+import { UsageError, mountSchema, parseOptions, portSchema, sizeSchema } from './args.js';
+
+export const cameraUsage = `sie camera FILE [--port 8554] [--host 0.0.0.0] [--mount cam] [--codec h264|h265] [--size WxH]
+           [--keyint 2] [--user U --password P]
+  Re-encodes FILE in real time, looping forever, and serves it as an RTSP camera.`;
+
+const schema = z
+  .object({
+    file: z.string().min(1).refine(existsSync, 'file not found'),
+    port: portSchema.default(8554),
+    host: z.string().default('0.0.0.0'),
+    mount: mountSchema.default('cam'),
+    codec: z.enum(['h264', 'h265']).default('h264'),
+    size: sizeSchema.optional(),
+    keyint: z.coerce.number().positive().max(30).default(2),
+    user: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+  })
+  .refine((o) => (o.user === undefined) === (o.password === undefined), { message: 'give both --user and --password', path: ['password'] });
+
+export async function cameraCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      mount: { type: 'string' },
+      codec: { type: 'string' },
+      size: { type: 'string' },
+      keyint: { type: 'string' },
+      user: { type: 'string' },
+      password: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(`expected one FILE\n${cameraUsage}`);
+  const o = parseOptions(schema, { ...values, file: positionals[0] });
+  const logger = createLogger({ cmd: 'camera' });
+  const server = new RtspServer({ host: o.host, port: o.port, logger });
+  await server.listen();
+  const auth = o.user && o.password ? { user: o.user, password: o.password } : undefined;
+  const mount = server.createMount(o.mount, { codec: o.codec, auth });
+  const camera = new CameraSimulator({ file: o.file, codec: o.codec, size: o.size, keyframeIntervalS: o.keyint }, mount, logger);
+  await camera.start();
+  const userPart = o.user ? `${o.user}:***@` : '';
+  process.stdout.write(`camera: rtsp://${userPart}127.0.0.1:${server.port}/${o.mount}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await camera.stop();
+  await server.close();
+}

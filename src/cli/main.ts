@@ -1,0 +1,44 @@
+import { cameraCommand, cameraUsage } from './camera.js';
+import { runCommand, runUsage } from './run.js';
+import { UsageError } from './args.js';
+import { stopAllProcesses } from '../io/ffmpeg/process.js';
+import { redactText } from '../redact.js';
+
+const usage = `sie — Stream Inference Engine
+
+${runUsage}
+
+${cameraUsage}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'run':
+      return runCommand(rest);
+    case 'camera':
+      await cameraCommand(rest);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${cmd}"\n\n${usage}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  async (code) => {
+    await stopAllProcesses();
+    process.exit(code);
+  },
+  async (err: unknown) => {
+    const usageErr = err instanceof UsageError || (err instanceof Error && err.name === 'TypeError' && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
+    process.stderr.write(`sie: ${redactText(err instanceof Error ? err.message : String(err))}\n`);
+    await stopAllProcesses();
+    process.exit(usageErr ? 2 : 1);
+  },
+);

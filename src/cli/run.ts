@@ -1,0 +1,121 @@
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { RtspServer } from '../io/rtsp/index.js';
+import { isRtspUrl } from '../io/ffmpeg/decoder.js';
+import { defaultEncoderSettings } from '../io/ffmpeg/encoder.js';
+import { startRun } from '../actors/run.js';
+import { totalDropped, type RunStats } from '../actors/resources.js';
+import { createLogger } from '../log.js';
+import { redactText } from '../redact.js';
+import { UsageError, mountSchema, parseOptions, portSchema } from './args.js';
+
+export const runUsage = `sie run SOURCE --model PATH --labels PATH [--format yolox] [--port 8554] [--host 0.0.0.0]
+        [--mount live] [--conf 0.3] [--iou 0.45] [--classes person,car] [--transport tcp|udp]
+        [--connect-timeout 10] [--stall-timeout 5] [--retries 5] [--push rtsp://server/path]
+        [--preset ultrafast] [--bitrate KBPS] [--keyint 2] [--advertise-host HOST] [--stats-interval 5]
+  One run in the foreground, no database: SOURCE (rtsp://, rtsps:// or a file) → detection → annotated
+  H.264 on rtsp://HOST:PORT/MOUNT (or pushed to --push). Ctrl-C stops it.`;
+
+const schema = z.object({
+  source: z
+    .string()
+    .min(1)
+    .refine((s) => isRtspUrl(s) || existsSync(s), 'not an rtsp:// or rtsps:// URL, nor an existing file'),
+  model: z.string().refine(existsSync, 'model file not found'),
+  labels: z.string().refine(existsSync, 'labels file not found'),
+  format: z.enum(['yolox']).default('yolox'),
+  port: portSchema.default(8554),
+  host: z.string().default('0.0.0.0'),
+  'advertise-host': z.string().default('127.0.0.1'),
+  mount: mountSchema.default('live'),
+  conf: z.coerce.number().min(0).max(1).default(0.3),
+  iou: z.coerce.number().min(0).max(1).default(0.45),
+  classes: z
+    .string()
+    .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean))
+    .optional(),
+  transport: z.enum(['tcp', 'udp']).default('tcp'),
+  'connect-timeout': z.coerce.number().positive().max(300).default(10),
+  'stall-timeout': z.coerce.number().positive().max(300).default(5),
+  retries: z.coerce.number().int().min(0).max(1000).default(5),
+  push: z.string().regex(/^rtsps?:\/\//, 'expected an rtsp:// URL').optional(),
+  preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('ultrafast'),
+  bitrate: z.coerce.number().int().min(100).max(50_000).optional(),
+  keyint: z.coerce.number().positive().max(30).default(2),
+  'stats-interval': z.coerce.number().positive().default(5),
+  threads: z.coerce.number().int().min(1).max(64).default(1),
+});
+
+const optionNames = Object.keys(schema.shape).filter((k) => k !== 'source');
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: Object.fromEntries(optionNames.map((n) => [n, { type: 'string' as const }])),
+  });
+  if (positionals.length !== 1) throw new UsageError(`expected one SOURCE\n${runUsage}`);
+  const o = parseOptions(schema, { ...values, source: positionals[0] });
+  const logger = createLogger({ cmd: 'run' });
+  let server: RtspServer | undefined;
+  if (!o.push) {
+    server = new RtspServer({ host: o.host, port: o.port, logger });
+    await server.listen();
+  }
+  const source = isRtspUrl(o.source) ? o.source : resolve(o.source);
+  const run = startRun({
+    runId: randomUUID(),
+    source: { url: source, transport: o.transport, realtime: true },
+    detector: {
+      weightsPath: resolve(o.model),
+      labels: resolve(o.labels),
+      format: o.format,
+      confidence: o.conf,
+      iou: o.iou,
+      classes: o.classes,
+      threads: o.threads,
+      warmup: true,
+      logger,
+    },
+    output: server ? { kind: 'embedded', server, mountPath: o.mount } : { kind: 'push', url: o.push! },
+    encoder: { ...defaultEncoderSettings, preset: o.preset, bitrateKbps: o.bitrate, keyframeIntervalS: o.keyint },
+    retry: { maxAttempts: o.retries, backoffInitialS: 1, backoffMaxS: 30 },
+    connectTimeoutS: o['connect-timeout'],
+    stallTimeoutS: o['stall-timeout'],
+    logger,
+  });
+  const out = server ? `rtsp://${o['advertise-host']}:${server.port}/${o.mount}` : redactText(o.push!);
+  process.stdout.write(`source: ${redactText(o.source)}\noutput: ${out}\n`);
+
+  const reporter = startStatusLine(run.stats, () => run.state(), o['stats-interval']);
+  const onSignal = () => void run.stop('signal');
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const outcome = await run.done;
+  clearInterval(reporter);
+  await server?.close();
+  process.stdout.write(`ended: ${outcome.state}${outcome.error ? ` (${outcome.error.kind}: ${outcome.error.message})` : ''}\n`);
+  return outcome.state === 'failed' ? 1 : 0;
+}
+
+/** Every few seconds: state, fps in and out, dropped frames, inference time, time to first output. */
+function startStatusLine(stats: RunStats, state: () => string, intervalS: number): NodeJS.Timeout {
+  let prev = { in: 0, out: 0, at: performance.now() };
+  return setInterval(() => {
+    const now = performance.now();
+    const dt = (now - prev.at) / 1000;
+    const fpsIn = (stats.framesIn - prev.in) / dt;
+    const fpsOut = (stats.framesOut - prev.out) / dt;
+    prev = { in: stats.framesIn, out: stats.framesOut, at: now };
+    const first = stats.firstOutputAtMs ? ((stats.firstOutputAtMs - stats.startedAtMs) / 1000).toFixed(2) : '-';
+    process.stdout.write(
+      `status: state=${state()} fps_in=${fpsIn.toFixed(1)} fps_out=${fpsOut.toFixed(1)} frames_in=${stats.framesIn} ` +
+        `frames_out=${stats.framesOut} dropped=${totalDropped(stats)} encoder_busy=${stats.droppedEncoderBusy} ` +
+        `repeated=${stats.framesRepeated} slate=${stats.framesSlate} infer_ms=${stats.lastInferenceMs.toFixed(1)} ` +
+        `reconnects=${stats.reconnects} first_output_s=${first}\n`,
+    );
+  }, intervalS * 1000);
+}

@@ -1,0 +1,189 @@
+import { resolveFfmpeg } from './binary.js';
+import { ManagedProcess } from './process.js';
+import { StreamInfoParser, parseFramePts, type DecodedStreamInfo } from './streamInfo.js';
+import { classifyDecoderExit } from './classify.js';
+import { yuv420pSize, type FrameGeometry } from '../../frame.js';
+import { secretsOfUrl } from '../../redact.js';
+import { SourceInvalidError, type SieError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+
+export interface SourceSpec {
+  /** rtsp://, rtsps:// (credentials may sit in the URL) or a local file path. */
+  url: string;
+  /** RTSP lower transport; TCP by default (no loss, crosses NAT). */
+  transport: 'tcp' | 'udp';
+  /** Read a file at its native rate, like a camera (live runs); false = as fast as possible (replay). */
+  realtime: boolean;
+}
+
+export function isRtspUrl(url: string): boolean {
+  return /^rtsps?:\/\//i.test(url);
+}
+
+export interface DecoderCallbacks {
+  onInfo(info: DecodedStreamInfo): void;
+  /** One complete yuv420p frame. `index` counts frames of this ffmpeg process from 0. */
+  onFrame(pixels: Buffer, index: number, ptsS: number, arrivedAtMs: number): void;
+  /** ffmpeg ended: `error` undefined means the source ended normally (files). */
+  onExit(error: SieError | undefined): void;
+}
+
+export interface DecoderOptions {
+  source: SourceSpec;
+  /** Scale to this size (reconnects keep the output size of the first connection). */
+  outputSize?: FrameGeometry;
+  /** Socket timeout for the RTSP connection. */
+  ioTimeoutS: number;
+  logger: Logger;
+}
+
+/** ffmpeg arguments of pipeline #1: source → raw yuv420p frames on stdout, pts of each on stderr. */
+export function decoderArgs(opts: DecoderOptions): string[] {
+  const { source } = opts;
+  const args = ['-hide_banner', '-nostats', '-nostdin', '-loglevel', 'info'];
+  if (isRtspUrl(source.url)) {
+    args.push('-rtsp_transport', source.transport, '-timeout', String(Math.round(opts.ioTimeoutS * 1e6)));
+    // Start fast: a camera stream needs no long probing, and no extra buffering before the first frame.
+    args.push('-fflags', 'nobuffer', '-analyzeduration', '1000000', '-probesize', '1000000');
+  } else if (source.realtime) {
+    args.push('-re');
+  }
+  args.push('-i', source.url, '-an', '-sn', '-dn', '-map', '0:v:0');
+  // The metadata filter pair prints every frame's index and pts on stderr: raw video on a pipe carries no
+  // timestamps, and this costs nothing per pixel (unlike showinfo, which checksums each frame).
+  const filters: string[] = [];
+  if (opts.outputSize) filters.push(`scale=${opts.outputSize.width}:${opts.outputSize.height}`);
+  filters.push('metadata=mode=add:key=sie:value=1', 'metadata=mode=print');
+  args.push('-vf', filters.join(','), '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1');
+  return args;
+}
+
+/**
+ * ffmpeg #1. Reads exactly one frame's bytes at a time from stdout into a fresh buffer, joins it with its
+ * pts from stderr, and never pauses ffmpeg: dropping is the queue's job, a paused pipe would only make a
+ * live source lag.
+ */
+export class FfmpegDecoder {
+  private readonly proc: ManagedProcess;
+  private readonly infoParser = new StreamInfoParser();
+  private frameSize = 0;
+  private current: Buffer | undefined;
+  private filled = 0;
+  private framesOut = 0;
+  private readonly ptsByIndex = new Map<number, number>();
+  /** Frames complete on stdout whose pts line has not been read yet (the two pipes race). */
+  private readonly waitingForPts: { pixels: Buffer; index: number; arrivedAtMs: number }[] = [];
+  private lastPts = -1;
+  private fps = 25;
+  private stopped = false;
+
+  constructor(
+    private readonly opts: DecoderOptions,
+    private readonly cb: DecoderCallbacks,
+  ) {
+    const secrets = secretsOfUrl(opts.source.url);
+    this.proc = new ManagedProcess(resolveFfmpeg(), decoderArgs(opts), {
+      secrets,
+      logger: opts.logger,
+      onStderrLine: (line) => this.onStderrLine(line),
+    });
+    this.proc.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    void this.proc.exited.then((exit) => this.onExit(exit.code));
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  get framesDecoded(): number {
+    return this.framesOut;
+  }
+
+  stop(graceMs = 1000): Promise<unknown> {
+    this.stopped = true;
+    return this.proc.stop(graceMs);
+  }
+
+  private onStderrLine(line: string): void {
+    const pts = parseFramePts(line);
+    if (pts) {
+      this.ptsByIndex.set(pts[0], pts[1]);
+      this.flushWaiting(false);
+      return;
+    }
+    const info = this.infoParser.feed(line);
+    if (info) {
+      if (info.width < 2 || info.height < 2) {
+        this.cb.onExit(new SourceInvalidError(`source video has an unusable size ${info.width}x${info.height}`));
+        void this.stop();
+        return;
+      }
+      this.fps = info.fps;
+      this.frameSize = yuv420pSize(info);
+      this.cb.onInfo(info);
+      // stdout may already hold bytes that arrived before the size was known
+      this.drainEarly();
+    } else if (/error|failed|refused|unauthorized|not found/i.test(line) && !line.startsWith('[Parsed_metadata')) {
+      this.opts.logger.debug({ ffmpeg: line }, 'decoder stderr');
+    }
+  }
+
+  private readonly early: Buffer[] = [];
+
+  private drainEarly(): void {
+    const chunks = this.early.splice(0);
+    for (const c of chunks) this.onStdout(c);
+  }
+
+  private onStdout(chunk: Buffer): void {
+    if (this.frameSize === 0) {
+      this.early.push(chunk);
+      return;
+    }
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (!this.current) {
+        this.current = Buffer.allocUnsafe(this.frameSize);
+        this.filled = 0;
+      }
+      const n = Math.min(this.frameSize - this.filled, chunk.length - offset);
+      chunk.copy(this.current, this.filled, offset, offset + n);
+      this.filled += n;
+      offset += n;
+      if (this.filled === this.frameSize) {
+        this.waitingForPts.push({ pixels: this.current, index: this.framesOut++, arrivedAtMs: Date.now() });
+        this.current = undefined;
+        this.flushWaiting(false);
+      }
+    }
+  }
+
+  /** Emit frames in order once their pts is known; if stderr lags by several frames, estimate from the rate. */
+  private flushWaiting(force: boolean): void {
+    while (this.waitingForPts.length > 0) {
+      const head = this.waitingForPts[0]!;
+      let pts = this.ptsByIndex.get(head.index);
+      if (pts === undefined) {
+        if (!force && this.waitingForPts.length < 4) return;
+        pts = this.lastPts < 0 ? 0 : this.lastPts + 1 / this.fps;
+      }
+      this.ptsByIndex.delete(head.index);
+      this.waitingForPts.shift();
+      this.lastPts = pts;
+      if (!this.stopped) this.cb.onFrame(head.pixels, head.index, pts, head.arrivedAtMs);
+    }
+  }
+
+  private onExit(code: number | null): void {
+    this.flushWaiting(true);
+    if (this.stopped) return;
+    this.stopped = true;
+    const stderr = this.proc.recentStderr();
+    if (code === 0 && !isRtspUrl(this.opts.source.url) && this.framesOut > 0) {
+      this.cb.onExit(undefined);
+      return;
+    }
+    this.opts.logger.warn({ stderr: stderr.slice(-8) }, 'decoder ffmpeg exited');
+    this.cb.onExit(classifyDecoderExit(stderr, this.framesOut > 0, code));
+  }
+}

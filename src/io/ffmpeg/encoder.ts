@@ -1,0 +1,117 @@
+import { resolveFfmpeg } from './binary.js';
+import { ManagedProcess } from './process.js';
+import { AccessUnitSplitter } from '../rtsp/annexb.js';
+import { InternalError, type SieError } from '../../errors.js';
+import { secretsOfUrl } from '../../redact.js';
+import type { Logger } from '../../log.js';
+
+export interface EncoderSettings {
+  /** x264 preset; ultrafast keeps a 1080p frame at ~5 ms of one core. */
+  preset: string;
+  /** Target bitrate; undefined = derived from the picture size and rate. */
+  bitrateKbps?: number;
+  /** Keyframe interval in seconds: short, so a late reader waits little (the server caches one GOP). */
+  keyframeIntervalS: number;
+  /** Encoder threads; 1 keeps each run's cost predictable when many share the machine. */
+  threads: number;
+}
+
+export const defaultEncoderSettings: EncoderSettings = { preset: 'ultrafast', keyframeIntervalS: 2, threads: 1 };
+
+/** Where ffmpeg #2 sends H.264: back to us (for the embedded server) or straight to an RTSP server. */
+export type EncoderOutput = { kind: 'pipe' } | { kind: 'push'; url: string };
+
+export interface EncoderOptions {
+  width: number;
+  height: number;
+  fps: number;
+  settings: EncoderSettings;
+  output: EncoderOutput;
+  logger: Logger;
+  /** One encoded picture (NAL units without start codes), in input order. Only for output 'pipe'. */
+  onAccessUnit?(nalus: Buffer[]): void;
+  onExit(error: SieError | undefined): void;
+}
+
+export function defaultBitrateKbps(width: number, height: number, fps: number): number {
+  // ~0.1 bit per pixel per frame: clear boxes and text at surveillance motion, bounded for 4K.
+  return Math.round(Math.min(20_000, Math.max(400, (width * height * fps * 0.1) / 1000)));
+}
+
+export function encoderArgs(o: Pick<EncoderOptions, 'width' | 'height' | 'fps' | 'settings' | 'output'>): string[] {
+  const s = o.settings;
+  const gop = Math.max(1, Math.round(s.keyframeIntervalS * o.fps));
+  const kbps = s.bitrateKbps ?? defaultBitrateKbps(o.width, o.height, o.fps);
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'warning'];
+  args.push('-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${o.width}x${o.height}`, '-framerate', String(o.fps), '-i', 'pipe:0');
+  args.push('-an', '-c:v', 'libx264', '-preset', s.preset, '-tune', 'zerolatency', '-bf', '0');
+  args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-threads', String(s.threads));
+  args.push('-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps}k`, '-pix_fmt', 'yuv420p');
+  // repeat-headers: SPS/PPS before every IDR so any reader can start at any keyframe;
+  // AUD before every access unit so splitting the byte stream into pictures is trivial.
+  args.push('-x264-params', 'repeat-headers=1', '-bsf:v', 'h264_metadata=aud=insert');
+  if (o.output.kind === 'pipe') args.push('-f', 'h264', 'pipe:1');
+  else args.push('-f', 'rtsp', '-rtsp_transport', 'tcp', o.output.url);
+  return args;
+}
+
+/**
+ * ffmpeg #2: raw yuv420p frames in, H.264 out. Back-pressure is explicit: a frame is written only when the
+ * previous one has left our side of the pipe, otherwise the caller drops it and counts it. Nothing queues.
+ */
+export class FfmpegEncoder {
+  private readonly proc: ManagedProcess;
+  private readonly splitter: AccessUnitSplitter | undefined;
+  private stopped = false;
+  framesWritten = 0;
+  accessUnits = 0;
+
+  constructor(private readonly opts: EncoderOptions) {
+    const secrets = opts.output.kind === 'push' ? secretsOfUrl(opts.output.url) : [];
+    this.proc = new ManagedProcess(resolveFfmpeg(), encoderArgs(opts), {
+      secrets,
+      logger: opts.logger,
+      onStderrLine: (line) => opts.logger.debug({ ffmpeg: line }, 'encoder stderr'),
+    });
+    if (opts.output.kind === 'pipe') {
+      this.splitter = new AccessUnitSplitter('h264', (nalus) => {
+        this.accessUnits++;
+        opts.onAccessUnit?.(nalus);
+      });
+      this.proc.child.stdout.on('data', (chunk: Buffer) => this.splitter!.push(chunk));
+    } else {
+      this.proc.child.stdout.resume();
+    }
+    void this.proc.exited.then((exit) => {
+      this.splitter?.flush();
+      if (this.stopped) return;
+      this.stopped = true;
+      const stderr = this.proc.recentStderr();
+      opts.logger.error({ code: exit.code, signal: exit.signal, stderr: stderr.slice(-8) }, 'encoder ffmpeg exited');
+      opts.onExit(new InternalError(`encoder exited (code ${exit.code}): ${stderr.at(-1) ?? 'no output'}`));
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  /** Bytes written but not yet taken by ffmpeg. */
+  get backlogBytes(): number {
+    return this.proc.child.stdin.writableLength;
+  }
+
+  /** Writes one frame if ffmpeg has taken the previous one; false = busy, the caller drops this frame. */
+  tryWrite(pixels: Buffer): boolean {
+    if (this.stopped || this.proc.hasExited) return false;
+    if (this.proc.child.stdin.writableLength > 0) return false;
+    this.proc.child.stdin.write(pixels);
+    this.framesWritten++;
+    return true;
+  }
+
+  stop(graceMs = 1000): Promise<unknown> {
+    this.stopped = true;
+    return this.proc.stop(graceMs);
+  }
+}

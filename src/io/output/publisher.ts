@@ -1,0 +1,150 @@
+import { FfmpegEncoder, type EncoderOutput, type EncoderSettings } from '../ffmpeg/encoder.js';
+import type { RtspMount } from '../rtsp/index.js';
+import { drawSlate } from '../../drawing/slate.js';
+import type { FrameRecord } from '../../frame.js';
+import type { SieError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+
+export interface PublisherCounters {
+  framesOut: number;
+  framesRepeated: number;
+  framesSlate: number;
+  accessUnitsOut: number;
+  droppedEncoderBusy: number;
+  firstOutputAtMs: number | undefined;
+}
+
+export interface PublisherOptions {
+  fps: number;
+  width: number;
+  height: number;
+  encoder: EncoderSettings;
+  /** The embedded server's mount, or undefined when ffmpeg pushes to an external server. */
+  mount: RtspMount | undefined;
+  pushUrl?: string;
+  /** Called at each tick: the newest annotated frame, if a new one is ready. */
+  nextFrame(): FrameRecord | undefined;
+  counters: PublisherCounters;
+  logger: Logger;
+  onFatal(err: SieError): void;
+}
+
+/** After this long without a new frame (or at once when told the source is lost) the output shows a slate. */
+const SLATE_AFTER_MS = 1500;
+
+/**
+ * The output clock. ffmpeg numbers raw frames by arrival, so the output's timing is ours: at every tick of
+ * a constant-rate clock we send the newest annotated frame, repeat the last one if the next is late, or a
+ * "signal lost" slate when the source is gone. The stream therefore stays up, at the source's rate,
+ * whether or not frames arrive and whether or not anyone watches.
+ */
+export class Publisher {
+  private readonly encoder: FfmpegEncoder;
+  private readonly periodMs: number;
+  private readonly startMs = performance.now();
+  private tick = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private last: Buffer | undefined;
+  private lastNewAtMs = performance.now();
+  private sourceLostAtMs: number | undefined;
+  private slate: { buf: Buffer; second: number } | undefined;
+  /** Output pts of frames handed to ffmpeg, in order: the k-th access unit out belongs to the k-th entry. */
+  private readonly inFlight: number[] = [];
+  private stopped = false;
+
+  constructor(private readonly o: PublisherOptions) {
+    this.periodMs = 1000 / o.fps;
+    const output: EncoderOutput = o.mount ? { kind: 'pipe' } : { kind: 'push', url: o.pushUrl ?? '' };
+    this.encoder = new FfmpegEncoder({
+      width: o.width,
+      height: o.height,
+      fps: o.fps,
+      settings: o.encoder,
+      output,
+      logger: o.logger,
+      onAccessUnit: (nalus) => this.onAccessUnit(nalus),
+      onExit: (err) => {
+        if (!this.stopped && err) o.onFatal(err);
+      },
+    });
+    this.schedule();
+  }
+
+  sourceLost(): void {
+    this.sourceLostAtMs ??= performance.now();
+  }
+
+  sourceRestored(): void {
+    this.sourceLostAtMs = undefined;
+    this.slate = undefined;
+  }
+
+  get encoderPid(): number | undefined {
+    return this.encoder.pid;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const now = performance.now();
+    let due = this.startMs + (this.tick + 1) * this.periodMs;
+    // Event loop stalled for several periods: skip the missed ticks rather than bursting to catch up.
+    if (now - due > 4 * this.periodMs) {
+      this.tick = Math.floor((now - this.startMs) / this.periodMs);
+      due = this.startMs + (this.tick + 1) * this.periodMs;
+    }
+    this.timer = setTimeout(() => this.onTick(), Math.max(0, due - now));
+  }
+
+  private onTick(): void {
+    this.tick++;
+    const now = performance.now();
+    const frame = this.o.nextFrame();
+    let picture: Buffer | undefined;
+    if (frame) {
+      this.last = frame.pixels;
+      this.lastNewAtMs = now;
+      picture = frame.pixels;
+    } else if (this.last) {
+      const lostFor = this.sourceLostAtMs !== undefined ? now - this.sourceLostAtMs : now - this.lastNewAtMs;
+      if (this.sourceLostAtMs !== undefined || lostFor > SLATE_AFTER_MS) {
+        picture = this.slatePicture(Math.floor(Math.max(lostFor, now - this.lastNewAtMs) / 1000));
+        this.o.counters.framesSlate++;
+      } else {
+        picture = this.last;
+        this.o.counters.framesRepeated++;
+      }
+    }
+    if (picture) {
+      if (this.encoder.tryWrite(picture)) {
+        this.o.counters.framesOut++;
+        this.inFlight.push((this.tick - 1) / this.o.fps);
+      } else {
+        this.o.counters.droppedEncoderBusy++;
+      }
+    }
+    this.schedule();
+  }
+
+  private slatePicture(seconds: number): Buffer {
+    if (!this.slate || this.slate.second !== seconds) {
+      // A copy: the last frame may still be in the encoder's pipe. Glyphs were rasterised by prepareSlate().
+      const buf = Buffer.from(this.last!);
+      drawSlate({ pixels: buf, width: this.o.width, height: this.o.height }, ['SIGNAL LOST', `${seconds} s`]);
+      this.slate = { buf, second: seconds };
+    }
+    return this.slate.buf;
+  }
+
+  private onAccessUnit(nalus: Buffer[]): void {
+    const ptsS = this.inFlight.shift() ?? this.tick / this.o.fps;
+    this.o.counters.accessUnitsOut++;
+    this.o.counters.firstOutputAtMs ??= Date.now();
+    this.o.mount?.writeAccessUnit(nalus, ptsS);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.encoder.stop();
+  }
+}
