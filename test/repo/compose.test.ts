@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+// No Docker engine runs here: the compose file and the collector config are checked by parsing them.
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, Record<string, unknown>> };
+
+  it('has the services users expect', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(
+      ['camera', 'engine', 'jaeger', 'mediamtx', 'otel-collector', 'postgres'].sort(),
+    );
+  });
+
+  it('depends only on services it defines', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      const deps = svc.depends_on;
+      const names = Array.isArray(deps) ? deps : Object.keys((deps as object | undefined) ?? {});
+      for (const d of names) expect(compose.services, `${name} depends on ${d}`).toHaveProperty(d);
+    }
+  });
+
+  it('mounts a collector config that parses and routes traces', () => {
+    const otel = parse(readFileSync('otel/collector.yaml', 'utf8')) as { service: { pipelines: { traces: { receivers: string[]; exporters: string[] } } } };
+    expect(otel.service.pipelines.traces.receivers).toContain('otlp');
+    expect(otel.service.pipelines.traces.exporters.length).toBeGreaterThan(0);
+  });
+});
