@@ -98,14 +98,21 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
     return name;
   };
 
-  /** Box corners snapped outward to even pixels so the 2x2 chroma blocks match the luma edges. */
-  const boxAt = (d: Detections, i: number): [number, number, number, number] | null => {
+  const box = new Int32Array(4);
+  /** Box i's corners into `box`, snapped outward to even pixels so 2x2 chroma blocks match luma edges. */
+  const boxAt = (d: Detections, i: number): boolean => {
     const x1 = d.xyxy[4 * i]!;
     const y1 = d.xyxy[4 * i + 1]!;
     const x2 = d.xyxy[4 * i + 2]!;
     const y2 = d.xyxy[4 * i + 3]!;
-    if (!(Number.isFinite(x1) && Number.isFinite(y1) && Number.isFinite(x2) && Number.isFinite(y2))) return null;
-    return [evenDown(Math.min(x1, x2)), evenDown(Math.min(y1, y2)), evenUp(Math.max(x1, x2)), evenUp(Math.max(y1, y2))];
+    if (!(Number.isFinite(x1) && Number.isFinite(y1) && Number.isFinite(x2) && Number.isFinite(y2))) return false;
+    // Clamped far outside the frame first so a wild coordinate cannot overflow the Int32Array.
+    const lim = 1 << 20;
+    box[0] = evenDown(Math.max(-lim, Math.min(x1, x2)));
+    box[1] = evenDown(Math.max(-lim, Math.min(y1, y2)));
+    box[2] = evenUp(Math.min(lim, Math.max(x1, x2)));
+    box[3] = evenUp(Math.min(lim, Math.max(y1, y2)));
+    return true;
   };
 
   const draw = (frame: FramePixels, d: Detections): void => {
@@ -113,15 +120,13 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
     const H = frame.height;
     // Boxes first, tags second: a neighbour's outline never cuts through a label.
     for (let i = 0; i < d.count; i++) {
-      const b = boxAt(d, i);
-      if (!b) continue;
-      strokeRect(frame, b[0], b[1], b[2], b[3], m.thickness, colorOf(d.classId[i]!).fill);
+      if (!boxAt(d, i)) continue;
+      strokeRect(frame, box[0]!, box[1]!, box[2]!, box[3]!, m.thickness, colorOf(d.classId[i]!).fill);
     }
     if (!atlas) return;
     const cw = atlas.cellWidth;
     for (let i = 0; i < d.count; i++) {
-      const b = boxAt(d, i);
-      if (!b || b[2] <= 0 || b[3] <= 0 || b[0] >= W || b[1] >= H) continue; // box not in the picture
+      if (!boxAt(d, i) || box[2]! <= 0 || box[3]! <= 0 || box[0]! >= W || box[1]! >= H) continue; // not in the picture
       const id = d.classId[i]!;
       const color = colorOf(id);
       const name = nameOf(id);
@@ -129,7 +134,7 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
       const confStr = showConfidence && Number.isFinite(conf) ? confText[Math.min(100, Math.max(0, Math.round(conf * 100)))]! : '';
       const chars = name.length + (confStr ? 1 + confStr.length : 0);
       const tagW = evenUp(chars * cw + 2 * m.padding);
-      placeTag(tag, b[0], b[1], tagW, m.tagHeight, W, H);
+      placeTag(tag, box[0]!, box[1]!, tagW, m.tagHeight, W, H);
       const tx = tag[0]!;
       const ty = tag[1]!;
       fillRect(frame, tx, ty, tagW, m.tagHeight, color.fill);
