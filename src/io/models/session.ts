@@ -1,0 +1,88 @@
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ModelError } from '../../errors.js';
+import { silentLogger, type Logger } from '../../log.js';
+
+export type Session = ort.InferenceSession;
+
+export interface SessionOptions {
+  /** Threads inside one operator. 1 by default: runs are parallelised by running several streams, not by
+   *  letting every session grab all cores (they would fight each other). */
+  threads?: number;
+  logger?: Logger;
+}
+
+interface Entry {
+  readonly threads: number;
+  readonly promise: Promise<Session>;
+}
+
+/**
+ * One InferenceSession per model file per process: a session holds the weights and the optimised graph
+ * (tens of MB for bigger models) and ORT allows concurrent run() calls on it, so every run shares it.
+ * Keyed by absolute path; concurrent loads of the same file share the one pending promise.
+ */
+const registry = new Map<string, Entry>();
+
+export function getSession(weightsPath: string, opts: SessionOptions = {}): Promise<Session> {
+  const path = resolve(weightsPath);
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    return Promise.reject(new ModelError(`model ${path}: threads must be an integer ≥ 1, got ${threads}`));
+  }
+  const log = opts.logger ?? silentLogger;
+  const existing = registry.get(path);
+  if (existing) {
+    // The first load's options win: a second session for the same file would double its memory.
+    if (existing.threads !== threads) {
+      log.warn({ model: path, threads: existing.threads, requested: threads }, 'model session already loaded; keeping its thread count');
+    }
+    return existing.promise;
+  }
+  const promise = load(path, threads, log);
+  registry.set(path, { threads, promise });
+  // A failed load is forgotten, so a later run can retry once the file is fixed.
+  promise.catch(() => {
+    if (registry.get(path)?.promise === promise) registry.delete(path);
+  });
+  return promise;
+}
+
+async function load(path: string, threads: number, log: Logger): Promise<Session> {
+  try {
+    await access(path);
+  } catch (err) {
+    throw new ModelError(`model file not found: ${path}`, { cause: err });
+  }
+  const started = performance.now();
+  try {
+    const session = await ort.InferenceSession.create(path, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionProviders: ['cpu'],
+    });
+    log.info({ model: path, threads, loadMs: Math.round(performance.now() - started) }, 'model session loaded');
+    return session;
+  } catch (err) {
+    throw new ModelError(`cannot load model ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Paths with a loaded or loading session (for diagnostics and tests). */
+export function loadedSessions(): string[] {
+  return [...registry.keys()];
+}
+
+/** Releases every session (process shutdown, tests). Runs still holding one must be stopped first. */
+export async function releaseAllSessions(): Promise<void> {
+  const entries = [...registry.values()];
+  registry.clear();
+  await Promise.all(
+    entries.map(async (e) => {
+      const s = await e.promise.catch(() => undefined);
+      await s?.release();
+    }),
+  );
+}
