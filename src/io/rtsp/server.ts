@@ -1,0 +1,225 @@
+import net from 'node:net';
+import { once } from 'node:events';
+import { silentLogger, type Logger } from '../../log.js';
+import type { MountAuth } from './auth.js';
+import { RtspConn } from './conn.js';
+import { InvalidRtspOptionError, MountExistsError, RtspBindError } from './errors.js';
+import { handleRequest, type ServerContext } from './handler.js';
+import { Mount, type RtspMount } from './mount.js';
+import type { Session } from './session.js';
+import type { VideoCodec } from './types.js';
+import { UdpPair, peerKey } from './udp.js';
+import { validateMountPath } from './url.js';
+
+export interface RtspServerOptions {
+  /** Default '0.0.0.0'. */
+  host?: string;
+  /** 0 picks a free port; read it back from `port` after listen(). */
+  port: number;
+  /** Even RTP port of the one UDP pair shared by all sessions (RTCP = +1); 0/default picks a free pair. */
+  udpRtpPort?: number;
+  /** Disable UDP transport entirely (SETUP over UDP then gets 461, and clients switch to TCP). */
+  udp?: boolean;
+  /** A session without requests or RTCP for this long is closed (UDP); default 60. */
+  sessionTimeoutS?: number;
+  /** Per-reader queue in packets, default 512; a full queue drops that reader only. */
+  writeQueueSize?: number;
+  /** How long DESCRIBE waits for the first parameter sets before 404; default 2000 ms. */
+  describeWaitMs?: number;
+  /** RTCP sender report period; default 5000 ms. */
+  senderReportIntervalMs?: number;
+  /** GOP cache bound per mount, in packets; default 8192 (about 11 MB). */
+  gopCacheMaxPackets?: number;
+  logger?: Logger;
+}
+
+/**
+ * Embedded RTSP server publishing H.264/H.265 mounts to any number of readers over TCP (interleaved)
+ * or UDP unicast. Request handling is in handler.ts, one connection in conn.ts, one stream in mount.ts.
+ */
+export class RtspServer {
+  private readonly tcp = net.createServer((s) => this.onSocket(s));
+  private readonly mounts = new Map<string, Mount>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly conns = new Set<RtspConn>();
+  private readonly udpPeers = new Map<string, Session>();
+  private udp: UdpPair | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly ctx: ServerContext;
+  private readonly log: Logger;
+  private readonly timeoutMs: number;
+  private listening = false;
+
+  constructor(private readonly opts: RtspServerOptions) {
+    const timeoutS = opts.sessionTimeoutS ?? 60;
+    const queue = opts.writeQueueSize ?? 512;
+    if (!(timeoutS > 0)) throw new InvalidRtspOptionError(`sessionTimeoutS must be > 0, got ${timeoutS}`);
+    if (!Number.isInteger(queue) || queue < 1) throw new InvalidRtspOptionError(`writeQueueSize must be an integer ≥ 1, got ${queue}`);
+    const udpPort = opts.udpRtpPort ?? 0;
+    if (!Number.isInteger(udpPort) || udpPort % 2 !== 0 || udpPort < 0 || udpPort > 65534) {
+      throw new InvalidRtspOptionError(`udpRtpPort must be an even port (RTCP uses the next one), got ${udpPort}`);
+    }
+    this.timeoutMs = timeoutS * 1000;
+    this.log = (opts.logger ?? silentLogger).child({ component: 'rtsp-server' });
+    this.ctx = {
+      logger: this.log,
+      // Clients that ping exactly at the advertised timeout (Media Foundation) still make it: advertise less.
+      advertisedTimeoutS: Math.max(1, Math.floor(timeoutS - Math.min(5, timeoutS / 2))),
+      writeQueueSize: queue,
+      describeWaitMs: opts.describeWaitMs ?? 2000,
+      srIntervalMs: opts.senderReportIntervalMs ?? 5000,
+      udp: () => this.udp,
+      mount: (p) => this.mounts.get(p),
+      session: (id) => this.sessions.get(id),
+      addSession: (s) => this.addSession(s),
+      registerUdpPeer: (s) => this.registerUdpPeer(s),
+      closeSession: (s, reason) => this.closeSession(s, reason),
+      dropSession: (s, reason) => this.dropSession(s, reason),
+    };
+  }
+
+  async listen(): Promise<void> {
+    const host = this.opts.host ?? '0.0.0.0';
+    if (this.opts.udp !== false) this.udp = await UdpPair.open(host, this.opts.udpRtpPort ?? 0);
+    this.udp?.listen((_kind, key) => this.udpPeers.get(key)?.touch());
+    try {
+      this.tcp.listen(this.opts.port, host);
+      await Promise.race([
+        once(this.tcp, 'listening'),
+        once(this.tcp, 'error').then(([e]) => {
+          throw e;
+        }),
+      ]);
+    } catch (err) {
+      this.udp?.close();
+      throw new RtspBindError(`cannot listen on ${host}:${this.opts.port}`, { cause: err });
+    }
+    this.listening = true;
+    this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.timeoutMs / 4));
+    this.sweeper.unref();
+    this.log.info({ host, port: this.port, udp: this.udp?.ports }, 'rtsp server listening');
+  }
+
+  get port(): number {
+    const a = this.tcp.address();
+    return a && typeof a === 'object' ? a.port : 0;
+  }
+
+  get udpPorts(): { rtp: number; rtcp: number } {
+    return this.udp?.ports ?? { rtp: 0, rtcp: 0 };
+  }
+
+  /** Sessions that exist now (set up, playing or paused), for monitoring and tests. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  createMount(path: string, opts: { codec: VideoCodec; auth?: MountAuth }): RtspMount {
+    validateMountPath(path);
+    if (this.mounts.has(path)) throw new MountExistsError(`RTSP mount ${JSON.stringify(path)} already exists`);
+    if (opts.codec !== 'h264' && opts.codec !== 'h265') throw new InvalidRtspOptionError(`unsupported codec ${String(opts.codec)}`);
+    const mount = new Mount(path, opts.codec, opts.auth, {
+      logger: this.log,
+      gopCacheMaxPackets: this.opts.gopCacheMaxPackets ?? 8192,
+      onClose: (m) => this.onMountClosed(m),
+    });
+    this.mounts.set(path, mount);
+    this.log.info({ mount: path, codec: opts.codec, auth: Boolean(opts.auth) }, 'mount created');
+    return mount;
+  }
+
+  getMount(path: string): RtspMount | undefined {
+    return this.mounts.get(path);
+  }
+
+  /** Disconnects the mount's readers (RTCP BYE first); a later DESCRIBE gets 404. */
+  removeMount(path: string): void {
+    this.mounts.get(path)?.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const m of [...this.mounts.values()]) m.close();
+    for (const s of [...this.sessions.values()]) this.closeSession(s, 'server closing');
+    for (const c of this.conns) c.destroy();
+    this.udp?.close();
+    this.udp = undefined;
+    if (this.listening) {
+      this.listening = false;
+      await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    }
+  }
+
+  private onSocket(socket: net.Socket): void {
+    const conn = new RtspConn(socket, { handleRequest: (c, r) => handleRequest(this.ctx, c, r), onConnClosed: (c) => this.onConnClosed(c) }, this.log);
+    this.conns.add(conn);
+  }
+
+  private onConnClosed(conn: RtspConn): void {
+    this.conns.delete(conn);
+    for (const s of [...conn.sessions]) {
+      // A TCP session dies with its socket (mtx#149); a UDP one may be resumed and otherwise expires.
+      if (s.transport?.protocol === 'udp') s.conn = undefined;
+      else this.closeSession(s, 'connection closed');
+    }
+    conn.sessions.clear();
+  }
+
+  private addSession(s: Session): void {
+    this.sessions.set(s.id, s);
+    this.log.debug({ session: s.id, mount: s.mount.path }, 'session created');
+  }
+
+  private registerUdpPeer(s: Session): void {
+    this.unregisterUdpPeer(s);
+    const t = s.transport;
+    if (t?.protocol !== 'udp') return;
+    for (const port of t.clientPorts) this.udpPeers.set(peerKey(t.address, port), s);
+  }
+
+  private unregisterUdpPeer(s: Session): void {
+    for (const [k, v] of this.udpPeers) if (v === s) this.udpPeers.delete(k);
+  }
+
+  private closeSession(s: Session, reason: string, bye = false): void {
+    if (s.isClosed) return;
+    s.close(bye);
+    this.sessions.delete(s.id);
+    this.unregisterUdpPeer(s);
+    s.conn?.sessions.delete(s);
+    this.log.debug({ session: s.id, mount: s.mount.path, reason }, 'session closed');
+  }
+
+  private dropSession(s: Session, reason: string): void {
+    this.log.warn({ session: s.id, mount: s.mount.path, reason }, 'reader dropped');
+    const conn = s.conn;
+    this.closeSession(s, reason);
+    // A stalled TCP reader will not read a graceful close either; a UDP reader's connection is idle.
+    if (conn && s.transport?.protocol === 'tcp') conn.destroy();
+    else if (conn && conn.sessions.size === 0) conn.end();
+  }
+
+  private onMountClosed(m: Mount): void {
+    if (this.mounts.get(m.path) === m) this.mounts.delete(m.path);
+    for (const s of [...this.sessions.values()]) {
+      if (s.mount !== m) continue;
+      const conn = s.conn;
+      this.closeSession(s, 'mount removed', true);
+      if (conn && conn.sessions.size === 0) conn.end();
+    }
+    this.log.info({ mount: m.path }, 'mount removed');
+  }
+
+  /** Expires sessions and idle connections; TCP sessions are kept alive by their socket. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const s of [...this.sessions.values()]) {
+      if (s.transport?.protocol !== 'tcp' && now - s.lastActivity > this.timeoutMs) {
+        const conn = s.conn;
+        this.closeSession(s, 'timeout', true);
+        if (conn && conn.sessions.size === 0) conn.end();
+      }
+    }
+    for (const c of this.conns) if (c.sessions.size === 0 && now - c.lastActivity > this.timeoutMs) c.end();
+  }
+}
