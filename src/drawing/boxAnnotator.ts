@@ -3,7 +3,8 @@
  * colours, label strings, sizes) is prepared in the async factory; draw() only fills rectangles and
  * blends cached glyph masks, and allocates nothing for known classes.
  */
-import type { Detections } from '../detections.js';
+import { makeDetections, type Detections } from '../detections.js';
+import { yuv420pSize } from '../frame.js';
 import { loadGlyphAtlas, type GlyphAtlas } from './glyphAtlas.js';
 import { Palette, type ClassColor } from './palette.js';
 import { fillRect, strokeRect, type FramePixels } from './yuv.js';
@@ -144,6 +145,17 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
       if (confStr) atlas.drawText(frame, confStr, tx + m.padding + (name.length + 1) * cw, textY, color.text);
     }
   };
+
+  // Run the drawing code a few times on a scratch frame so the JIT has compiled it before the first
+  // real frame: cold, the first 1080p draw took ~11 ms against ~0.3 ms warm.
+  const scratchW = 2 * m.tagHeight + 64;
+  const scratch = { pixels: Buffer.alloc(yuv420pSize({ width: scratchW, height: scratchW })), width: scratchW, height: scratchW };
+  const warmDets = makeDetections({
+    xyxy: Float32Array.of(3, m.tagHeight + 3, scratchW - 3, scratchW - 3),
+    confidence: Float32Array.of(0.5),
+    classId: Int32Array.of(0),
+  });
+  for (let i = 0; i < 100; i++) draw(scratch, warmDets);
 
   return { metrics: m, draw };
 }
