@@ -50,6 +50,11 @@ export class DropOldestQueue<T> {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
+  /** Non-blocking: the oldest item, if any. */
+  poll(): T | undefined {
+    return this.items.shift();
+  }
+
   /** Non-blocking: the newest item, dropping (and counting) everything older. */
   takeNewest(): T | undefined {
     const newest = this.items.pop();

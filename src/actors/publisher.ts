@@ -61,7 +61,9 @@ export function createPublisherActor(deps: PublisherActorDeps) {
             pending = undefined;
             return f;
           }
-          return deps.pipes.drawn.takeNewest();
+          // Oldest first: arrivals jitter around the output ticks, and taking the newest would turn that
+          // jitter into a repeat followed by a drop. The queue's two slots bound the added latency.
+          return deps.pipes.drawn.poll();
         },
         onFatal: (err) => {
           sendBack({ type: 'stage.failed', error: { kind: err.kind, message: err.message, retryable: false } } satisfies RunEvent);

@@ -15,7 +15,7 @@ function harness(opts: { prepareFails?: boolean; maxAttempts?: number; connectTi
   const stub = fromCallback<EventObject>(() => () => undefined);
   const machine = runMachine.provide({
     actors: {
-      prepare: fromPromise(async () => {
+      prepare: fromPromise<void, { runId: string }>(async () => {
         if (opts.prepareFails) throw Object.assign(new Error('bad model'), { kind: 'model_error', retryable: false });
       }),
       decoder: fromCallback<EventObject>(({ sendBack }) => {
@@ -30,7 +30,7 @@ function harness(opts: { prepareFails?: boolean; maxAttempts?: number; connectTi
         receive((e) => publisherHeard.push(e.type));
         return () => undefined;
       }),
-      shutdown: fromPromise(async () => undefined),
+      shutdown: fromPromise<void, { runId: string }>(async () => undefined),
     },
   });
   const actor = createActor(machine, {
