@@ -118,27 +118,4 @@ describe('box annotator', () => {
     expect(() => ann.draw(f, d)).not.toThrow();
     expect(f.guardsIntact()).toBe(true);
   });
-
-  it('stays under budget: 10 labelled boxes on a 1080p frame', async () => {
-    const W = 1920;
-    const H = 1080;
-    const ann = await createBoxAnnotator({ width: W, height: H, labels: LABELS });
-    const rows: [number, number, number, number, number, number][] = [];
-    for (let i = 0; i < 10; i++) rows.push([100 + i * 170, 200 + (i % 3) * 250, 250 + i * 170, 600 + (i % 3) * 250, 0.5 + i / 25, i % 3]);
-    const d = dets(rows);
-    const f = makeFrame(W, H);
-    for (let i = 0; i < 100; i++) ann.draw(f, d); // warm the JIT
-    const times: number[] = [];
-    for (let i = 0; i < 500; i++) {
-      const t0 = performance.now();
-      ann.draw(f, d);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    const median = times[250]!;
-    const p99 = times[495]!;
-    console.log(`draw 10 labelled boxes @1080p: median ${median.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms`);
-    // Target is < 1 ms; the assertion leaves room for a loaded CI machine.
-    expect(median).toBeLessThan(5);
-  });
 });
