@@ -3,13 +3,15 @@
 
 Everything here is OpenCV + numpy, none of it shares code with src/io/models: frames come from
 cv2.VideoCapture (libavcodec + swscale to bgr24), the letterbox from cv2.resize(INTER_LINEAR) plus
-numpy padding, inference from cv2.dnn, NMS from cv2.dnn.NMSBoxes per class. It prints the persons
-(class 0) of each chosen frame as JSON, boxes in source pixels [x1, y1, x2, y2], clipped to the frame.
+numpy padding, inference from cv2.dnn, NMS from cv2.dnn.NMSBoxes per class. It prints, per chosen frame,
+the sha256 of the network input (float32 NCHW, little-endian) and the persons (class 0) as JSON, boxes in
+source pixels [x1, y1, x2, y2] clipped to the frame.
 
 Run with Debian's python (python3-opencv, cv2 4.6), from the repo root:
     /usr/bin/python3 scripts/opencv-reference.py [--frames 0,300,600] [--conf 0.3] [--iou 0.45]
 """
 import argparse
+import hashlib
 import json
 import os
 
@@ -68,6 +70,7 @@ def decode(raw):
 
 def detect(net, img, conf, iou):
     blob, r = letterbox(img)
+    digest = hashlib.sha256(np.ascontiguousarray(blob, dtype='<f4').tobytes()).hexdigest()
     net.setInput(blob, 'images')
     pred = decode(net.forward()[0])
     scores = pred[:, 4:5] * pred[:, 5:]
@@ -90,7 +93,7 @@ def detect(net, img, conf, iou):
             ]
             dets.append({'cls': cls, 'score': float(s[i]), 'box': box})
     dets.sort(key=lambda d: -d['score'])
-    return dets
+    return dets, digest
 
 
 def main():
@@ -104,10 +107,11 @@ def main():
     frames = read_frames(VIDEO, set(wanted))
     result = {}
     for n in wanted:
-        persons = [d for d in detect(net, frames[n], args.conf, args.iou) if d['cls'] == PERSON]
-        result[str(n)] = [
-            {'box': [round(v, 1) for v in d['box']], 'score': round(d['score'], 4)} for d in persons
+        dets, digest = detect(net, frames[n], args.conf, args.iou)
+        persons = [
+            {'box': [round(v, 1) for v in d['box']], 'score': round(d['score'], 4)} for d in dets if d['cls'] == PERSON
         ]
+        result[str(n)] = {'inputSha256': digest, 'persons': persons}
     print(json.dumps(result, indent=1))
 
 
