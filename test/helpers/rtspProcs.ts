@@ -62,11 +62,11 @@ export class ProcessTracker {
   }
 }
 
-/** Polls until cond() is true; throws with `what` after timeoutMs. */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+/** Polls until cond() is true; throws with `what` (evaluated then) after timeoutMs. */
+export async function waitFor(cond: () => boolean, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -79,9 +79,10 @@ export interface Encoder {
 
 /**
  * A real-time ffmpeg encoder (testsrc2, one keyframe per second at 25 fps, no B-frames, in-band
- * parameter sets, AUD inserted) feeding a mount through AccessUnitSplitter with pts = frame/25.
+ * parameter sets, AUD inserted) feeding mounts through AccessUnitSplitter with pts = frame/25.
  */
-export function startEncoder(tracker: ProcessTracker, mount: RtspMount, codec: VideoCodec, size = '640x360'): Encoder {
+export function startEncoder(tracker: ProcessTracker, mounts: RtspMount | RtspMount[], codec: VideoCodec, size = '640x360'): Encoder {
+  const targets = Array.isArray(mounts) ? mounts : [mounts];
   const enc =
     codec === 'h264'
       ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-bf', '0', '-g', '25', '-x264-params', 'repeat-headers=1', '-bsf:v', 'h264_metadata=aud=insert', '-f', 'h264']
@@ -89,7 +90,7 @@ export function startEncoder(tracker: ProcessTracker, mount: RtspMount, codec: V
   const proc = tracker.spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, '-pix_fmt', 'yuv420p', ...enc, '-']);
   let frames = 0;
   const splitter = new AccessUnitSplitter(codec, (nalus) => {
-    mount.writeAccessUnit(nalus, frames / 25);
+    for (const m of targets) m.writeAccessUnit(nalus, frames / 25);
     frames++;
   });
   proc.stdout?.on('data', (d: Buffer) => splitter.push(d));
