@@ -169,7 +169,8 @@ function setup(ctx: ServerContext, conn: RtspConn, req: RtspRequest): Reply {
   } else {
     const ports = ctx.udp()!.ports;
     // Always the RTSP peer's address: a `destination=` would let anyone aim our stream at a third party.
-    transport = { protocol: 'udp', address: conn.remoteAddress, clientPorts: tr.clientPorts };
+    // The socket's own form of the address (IPv4-mapped on a dual-stack listener) is what dgram can send to.
+    transport = { protocol: 'udp', address: conn.socket.remoteAddress ?? conn.remoteAddress, clientPorts: tr.clientPorts };
     replyTransport = `RTP/AVP;unicast;client_port=${tr.clientPorts[0]}-${tr.clientPorts[1]};server_port=${ports.rtp}-${ports.rtcp};ssrc=${ssrc}`;
   }
   session.setup(transport, req.url);
