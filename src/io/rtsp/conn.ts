@@ -71,6 +71,7 @@ export class RtspConn {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.closed) return;
     this.lastActivity = Date.now();
     let messages;
     try {

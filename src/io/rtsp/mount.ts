@@ -146,7 +146,7 @@ export class Mount implements RtspMount {
       if (!r.push(packets)) {
         this.readers.delete(r);
         this.stats.readersDropped++;
-        this.log.warn({ readers: this.readers.size }, 'reader dropped: it does not keep up');
+        this.log.debug({ readers: this.readers.size }, 'reader queue full');
       }
     }
   }

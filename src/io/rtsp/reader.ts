@@ -71,6 +71,7 @@ export class Reader {
   private heldLiveBytes = 0;
   private burstBytesPending = 0;
   private srTimer: NodeJS.Timeout | undefined;
+  private backlogSince: number | undefined;
   private closed = false;
   private readonly limitBytes: number;
 
@@ -107,6 +108,20 @@ export class Reader {
     }
     this.write(packets, burst);
     return true;
+  }
+
+  /**
+   * Polled by the server: true once the backlog has not emptied for timeoutMs, like gortsplib's
+   * WriteTimeout. Catches a stalled reader when too little is written to overflow its queue (a
+   * low-bitrate or paused source), and a reader that drains, but slower than the stream.
+   */
+  stalled(now: number, timeoutMs: number): boolean {
+    if (this.closed || this.backlogBytes === 0) {
+      this.backlogSince = undefined;
+      return false;
+    }
+    this.backlogSince ??= now;
+    return now - this.backlogSince > timeoutMs;
   }
 
   /** The PLAY reply is out: send what was held, then stream live. */

@@ -28,6 +28,8 @@ export interface RtspServerOptions {
   describeWaitMs?: number;
   /** RTCP sender report period; default 5000 ms. */
   senderReportIntervalMs?: number;
+  /** A reader whose queue has not emptied for this long is dropped; default 10000 ms. */
+  writeTimeoutMs?: number;
   /** GOP cache bound per mount, in packets; default 8192 (about 11 MB). */
   gopCacheMaxPackets?: number;
   logger?: Logger;
@@ -95,7 +97,7 @@ export class RtspServer {
       throw new RtspBindError(`cannot listen on ${host}:${this.opts.port}`, { cause: err });
     }
     this.listening = true;
-    this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.timeoutMs / 4));
+    this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.timeoutMs / 4, (this.opts.writeTimeoutMs ?? 10_000) / 4));
     this.sweeper.unref();
     this.log.info({ host, port: this.port, udp: this.udp?.ports }, 'rtsp server listening');
   }
@@ -210,10 +212,16 @@ export class RtspServer {
     this.log.info({ mount: m.path }, 'mount removed');
   }
 
-  /** Expires sessions and idle connections; TCP sessions are kept alive by their socket. */
+  /** Drops stalled readers, expires sessions and idle connections; TCP sessions live as long as their socket. */
   private sweep(): void {
     const now = Date.now();
+    const writeTimeoutMs = this.opts.writeTimeoutMs ?? 10_000;
     for (const s of [...this.sessions.values()]) {
+      if (s.stalled(now, writeTimeoutMs)) {
+        s.mount.stats.readersDropped++;
+        this.dropSession(s, `nothing could be sent for ${writeTimeoutMs} ms`);
+        continue;
+      }
       if (s.transport?.protocol !== 'tcp' && now - s.lastActivity > this.timeoutMs) {
         const conn = s.conn;
         this.closeSession(s, 'timeout', true);

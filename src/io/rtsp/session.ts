@@ -72,6 +72,11 @@ export class Session {
     return { info, start: () => reader.start() };
   }
 
+  /** Whether this session's reader has been unable to send for timeoutMs. */
+  stalled(now: number, timeoutMs: number): boolean {
+    return this.reader?.stalled(now, timeoutMs) ?? false;
+  }
+
   pause(): void {
     this.assertState('PAUSE', [SessionState.Ready, SessionState.Playing]);
     this.stopReader();

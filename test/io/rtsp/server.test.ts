@@ -287,6 +287,24 @@ describe('RTP delivery', () => {
     await waitFor(() => stalled.closed, 'stalled reader disconnected');
   });
 
+  it('drops a reader whose backlog does not drain within the write timeout, even when the queue never fills', async () => {
+    await start({ writeQueueSize: 1_000_000, writeTimeoutMs: 300 });
+    const mount = server.createMount('live', { codec: 'h264' });
+    const feed = new Feeder(mount);
+    feed.write(keyAu());
+    const stalled = await client();
+    await playTcp(stalled);
+    stalled.socket.pause();
+    // Fill the kernel buffers until bytes stay with us; the queue is far too large to overflow, so only
+    // the write timeout can drop this reader.
+    for (let i = 0; i < 4000 && mount.stats.readersDropped === 0; i++) {
+      feed.write(pAu(20_000));
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => mount.stats.readersDropped === 1 && server.sessionCount === 0, 'stalled reader dropped');
+    expect(mount.readerCount).toBe(0);
+  });
+
   it('never throws from writeAccessUnit on bad input', () => {
     const mount = server.createMount('live', { codec: 'h264' });
     expect(() => {
