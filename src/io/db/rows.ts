@@ -1,0 +1,79 @@
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+
+/** A pool or a client inside a transaction: every query function takes either. */
+export type Queryable = Pool | PoolClient;
+
+/** Calls query on either kind; TS cannot resolve an overloaded method on the union directly. */
+export function q<R extends QueryResultRow>(db: Queryable, text: string, values: unknown[] = []): Promise<QueryResult<R>> {
+  return (db as Pool).query<R>(text, values);
+}
+
+/** Rows as pg returns them: bigint as string, timestamptz as Date, jsonb parsed. */
+export interface ModelRow {
+  id: string;
+  name: string;
+  format: string;
+  sha256: string;
+  file_path: string;
+  labels_path: string;
+  size_bytes: string;
+  input_width: number;
+  input_height: number;
+  labels: string[];
+  created_at: Date;
+  deleted_at: Date | null;
+}
+
+export interface ConfigRow {
+  id: string;
+  client_id: string;
+  name: string;
+  version: number;
+  model_id: string;
+  body: { inference: unknown; rules: unknown; drawing: unknown };
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+export const FINISHED_STATES = ['stopped', 'failed', 'completed'] as const;
+export const RUN_STATES = ['pending', 'starting', 'connecting', 'running', 'retrying', 'stopping', ...FINISHED_STATES] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+export interface RunRow {
+  id: string;
+  client_id: string;
+  config_id: string;
+  config_version: number | null;
+  source_url: string;
+  output_mount: string | null;
+  retry_max_attempts: number;
+  retry_backoff_initial_s: number;
+  retry_backoff_max_s: number;
+  connect_timeout_s: number;
+  state: RunState;
+  stop_requested_at: Date | null;
+  attempts: number;
+  error_kind: string | null;
+  error_message: string | null;
+  engine_id: string | null;
+  lease_epoch: string;
+  output_url: string | null;
+  created_at: Date;
+  claimed_at: Date | null;
+  started_at: Date | null;
+  ended_at: Date | null;
+  updated_at: Date;
+}
+
+export interface TransitionRow {
+  id: string;
+  run_id: string;
+  from_state: string | null;
+  to_state: string;
+  reason: string | null;
+  error_kind: string | null;
+  error_message: string | null;
+  engine_id: string | null;
+  at: Date;
+}

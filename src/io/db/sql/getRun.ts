@@ -1,0 +1,6 @@
+import { q, type Queryable, type RunRow } from '../rows.js';
+
+export async function getRun(db: Queryable, id: string): Promise<RunRow | undefined> {
+  const { rows } = await q<RunRow>(db, `SELECT * FROM runs WHERE id = $1`, [id]);
+  return rows[0];
+}
