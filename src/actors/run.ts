@@ -26,7 +26,7 @@ export interface RunOptions {
   stallTimeoutS: number;
   logger: Logger;
   /** Every state change, with the error that caused it (persistence hooks in here later). */
-  onTransition?(state: RunStateName, error: RunError | null): void;
+  onTransition?(state: RunStateName, error: RunError | null, attempt: number): void;
 }
 
 export interface RunOutcome {
@@ -107,7 +107,7 @@ export function startRun(o: RunOptions): RunHandle {
         last = name;
         const error = snap.context.error;
         log.info({ state: name, error: error ?? undefined }, 'run state');
-        o.onTransition?.(name, error);
+        o.onTransition?.(name, error, snap.context.attempt);
       }
       if (snap.status === 'done') {
         void (async () => {

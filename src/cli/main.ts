@@ -1,5 +1,6 @@
 import { cameraCommand, cameraUsage } from './camera.js';
 import { runCommand, runUsage } from './run.js';
+import { engineCommand, engineUsage } from './engine.js';
 import { UsageError } from './args.js';
 import { stopAllProcesses } from '../io/ffmpeg/process.js';
 import { redactText } from '../redact.js';
@@ -9,6 +10,8 @@ const usage = `sie — Stream Inference Engine
 ${runUsage}
 
 ${cameraUsage}
+
+${engineUsage}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -16,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'run':
       return runCommand(rest);
+    case 'engine':
+      return engineCommand(rest);
     case 'camera':
       await cameraCommand(rest);
       return 0;

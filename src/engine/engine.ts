@@ -1,0 +1,143 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Pool } from 'pg';
+import { createActor, fromCallback, fromPromise, waitFor, type EventObject } from 'xstate';
+import { pollerMachine } from '../machines/poller.machine.js';
+import { claimRuns } from '../io/db/sql/claimRuns.js';
+import { registerEngine, unregisterEngine } from '../io/db/sql/registerEngine.js';
+import { renewEngineLease } from '../io/db/sql/renewEngineLease.js';
+import { reclaimExpiredRuns } from '../io/db/sql/reclaimExpiredRuns.js';
+import { stopRequestedRuns } from '../io/db/sql/stopRequestedRuns.js';
+import { listenForNudges } from '../io/db/notifications.js';
+import type { RtspServer } from '../io/rtsp/index.js';
+import { defaultEncoderSettings, type EncoderSettings } from '../io/ffmpeg/encoder.js';
+import { coerceError } from '../errors.js';
+import { RunSupervisor } from './runSupervisor.js';
+import type { Logger } from '../log.js';
+
+export interface EngineOptions {
+  pool: Pool;
+  databaseUrl: string;
+  server: RtspServer;
+  dataDir: string;
+  logger: Logger;
+  engineId?: string;
+  maxRuns: number;
+  pollIntervalS: number;
+  /** How long our lease lives without a heartbeat; heartbeats come every third of it. */
+  leaseTtlS: number;
+  /** Host clients use to reach this engine's RTSP server, stored in each run's output_url. */
+  advertiseHost: string;
+  stallTimeoutS?: number;
+  encoder?: EncoderSettings;
+}
+
+/**
+ * An engine process: the poller actor claims runs from PostgreSQL, the supervisor runs them. SIGTERM
+ * (stop()) releases every run back to pending; a crash leaves them to be reclaimed when the lease expires.
+ */
+export class Engine {
+  readonly id: string;
+  readonly runs: RunSupervisor;
+  private readonly actor;
+
+  constructor(private readonly o: EngineOptions) {
+    this.id = o.engineId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const log = o.logger.child({ engineId: this.id });
+    this.runs = new RunSupervisor({
+      pool: o.pool,
+      engineId: this.id,
+      dataDir: o.dataDir,
+      server: o.server,
+      encoder: o.encoder ?? defaultEncoderSettings,
+      stallTimeoutS: o.stallTimeoutS ?? 5,
+      logger: log,
+    });
+    const engineRow = () => ({
+      id: this.id,
+      hostname: hostname(),
+      advertiseHost: o.advertiseHost,
+      rtspPort: o.server.port,
+      maxRuns: o.maxRuns,
+      leaseTtlS: o.leaseTtlS,
+    });
+    const machine = pollerMachine.provide({
+      actors: {
+        register: fromPromise(async () => {
+          await registerEngine(o.pool, engineRow());
+          log.info({ maxRuns: o.maxRuns, leaseTtlS: o.leaseTtlS }, 'engine registered');
+        }),
+        heartbeat: fromCallback<EventObject>(({ sendBack }) => {
+          let busy = false;
+          const timer = setInterval(() => {
+            if (busy) return;
+            busy = true;
+            renewEngineLease(o.pool, this.id, o.leaseTtlS)
+              .then((ok) => {
+                if (!ok) {
+                  log.error('engine lease lost: another engine has taken our runs');
+                  sendBack({ type: 'lease.lost' });
+                }
+              })
+              .catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'heartbeat failed'))
+              .finally(() => (busy = false));
+          }, (o.leaseTtlS * 1000) / 3);
+          return () => clearInterval(timer);
+        }),
+        listener: fromCallback<EventObject>(({ sendBack }) => {
+          let closed = false;
+          let handle: { close(): Promise<void> } | undefined;
+          listenForNudges(
+            o.databaseUrl,
+            (channel, payload) => {
+              if (channel === 'sie_runs') sendBack({ type: 'poller.nudge' });
+              else if (channel === 'sie_run_stop' && this.runs.has(payload)) this.runs.stop(payload);
+            },
+            log,
+          )
+            .then((h) => (closed ? void h.close() : (handle = h)))
+            .catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'LISTEN unavailable; polling only'));
+          return () => {
+            closed = true;
+            void handle?.close();
+          };
+        }),
+        claim: fromPromise(async () => {
+          await reclaimExpiredRuns(o.pool);
+          for (const id of await stopRequestedRuns(o.pool, this.id)) this.runs.stop(id);
+          const claimed = await claimRuns(o.pool, {
+            engineId: this.id,
+            capacity: o.maxRuns - this.runs.count,
+            advertiseHost: o.advertiseHost,
+            rtspPort: o.server.port,
+          });
+          for (const row of claimed) {
+            log.info({ runId: row.id, mount: row.output_mount }, 'run claimed');
+            this.runs.launch(row);
+          }
+          return claimed.length;
+        }),
+        abandonRuns: fromPromise(() => this.runs.abandonAll()),
+        release: fromPromise(async () => {
+          await this.runs.releaseAll();
+          await unregisterEngine(o.pool, this.id);
+          log.info('engine stopped; runs released');
+        }),
+      },
+    });
+    this.actor = createActor(machine, { input: { pollIntervalS: o.pollIntervalS, registerRetryS: 2 } });
+    this.actor.subscribe({
+      error: (err) => log.error({ err: coerceError(err).message }, 'poller crashed'),
+    });
+  }
+
+  start(): void {
+    this.actor.start();
+  }
+
+  /** Releases all runs for other engines and removes our engine row. */
+  async stop(): Promise<void> {
+    this.actor.send({ type: 'engine.drain' });
+    await waitFor(this.actor, (s) => s.status === 'done', { timeout: 30_000 });
+  }
+}

@@ -1,0 +1,49 @@
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { configBodySchema, describeZodError } from '../config/index.js';
+import { ConfigInvalidError } from '../errors.js';
+import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
+import type { SourceSpec } from '../io/ffmpeg/decoder.js';
+import type { DetectorOptions } from '../io/models/detector.js';
+import type { ModelFormat } from '../io/models/modelSpec.js';
+import type { RetryPolicy } from '../machines/run.machine.js';
+
+/** `file:///x.mp4` and plain absolute paths are file sources (read at their own rate, end `completed`). */
+export function sourceFromUrl(url: string): SourceSpec {
+  if (/^rtsps?:\/\//i.test(url)) return { url, transport: 'tcp', realtime: true };
+  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
+  return { url: path, transport: 'tcp', realtime: true };
+}
+
+export interface RunSettingsFromClaim {
+  source: SourceSpec;
+  detector: DetectorOptions;
+  retry: RetryPolicy;
+  connectTimeoutS: number;
+}
+
+/** Turns a claimed row into run settings; the stored config is parsed again (a row may come from SQL). */
+export function runSettingsFromClaim(row: ClaimedRun, dataDir: string): RunSettingsFromClaim {
+  const parsed = configBodySchema.safeParse(row.body);
+  if (!parsed.success) throw new ConfigInvalidError(`config ${row.config_id} v${row.config_version}: ${describeZodError(parsed.error)}`);
+  const { inference } = parsed.data;
+  return {
+    source: sourceFromUrl(row.source_url),
+    detector: {
+      weightsPath: join(dataDir, row.model_file_path),
+      labels: row.model_labels,
+      format: row.model_format as ModelFormat,
+      confidence: inference.confidence,
+      iou: inference.iou,
+      classes: inference.classes,
+      threads: 1,
+      warmup: true,
+    },
+    retry: {
+      maxAttempts: row.retry_max_attempts,
+      backoffInitialS: row.retry_backoff_initial_s,
+      backoffMaxS: row.retry_backoff_max_s,
+    },
+    connectTimeoutS: row.connect_timeout_s,
+  };
+}

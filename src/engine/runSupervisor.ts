@@ -1,0 +1,146 @@
+import type { Pool } from 'pg';
+import { startRun, type RunHandle } from '../actors/run.js';
+import { recordRunTransition } from '../io/db/sql/recordRunTransition.js';
+import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
+import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
+import type { RtspServer } from '../io/rtsp/index.js';
+import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
+import type { RunError, RunStateName } from '../machines/run.machine.js';
+import { coerceError } from '../errors.js';
+import { runSettingsFromClaim } from './runFromClaim.js';
+import type { Logger } from '../log.js';
+
+interface SupervisedRun {
+  row: ClaimedRun;
+  handle: RunHandle | undefined;
+  /** False once the run is being released or its lease is lost: nothing more is written for it. */
+  persist: boolean;
+  /** Transitions are written strictly in order, one after the other. */
+  chain: Promise<void>;
+  lastPersisted: RunStateName | 'pending';
+}
+
+/** Why a run entered a state, for the transition row (errors speak for themselves). */
+const defaultReason: Partial<Record<RunStateName, string>> = {
+  connecting: 'model loaded, opening the source',
+  running: 'frames flowing',
+  completed: 'file source ended',
+};
+
+export interface RunSupervisorDeps {
+  pool: Pool;
+  engineId: string;
+  dataDir: string;
+  server: RtspServer;
+  encoder: EncoderSettings;
+  stallTimeoutS: number;
+  logger: Logger;
+}
+
+/**
+ * The engine's runs: starts one actor system per claimed run, persists every state change (fenced by the
+ * lease epoch), and stops, releases or abandons runs on request.
+ */
+export class RunSupervisor {
+  private readonly runs = new Map<string, SupervisedRun>();
+
+  constructor(private readonly d: RunSupervisorDeps) {}
+
+  get count(): number {
+    return this.runs.size;
+  }
+
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  handle(runId: string): RunHandle | undefined {
+    return this.runs.get(runId)?.handle;
+  }
+
+  launch(row: ClaimedRun): void {
+    const log = this.d.logger.child({ runId: row.id });
+    const sup: SupervisedRun = { row, handle: undefined, persist: true, chain: Promise.resolve(), lastPersisted: 'starting' };
+    this.runs.set(row.id, sup);
+    let settings;
+    try {
+      settings = runSettingsFromClaim(row, this.d.dataDir);
+    } catch (err) {
+      const e = coerceError(err);
+      this.persist(sup, 'failed', { kind: e.kind, message: e.message, retryable: false }, 0, log);
+      void sup.chain.then(() => this.runs.delete(row.id));
+      return;
+    }
+    sup.handle = startRun({
+      runId: row.id,
+      source: settings.source,
+      detector: { ...settings.detector, logger: log },
+      output: { kind: 'embedded', server: this.d.server, mountPath: row.output_mount },
+      encoder: this.d.encoder,
+      retry: settings.retry,
+      connectTimeoutS: settings.connectTimeoutS,
+      stallTimeoutS: this.d.stallTimeoutS,
+      logger: this.d.logger,
+      onTransition: (state, error, attempt) => this.persist(sup, state, error, attempt, log),
+    });
+    void sup.handle.done.then(async () => {
+      await sup.chain;
+      this.runs.delete(row.id);
+    });
+  }
+
+  private persist(sup: SupervisedRun, state: RunStateName, error: RunError | null, attempt: number, log: Logger): void {
+    if (!sup.persist || state === sup.lastPersisted) return;
+    sup.lastPersisted = state;
+    const reason = state === 'stopping' ? 'stop requested' : error ? error.kind : (defaultReason[state] ?? null);
+    sup.chain = sup.chain
+      .then(async () => {
+        if (!sup.persist) return;
+        const ok = await recordRunTransition(this.d.pool, {
+          runId: sup.row.id,
+          engineId: this.d.engineId,
+          leaseEpoch: sup.row.lease_epoch,
+          to: state,
+          reason,
+          error: error && (state === 'failed' || state === 'retrying') ? { kind: error.kind, message: error.message } : null,
+          attempts: attempt,
+        });
+        if (!ok) {
+          // Fenced out: another engine owns this run now. Stop ours without another write.
+          log.warn({ state }, 'lease lost for run; stopping it without writing');
+          sup.persist = false;
+          void sup.handle?.stop('lease lost');
+        }
+      })
+      .catch((err: unknown) => log.error({ err: coerceError(err).message, state }, 'could not persist run transition'));
+  }
+
+  /** A stop request (API or SQL): stopping → stopped, persisted. */
+  stop(runId: string, reason = 'stop requested'): void {
+    void this.runs.get(runId)?.handle?.stop(reason);
+  }
+
+  /** SIGTERM: stop every run locally and hand it back to pending so another engine takes it. */
+  async releaseAll(): Promise<void> {
+    await Promise.all(
+      [...this.runs.values()].map(async (sup) => {
+        sup.persist = false;
+        await sup.chain;
+        await sup.handle?.stop('engine shutting down');
+        await releaseRun(this.d.pool, { runId: sup.row.id, engineId: this.d.engineId, leaseEpoch: sup.row.lease_epoch }).catch(
+          (err: unknown) => this.d.logger.error({ runId: sup.row.id, err: coerceError(err).message }, 'release failed'),
+        );
+      }),
+    );
+  }
+
+  /** Our lease is gone: other engines own these runs now. Stop them, write nothing. */
+  async abandonAll(): Promise<void> {
+    await Promise.all(
+      [...this.runs.values()].map(async (sup) => {
+        sup.persist = false;
+        await sup.handle?.stop('lease lost');
+      }),
+    );
+  }
+}

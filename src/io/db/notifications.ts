@@ -1,0 +1,36 @@
+import pgListen, { type Options, type Subscriber } from 'pg-listen';
+import type { Logger } from '../../log.js';
+
+/** Channels the runs table's triggers NOTIFY on (payload: the run or config id). */
+export const CHANNELS = ['sie_runs', 'sie_run_stop', 'sie_config_changed'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/**
+ * LISTEN on its own direct connection (PgBouncer in transaction mode drops LISTEN), reconnecting with
+ * capped, jittered backoff forever: notifications are only nudges, polling covers the gaps.
+ */
+export async function listenForNudges(
+  databaseUrl: string,
+  onNotify: (channel: Channel, payload: string) => void,
+  logger: Logger,
+): Promise<{ close(): Promise<void> }> {
+  // pg-listen is CommonJS with `exports.default`: under NodeNext its default import is the module object.
+  type Create = (config: { connectionString: string }, options: Options) => Subscriber;
+  const mod = pgListen as unknown as Create | { default: Create };
+  const createSubscriber: Create = typeof mod === 'function' ? mod : mod.default;
+  const sub: Subscriber = createSubscriber(
+    { connectionString: databaseUrl },
+    {
+      parse: (s: string) => s,
+      retryLimit: Number.POSITIVE_INFINITY,
+      retryTimeout: Number.MAX_SAFE_INTEGER,
+      retryInterval: (attempt: number) => Math.min(60_000, 500 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2),
+    },
+  );
+  sub.events.on('error', (err) => logger.warn({ err: err.message }, 'notification listener error'));
+  sub.events.on('reconnect', (attempt) => logger.info({ attempt }, 'notification listener reconnecting'));
+  for (const ch of CHANNELS) sub.notifications.on(ch, (payload: unknown) => onNotify(ch, String(payload ?? '')));
+  await sub.connect();
+  await Promise.all(CHANNELS.map((ch) => sub.listenTo(ch)));
+  return { close: () => sub.close() };
+}

@@ -1,0 +1,20 @@
+import type { Pool } from 'pg';
+
+/** Inserts (or refreshes) this engine's row: the one lease that covers all its runs. */
+export async function registerEngine(
+  pool: Pool,
+  e: { id: string; hostname: string; advertiseHost: string; rtspPort: number; maxRuns: number; leaseTtlS: number },
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO engines (id, hostname, advertise_host, rtsp_port, max_runs, lease_expires_at)
+     VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
+     ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), lease_expires_at = EXCLUDED.lease_expires_at,
+       advertise_host = EXCLUDED.advertise_host, rtsp_port = EXCLUDED.rtsp_port, max_runs = EXCLUDED.max_runs`,
+    [e.id, e.hostname, e.advertiseHost, e.rtspPort, e.maxRuns, e.leaseTtlS],
+  );
+}
+
+/** Removes the engine row once its runs are released (clean shutdown). */
+export async function unregisterEngine(pool: Pool, engineId: string): Promise<void> {
+  await pool.query(`DELETE FROM engines WHERE id = $1`, [engineId]);
+}

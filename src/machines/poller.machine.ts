@@ -1,0 +1,112 @@
+import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
+
+/**
+ * One engine's job taker. Pure: the database work is done by actors provided in src/engine/engine.ts.
+ *
+ *   registering → active.claiming ⇄ active.waiting      (NOTIFY nudges, polling is the backstop)
+ *   active → leaseLost → registering                     (our lease expired: runs abandoned, start over)
+ *   active → draining → stopped                          (SIGTERM: runs released for other engines)
+ */
+
+export interface PollerInput {
+  pollIntervalS: number;
+  /** Wait before trying to register again when the database is down. */
+  registerRetryS: number;
+}
+
+export interface PollerContext extends PollerInput {
+  nudged: boolean;
+  lastError: string | null;
+}
+
+export type PollerEvent =
+  | { type: 'poller.nudge' }
+  | { type: 'engine.drain' }
+  | { type: 'lease.lost' };
+
+const placeholder = fromCallback<EventObject>(() => () => undefined);
+
+export const pollerMachine = setup({
+  types: { context: {} as PollerContext, events: {} as PollerEvent, input: {} as PollerInput },
+  actors: {
+    register: fromPromise<void>(async () => undefined),
+    heartbeat: placeholder,
+    listener: placeholder,
+    claim: fromPromise<number>(async () => 0),
+    abandonRuns: fromPromise<void>(async () => undefined),
+    release: fromPromise<void>(async () => undefined),
+  },
+  guards: {
+    wasNudged: ({ context }) => context.nudged,
+  },
+  delays: {
+    pollInterval: ({ context }) => context.pollIntervalS * 1000,
+    registerRetry: ({ context }) => context.registerRetryS * 1000,
+  },
+  actions: {
+    markNudged: assign({ nudged: true }),
+    clearNudge: assign({ nudged: false }),
+    recordError: assign({
+      lastError: ({ event }) => {
+        const e = (event as { error?: unknown }).error;
+        return e instanceof Error ? e.message : String(e);
+      },
+    }),
+    clearError: assign({ lastError: null }),
+  },
+}).createMachine({
+  id: 'poller',
+  description: "Claims pending runs for this engine and keeps the engine's lease alive.",
+  context: ({ input }) => ({ ...input, nudged: false, lastError: null }),
+  initial: 'registering',
+  on: { 'engine.drain': '.draining' },
+  states: {
+    registering: {
+      description: 'Writes the engine row (our lease) to the database.',
+      invoke: {
+        src: 'register',
+        onDone: { target: 'active', actions: 'clearError' },
+        onError: { target: 'registerBackoff', actions: 'recordError' },
+      },
+    },
+    registerBackoff: {
+      description: 'The database was not reachable: wait, then try to register again.',
+      after: { registerRetry: 'registering' },
+    },
+    active: {
+      description: 'Registered: heartbeats renew the lease; pending runs are claimed up to capacity.',
+      invoke: [
+        { src: 'heartbeat', id: 'heartbeat' },
+        { src: 'listener', id: 'listener' },
+      ],
+      on: { 'lease.lost': 'leaseLost' },
+      initial: 'claiming',
+      states: {
+        claiming: {
+          description: 'Reclaims runs of dead engines, applies stop requests, claims what fits.',
+          entry: 'clearNudge',
+          on: { 'poller.nudge': { actions: 'markNudged' } },
+          invoke: {
+            src: 'claim',
+            onDone: [{ guard: 'wasNudged', target: 'claiming', reenter: true }, { target: 'waiting' }],
+            onError: { target: 'waiting', actions: 'recordError' },
+          },
+        },
+        waiting: {
+          description: 'Idle until a NOTIFY nudges us or the poll interval passes.',
+          on: { 'poller.nudge': 'claiming' },
+          after: { pollInterval: 'claiming' },
+        },
+      },
+    },
+    leaseLost: {
+      description: 'Another engine took our runs: stop them at once, writing nothing, then register anew.',
+      invoke: { src: 'abandonRuns', onDone: 'registering', onError: 'registering' },
+    },
+    draining: {
+      description: 'Shutting down: stops every run and hands it back to pending for another engine.',
+      invoke: { src: 'release', onDone: 'stopped', onError: { target: 'stopped', actions: 'recordError' } },
+    },
+    stopped: { type: 'final', description: 'Runs released, engine row removed.' },
+  },
+});

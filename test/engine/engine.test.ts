@@ -1,0 +1,191 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../../src/engine/engine.js';
+import { RtspServer } from '../../src/io/rtsp/index.js';
+import { silentLogger } from '../../src/log.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { MODELS_DIR, getRun, insertModelAndConfig, insertRun, transitions, waitForRun } from '../helpers/engineFixtures.js';
+import { freePort, killAll, runToEnd, start, type Spawned } from '../helpers/processes.js';
+import { PLAZA, SIE } from '../helpers/media.js';
+
+/** The engine on a real PostgreSQL, real cameras (simulator processes) and its real RTSP server. */
+
+let db: TestDatabase;
+let configId: string;
+const engines: { engine: Engine; server: RtspServer }[] = [];
+
+async function startEngine(opts: Partial<{ pollIntervalS: number; leaseTtlS: number; maxRuns: number }> = {}) {
+  const server = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
+  await server.listen();
+  const engine = new Engine({
+    pool: db.pool,
+    databaseUrl: db.url,
+    server,
+    dataDir: MODELS_DIR,
+    logger: silentLogger,
+    maxRuns: opts.maxRuns ?? 4,
+    pollIntervalS: opts.pollIntervalS ?? 1,
+    leaseTtlS: opts.leaseTtlS ?? 5,
+    advertiseHost: '127.0.0.1',
+    stallTimeoutS: 2,
+  });
+  engine.start();
+  engines.push({ engine, server });
+  return { engine, server };
+}
+
+async function camera(port: number): Promise<Spawned> {
+  const p = start(SIE, ['camera', PLAZA, '--port', String(port), '--mount', 'cam']);
+  await p.waitFor(/^camera: /m, 20_000);
+  return p;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  ({ configId } = await insertModelAndConfig(db.pool));
+});
+
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map(async ({ engine, server }) => {
+    await engine.stop();
+    await server.close();
+  }));
+  await killAll();
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('engine: runs as jobs', () => {
+  it('picks up a run inserted by plain SQL within a second (NOTIFY, not polling)', async () => {
+    await startEngine({ pollIntervalS: 30 });
+    await new Promise((r) => setTimeout(r, 800)); // registered and listening
+    const id = await insertRun(db.pool, configId, 'rtsp://127.0.0.1:1/none', { connect_timeout_s: 2 });
+    const t0 = Date.now();
+    await waitForRun(db.pool, id, (r) => r.state !== 'pending', 1000);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('a source unreachable at start fails with source_unreachable and is not retried', async () => {
+    await startEngine();
+    const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${await freePort()}/nothing`);
+    const r = await waitForRun(db.pool, id, (x) => x.state === 'failed', 15_000);
+    expect(r.error_kind).toBe('source_unreachable');
+    expect(r.attempts).toBe(0);
+    expect(await transitions(db.pool, id)).toEqual(['pending', 'starting', 'connecting', 'failed']);
+  });
+
+  it('lifecycle: running, retrying while the camera is gone, running again, stop within 2 s, mount gone', async () => {
+    const { server } = await startEngine();
+    const camPort = await freePort();
+    let cam = await camera(camPort);
+    const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, { output_mount: 'lobby' });
+    const running = await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
+    expect(running.output_url).toBe(`rtsp://127.0.0.1:${server.port}/lobby`);
+    const probe = await runToEnd('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width', '-of', 'csv=p=0', running.output_url!], 20_000);
+    expect(probe.stdout.trim()).toBe('h264,768');
+
+    cam.child.kill('SIGTERM');
+    await cam.exited;
+    await waitForRun(db.pool, id, (r) => r.state === 'retrying', 15_000);
+    cam = await camera(camPort);
+    await waitForRun(db.pool, id, (r) => r.state === 'running', 40_000);
+
+    await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [id]);
+    const t0 = Date.now();
+    await waitForRun(db.pool, id, (r) => r.state === 'stopped', 5_000);
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    const seq = await transitions(db.pool, id);
+    expect(seq.slice(0, 4)).toEqual(['pending', 'starting', 'connecting', 'running']);
+    expect(seq).toContain('retrying');
+    expect(seq.slice(-2)).toEqual(['stopping', 'stopped']);
+    expect(server.getMount('lobby')).toBeUndefined();
+    const gone = await runToEnd('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', running.output_url!], 20_000);
+    expect(gone.code).not.toBe(0);
+  }, 120_000);
+
+  it('a lost source that never comes back fails with source_lost after its attempts', async () => {
+    await startEngine();
+    const camPort = await freePort();
+    const cam = await camera(camPort);
+    const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, {
+      retry_max_attempts: 2,
+      retry_backoff_initial_s: 0.2,
+      retry_backoff_max_s: 0.4,
+      connect_timeout_s: 2,
+    });
+    await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
+    cam.child.kill('SIGTERM');
+    const r = await waitForRun(db.pool, id, (x) => x.state === 'failed', 30_000);
+    expect(r.error_kind).toBe('source_lost');
+    expect(r.attempts).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('a file source that ends completes', async () => {
+    await startEngine();
+    const dir = mkdtempSync(join(tmpdir(), 'sie-file-'));
+    const clip = join(dir, 'clip.mp4');
+    const made = await runToEnd('ffmpeg', ['-v', 'error', '-i', PLAZA, '-t', '2', '-c', 'copy', clip]);
+    expect(made.code).toBe(0);
+    const id = await insertRun(db.pool, configId, `file://${clip}`);
+    await waitForRun(db.pool, id, (r) => r.state === 'completed', 30_000);
+    expect((await transitions(db.pool, id)).slice(-2)).toEqual(['running', 'completed']);
+  }, 40_000);
+
+  it('two engines on one database never run the same run', async () => {
+    const a = await startEngine({ maxRuns: 3 });
+    const b = await startEngine({ maxRuns: 3 });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await insertRun(db.pool, configId, `rtsp://127.0.0.1:1/x${i}`, { connect_timeout_s: 5 }));
+    for (const id of ids) await waitForRun(db.pool, id, (r) => r.state !== 'pending', 5_000);
+    const owners = await Promise.all(ids.map(async (id) => (await getRun(db.pool, id)).engine_id));
+    for (let i = 0; i < ids.length; i++) {
+      const ownerCount = [a.engine, b.engine].filter((e) => e.runs.has(ids[i]!)).length;
+      expect(ownerCount, `run ${i} owned by ${owners[i]}`).toBeLessThanOrEqual(1);
+    }
+    const claims = await db.pool.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM run_transitions WHERE run_id = ANY($1) AND to_state = 'starting'`,
+      [ids],
+    );
+    expect(Number(claims.rows[0]!.n)).toBe(4);
+  }, 30_000);
+});
+
+describe('engine failover', () => {
+  it('SIGKILL of an engine: its run is running on another engine within lease TTL + poll interval', async () => {
+    const camPort = await freePort();
+    await camera(camPort);
+    const env = { SIE_DATABASE_URL: db.url, SIE_DATA_DIR: MODELS_DIR };
+    const victim = start(SIE, ['engine', '--rtsp-port', String(await freePort()), '--lease-ttl', '3', '--poll-interval', '0.5'], env);
+    await victim.waitFor(/^engine: /m, 20_000);
+    const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`);
+    const first = await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
+    const survivor = await startEngine({ leaseTtlS: 3, pollIntervalS: 0.5 });
+    victim.child.kill('SIGKILL');
+    const t0 = Date.now();
+    const r = await waitForRun(db.pool, id, (x) => x.state === 'running' && x.engine_id === survivor.engine.id, 30_000);
+    const took = Date.now() - t0;
+    expect(r.engine_id).not.toBe(first.engine_id);
+    // lease TTL 3 s + poll 0.5 s, plus the time to reconnect the camera and get a first frame
+    expect(took).toBeLessThan(3_000 + 500 + 4_000);
+    console.log(`failover: run running on the survivor ${took} ms after SIGKILL`);
+  }, 90_000);
+
+  it('SIGTERM releases the runs so another engine takes them at once', async () => {
+    const camPort = await freePort();
+    await camera(camPort);
+    const env = { SIE_DATABASE_URL: db.url, SIE_DATA_DIR: MODELS_DIR };
+    const leaving = start(SIE, ['engine', '--rtsp-port', String(await freePort()), '--lease-ttl', '30'], env);
+    await leaving.waitFor(/^engine: /m, 20_000);
+    const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`);
+    await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
+    const other = await startEngine({ pollIntervalS: 30 });
+    leaving.child.kill('SIGTERM');
+    expect((await leaving.exited).code).toBe(0);
+    await waitForRun(db.pool, id, (r) => r.state === 'running' && r.engine_id === other.engine.id, 15_000);
+    expect(await transitions(db.pool, id)).toContain('pending');
+  }, 90_000);
+});

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import type { Pool } from 'pg';
+import { SHARED } from './media.js';
+
+/** Where the engine finds model files in these tests: the shared models folder (nothing is copied). */
+export const MODELS_DIR = `${SHARED}/models`;
+
+/** A model row for the shared YOLOX-nano, as the API would store it, and a config using it. */
+export async function insertModelAndConfig(pool: Pool, clientId = 'acme', body: object = {}): Promise<{ modelId: string; configId: string }> {
+  const labels = readFileSync(`${MODELS_DIR}/coco_classes.txt`, 'utf8').trim().split('\n');
+  const m = await pool.query<{ id: string }>(
+    `INSERT INTO models (name, format, sha256, file_path, labels_path, size_bytes, input_width, input_height, labels)
+     VALUES ('yolox-nano', 'yolox', md5(random()::text), 'yolox_nano.onnx', 'coco_classes.txt', 3660092, 416, 416, $1)
+     RETURNING id`,
+    [JSON.stringify(labels)],
+  );
+  const modelId = m.rows[0]!.id;
+  const full = { inference: { confidence: 0.3, iou: 0.45, every_nth_frame: 1 }, rules: [], drawing: {}, ...body };
+  const c = await pool.query<{ id: string }>(
+    `INSERT INTO configs (client_id, name, model_id, body) VALUES ($1, 'test', $2, $3) RETURNING id`,
+    [clientId, modelId, JSON.stringify(full)],
+  );
+  const configId = c.rows[0]!.id;
+  await pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) VALUES ($1, 1, $2, $3) ON CONFLICT DO NOTHING`, [
+    configId,
+    modelId,
+    JSON.stringify(full),
+  ]);
+  return { modelId, configId };
+}
+
+/** A run inserted with one plain SQL INSERT — the documented contract. */
+export async function insertRun(pool: Pool, configId: string, sourceUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const cols = ['client_id', 'config_id', 'source_url', ...Object.keys(extra)];
+  const vals = ['acme', configId, sourceUrl, ...Object.values(extra)];
+  const r = await pool.query<{ id: string }>(
+    `INSERT INTO runs (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id`,
+    vals,
+  );
+  return r.rows[0]!.id;
+}
+
+export interface RunRow {
+  state: string;
+  engine_id: string | null;
+  attempts: number;
+  error_kind: string | null;
+  error_message: string | null;
+  output_url: string | null;
+}
+
+export async function getRun(pool: Pool, id: string): Promise<RunRow> {
+  const r = await pool.query<RunRow>(`SELECT state, engine_id, attempts, error_kind, error_message, output_url FROM runs WHERE id = $1`, [id]);
+  return r.rows[0]!;
+}
+
+export async function transitions(pool: Pool, id: string): Promise<string[]> {
+  const r = await pool.query<{ to_state: string }>(`SELECT to_state FROM run_transitions WHERE run_id = $1 ORDER BY id`, [id]);
+  return r.rows.map((x) => x.to_state);
+}
+
+/** Polls until the run satisfies `ok` (or throws with the last row after the timeout). */
+export async function waitForRun(pool: Pool, id: string, ok: (r: RunRow) => boolean, timeoutMs: number): Promise<RunRow> {
+  const t0 = Date.now();
+  let last = await getRun(pool, id);
+  while (!ok(last)) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`run ${id} not as expected after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    last = await getRun(pool, id);
+  }
+  return last;
+}
