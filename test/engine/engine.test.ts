@@ -115,7 +115,7 @@ describe('engine: runs as jobs', () => {
       retry_max_attempts: 2,
       retry_backoff_initial_s: 0.2,
       retry_backoff_max_s: 0.4,
-      connect_timeout_s: 2,
+      connect_timeout_s: 6,
     });
     await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
     cam.child.kill('SIGTERM');
