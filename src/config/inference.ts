@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { polygonSchema } from './rules.js';
 
 /** `inference` section of a client config: what the detector keeps. Validated once, at the edge. */
 export const inferenceConfigSchema = z
@@ -17,6 +18,17 @@ export const inferenceConfigSchema = z
       .max(100)
       .default(1)
       .describe('run the detector on every n-th frame only; tracks carry the others'),
+    min_area: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe('drop detections whose box covers less than this fraction of the frame area (0 = keep all)'),
+    ignore_zones: z
+      .array(polygonSchema)
+      .max(50)
+      .default([])
+      .describe('polygons (fractions of the frame) where detections are dropped before tracking, judged by the box bottom centre'),
   })
   .strict();
 

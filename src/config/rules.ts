@@ -1,9 +1,149 @@
 import { z } from 'zod';
 
 /**
- * `rules` section. The rule types (zones, lines, dwell, occupancy, absence) arrive with the rules issue;
- * until then a config may only carry an empty list, so nothing a client writes is silently ignored.
+ * `rules` section: what to watch for in a stream. Geometry is in fractions of the frame (0..1, x right, y down)
+ * so one config fits any resolution; the engine turns it into pixels once per run (as Frigate stores zones).
+ * Every object is strict: a typo in a key is an error, never a silently ignored setting.
  */
-export const rulesConfigSchema = z.array(z.never()).max(0, 'rules are not supported yet').default([]);
+
+const coordinate = z.number().min(0).max(1).describe('fraction of the frame: 0 = left/top edge, 1 = right/bottom edge');
+
+export const pointSchema = z.tuple([coordinate, coordinate]).describe('[x, y] as fractions of the frame width and height (y down)');
+
+/** Twice the signed area (shoelace); 0 means all points lie on one line. */
+function doubleArea(points: ReadonlyArray<readonly [number, number]>): number {
+  let s = 0;
+  points.forEach(([x1, y1], i) => {
+    const [x2, y2] = points[(i + 1) % points.length]!;
+    s += x1 * y2 - x2 * y1;
+  });
+  return s;
+}
+
+export const polygonSchema = z
+  .array(pointSchema)
+  .min(3, 'a polygon needs at least 3 points')
+  .max(100)
+  .refine((p) => Math.abs(doubleArea(p)) > 1e-9, 'the polygon has no area (its points lie on one line)')
+  .describe('closed polygon [[x, y], ...], at least 3 points, in fractions of the frame; the last point joins the first');
+
+export const lineSchema = z
+  .tuple([pointSchema, pointSchema])
+  .refine(([a, b]) => a[0] !== b[0] || a[1] !== b[1], 'the two points of a line must differ')
+  .describe(
+    'segment [[x1, y1], [x2, y2]] in fractions of the frame. Its drawing order sets the directions: looking from ' +
+      'the first point to the second on the image (y down), "in" is a crossing from the left side to the right ' +
+      'side and "out" the reverse. Example: a line drawn left to right across the image counts objects moving ' +
+      'down as "in". Only the segment counts, not its extension.',
+  );
+
+export const anchorSchema = z
+  .enum(['bottom_center', 'center', 'top_center', 'center_left', 'center_right', 'top_left', 'top_right', 'bottom_left', 'bottom_right'])
+  .describe('point of the box that stands for the object (bottom_center = where a person or vehicle touches the ground)');
+
+export type Anchor = z.infer<typeof anchorSchema>;
+
+const seconds = (def: number, what: string) => z.number().min(0).max(86_400).default(def).describe(what);
+
+/** Fields every rule has. */
+const common = {
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" and "." only')
+    .describe('stable identifier, unique within the list; events and counters refer to it'),
+  name: z.string().min(1).max(200).optional().describe('human-readable name, for display only'),
+  classes: z
+    .array(z.string().min(1).max(200))
+    .max(1000)
+    .default([])
+    .describe("class names (the model's labels) the rule watches; empty = every class"),
+  min_confidence: z.number().min(0).max(1).default(0).describe('detections scoring below this are not seen by this rule'),
+  anchor: anchorSchema.default('bottom_center').describe("point of the box tested against zones and lines; default bottom_center"),
+};
+
+const zone = polygonSchema.describe('the zone, a polygon in fractions of the frame; an object is inside when its anchor is');
+
+export const zonePresenceRuleSchema = z
+  .object({ ...common, type: z.literal('zone_presence').describe('event "enter" when an object enters the zone, "leave" when it leaves or its track ends'), zone })
+  .strict();
+
+export const zoneDwellRuleSchema = z
+  .object({
+    ...common,
+    type: z.literal('zone_dwell').describe('event "dwell" once per object and visit when it has stayed min_seconds in the zone'),
+    zone,
+    min_seconds: seconds(10, 'seconds of source time an object must stay inside before the event'),
+  })
+  .strict();
+
+export const lineCrossingRuleSchema = z
+  .object({
+    ...common,
+    type: z.literal('line_crossing').describe('event "cross" with direction "in" or "out" each time a tracked object crosses the segment'),
+    line: lineSchema,
+    hysteresis: z
+      .number()
+      .min(0)
+      .max(0.2)
+      .default(0.01)
+      .describe('distance beyond the line, as a fraction of the frame\'s shorter side, an anchor must reach on each side; jitter on the line does not count'),
+  })
+  .strict();
+
+export const zoneOccupancyRuleSchema = z
+  .object({
+    ...common,
+    type: z.literal('zone_occupancy').describe('event "started" when the count condition has held min_seconds, "ended" when it stops holding'),
+    zone,
+    min_count: z.number().int().min(1).max(10_000).optional().describe('condition: at least this many objects inside (give this or max_count)'),
+    max_count: z.number().int().min(0).max(10_000).optional().describe('condition: at most this many objects inside (give this or min_count)'),
+    min_seconds: seconds(0, 'seconds of source time the condition must hold before "started"'),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if ((r.min_count === undefined) === (r.max_count === undefined)) {
+      const both = r.min_count !== undefined;
+      ctx.addIssue({
+        code: 'custom',
+        path: [both ? 'max_count' : 'min_count'],
+        message: both ? 'give min_count or max_count, not both' : 'give min_count or max_count',
+      });
+    }
+  });
+
+export const zoneAbsenceRuleSchema = z
+  .object({
+    ...common,
+    type: z.literal('zone_absence').describe('event "started" when no watched object has been in the zone for min_seconds, "ended" when one appears'),
+    zone,
+    min_seconds: seconds(30, 'seconds of source time the zone must stay empty before "started"'),
+  })
+  .strict();
+
+export const ruleSchema = z.discriminatedUnion('type', [
+  zonePresenceRuleSchema,
+  zoneDwellRuleSchema,
+  lineCrossingRuleSchema,
+  zoneOccupancyRuleSchema,
+  zoneAbsenceRuleSchema,
+]);
+
+export type RuleConfig = z.infer<typeof ruleSchema>;
+export type RuleType = RuleConfig['type'];
+
+export const rulesConfigSchema = z
+  .array(ruleSchema)
+  .max(100)
+  .superRefine((rules, ctx) => {
+    const seen = new Set<string>();
+    rules.forEach((r, i) => {
+      if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate rule id "${r.id}"` });
+      seen.add(r.id);
+    });
+  })
+  .default([])
+  .describe('rules evaluated on every frame, in this order');
 
 export type RulesConfig = z.infer<typeof rulesConfigSchema>;
