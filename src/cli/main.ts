@@ -1,6 +1,8 @@
 import { cameraCommand, cameraUsage } from './camera.js';
 import { runCommand, runUsage } from './run.js';
 import { engineCommand, engineUsage } from './engine.js';
+import { apiCommand, apiUsage } from './api.js';
+import { dbCommand, dbUsage } from './db.js';
 import { UsageError } from './args.js';
 import { stopAllProcesses } from '../io/ffmpeg/process.js';
 import { redactText } from '../redact.js';
@@ -12,6 +14,10 @@ ${runUsage}
 ${cameraUsage}
 
 ${engineUsage}
+
+${apiUsage}
+
+${dbUsage}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +27,10 @@ async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case 'engine':
       return engineCommand(rest);
+    case 'api':
+      return apiCommand(rest);
+    case 'db':
+      return dbCommand(rest);
     case 'camera':
       await cameraCommand(rest);
       return 0;

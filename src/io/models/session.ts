@@ -75,6 +75,19 @@ export function loadedSessions(): string[] {
   return [...registry.keys()];
 }
 
+/**
+ * Releases one file's session, if loaded (the API validating an upload it will not run itself). Runs
+ * still holding it must be stopped first.
+ */
+export async function releaseSession(weightsPath: string): Promise<void> {
+  const path = resolve(weightsPath);
+  const entry = registry.get(path);
+  if (!entry) return;
+  registry.delete(path);
+  const s = await entry.promise.catch(() => undefined);
+  await s?.release();
+}
+
 /** Releases every session (process shutdown, tests). Runs still holding one must be stopped first. */
 export async function releaseAllSessions(): Promise<void> {
   const entries = [...registry.values()];

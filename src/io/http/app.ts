@@ -1,0 +1,87 @@
+import fastifyMultipart from '@fastify/multipart';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Pool } from 'pg';
+import { silentLogger, type Logger } from '../../log.js';
+import type { ApiContext, ZodApp } from './context.js';
+import { installErrorHandlers } from './errors.js';
+import { ModelStore } from './modelStore.js';
+import { configRoutes } from './routes/configs.js';
+import { healthRoutes } from './routes/health.js';
+import { modelRoutes } from './routes/models.js';
+import { runRoutes } from './routes/runs.js';
+
+export const DEFAULT_MAX_MODEL_BYTES = 500 * 1024 * 1024;
+export const DEFAULT_DATA_DIR = './.sie';
+
+export interface ApiOptions {
+  /** Migrated already (`sie api` and `sie serve` migrate at start). */
+  pool: Pool;
+  /** SIE_DATA_DIR: uploaded models go to <dataDir>/models/. */
+  dataDir: string;
+  logger?: Logger;
+  /** SIE_MAX_MODEL_BYTES (default 500 MB). */
+  maxModelBytes?: number;
+}
+
+/** The multipart upload's OpenAPI body: the route has no zod body (it streams its parts itself). */
+const modelUploadBody = {
+  type: 'object',
+  required: ['file', 'labels', 'name', 'format'],
+  properties: {
+    file: { type: 'string', format: 'binary', description: 'ONNX weights' },
+    labels: { type: 'string', format: 'binary', description: 'class names, one a line, in output order' },
+    name: { type: 'string' },
+    format: { type: 'string', enum: ['yolox'] },
+  },
+};
+
+/**
+ * The HTTP API as a Fastify instance, not listening: `sie api` listens on it, `sie serve` mounts it next
+ * to an engine in one process, tests drive it with inject(). Requests are validated by the zod schemas
+ * of src/io/http/schemas.ts (which reuse src/config), errors are always `{error, detail}`.
+ */
+export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast only keeps the instance's type the default one.
+    loggerInstance: (opts.logger ?? silentLogger) as FastifyBaseLogger,
+    // Bodies are JSON configs and runs, small; models come as multipart, limited separately.
+    bodyLimit: 1024 * 1024,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandlers(app);
+
+  await app.register(fastifyMultipart, { throwFileSizeLimit: true });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'sie — Stream Inference Engine',
+        version: '1',
+        description: 'Models, configs and runs. A run is a row in PostgreSQL that an engine claims.',
+      },
+    },
+    transform: (args) => {
+      const out = jsonSchemaTransform(args);
+      if (args.url === '/v1/models' && args.route.method === 'POST') out.schema = { ...out.schema, body: modelUploadBody };
+      return out;
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const ctx: ApiContext = {
+    pool: opts.pool,
+    store: new ModelStore(opts.dataDir),
+    maxModelBytes: opts.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES,
+  };
+  const zapp: ZodApp = app.withTypeProvider<ZodTypeProvider>();
+  healthRoutes(zapp, ctx);
+  modelRoutes(zapp, ctx);
+  configRoutes(zapp, ctx);
+  runRoutes(zapp, ctx);
+  await app.ready();
+  return app;
+}

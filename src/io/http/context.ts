@@ -1,0 +1,29 @@
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Pool } from 'pg';
+import type { ModelStore } from './modelStore.js';
+
+/** The app as route modules see it: zod schemas give handlers typed params, query and body. */
+export type ZodApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface ApiContext {
+  readonly pool: Pool;
+  readonly store: ModelStore;
+  /** Largest accepted ONNX upload in bytes (SIE_MAX_MODEL_BYTES); larger ones get 413. */
+  readonly maxModelBytes: number;
+}
+
+/** Status codes every route may answer with an error body; listed in the OpenAPI document. */
+export const ERROR_CODES = [400, 404, 409, 413, 415, 422] as const;

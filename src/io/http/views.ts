@@ -1,0 +1,79 @@
+import type { z } from 'zod';
+import { redactText } from '../../redact.js';
+import type { ConfigRow, ModelRow, RunRow, TransitionRow } from '../db/rows.js';
+import type { configSchema, modelSchema, runSchema, transitionSchema } from './schemas.js';
+
+/** Rows → response bodies. The only place a stored camera URL or error text leaves: always redacted. */
+
+const iso = (d: Date): string => d.toISOString();
+const isoOrNull = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function modelView(m: ModelRow): z.infer<typeof modelSchema> {
+  return {
+    id: m.id,
+    name: m.name,
+    format: m.format,
+    sha256: m.sha256,
+    size_bytes: Number(m.size_bytes),
+    input_size: { width: m.input_width, height: m.input_height },
+    labels: m.labels,
+    created_at: iso(m.created_at),
+  };
+}
+
+export function configView(c: ConfigRow): z.infer<typeof configSchema> {
+  return {
+    id: c.id,
+    client_id: c.client_id,
+    name: c.name,
+    version: c.version,
+    model_id: c.model_id,
+    inference: c.body.inference,
+    rules: c.body.rules,
+    drawing: c.body.drawing,
+    created_at: iso(c.created_at),
+    updated_at: iso(c.updated_at),
+  };
+}
+
+function errorOf(kind: string | null, message: string | null): { kind: string; message: string } | null {
+  return kind || message ? { kind: kind ?? 'unknown', message: redactText(message ?? '') } : null;
+}
+
+export function runView(r: RunRow): z.infer<typeof runSchema> {
+  return {
+    id: r.id,
+    client_id: r.client_id,
+    config_id: r.config_id,
+    config_version: r.config_version,
+    state: r.state,
+    source_url: redactText(r.source_url),
+    output: { mount: r.output_mount ?? r.id },
+    output_url: r.output_url === null ? null : redactText(r.output_url),
+    retry: {
+      max_attempts: r.retry_max_attempts,
+      backoff_initial_s: r.retry_backoff_initial_s,
+      backoff_max_s: r.retry_backoff_max_s,
+    },
+    connect_timeout_s: r.connect_timeout_s,
+    attempts: r.attempts,
+    error: errorOf(r.error_kind, r.error_message),
+    engine: r.engine_id,
+    stop_requested_at: isoOrNull(r.stop_requested_at),
+    created_at: iso(r.created_at),
+    claimed_at: isoOrNull(r.claimed_at),
+    started_at: isoOrNull(r.started_at),
+    ended_at: isoOrNull(r.ended_at),
+  };
+}
+
+export function transitionView(t: TransitionRow): z.infer<typeof transitionSchema> {
+  return {
+    from: t.from_state,
+    to: t.to_state,
+    reason: t.reason === null ? null : redactText(t.reason),
+    error: errorOf(t.error_kind, t.error_message),
+    engine: t.engine_id,
+    at: iso(t.at),
+  };
+}
