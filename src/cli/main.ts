@@ -3,6 +3,7 @@ import { runCommand, runUsage } from './run.js';
 import { engineCommand, engineUsage } from './engine.js';
 import { apiCommand, apiUsage } from './api.js';
 import { dbCommand, dbUsage } from './db.js';
+import { serveCommand, serveUsage } from './serve.js';
 import { UsageError } from './args.js';
 import { stopAllProcesses } from '../io/ffmpeg/process.js';
 import { redactText } from '../redact.js';
@@ -15,6 +16,8 @@ ${cameraUsage}
 
 ${engineUsage}
 
+${serveUsage}
+
 ${apiUsage}
 
 ${dbUsage}
@@ -25,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'run':
       return runCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
     case 'engine':
       return engineCommand(rest);
     case 'api':

@@ -99,6 +99,15 @@ export class FfmpegDecoder {
     return this.framesOut;
   }
 
+  /** Back-pressure for offline use (replay): a paused pipe makes ffmpeg wait. Live runs never pause. */
+  pause(): void {
+    this.proc.child.stdout.pause();
+  }
+
+  resume(): void {
+    this.proc.child.stdout.resume();
+  }
+
   stop(graceMs = 1000): Promise<unknown> {
     this.stopped = true;
     return this.proc.stop(graceMs);

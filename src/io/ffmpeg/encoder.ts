@@ -19,7 +19,7 @@ export interface EncoderSettings {
 export const defaultEncoderSettings: EncoderSettings = { preset: 'ultrafast', keyframeIntervalS: 2, threads: 1 };
 
 /** Where ffmpeg #2 sends H.264: back to us (for the embedded server) or straight to an RTSP server. */
-export type EncoderOutput = { kind: 'pipe' } | { kind: 'push'; url: string };
+export type EncoderOutput = { kind: 'pipe' } | { kind: 'push'; url: string } | { kind: 'file'; path: string };
 
 export interface EncoderOptions {
   width: number;
@@ -51,7 +51,8 @@ export function encoderArgs(o: Pick<EncoderOptions, 'width' | 'height' | 'fps' |
   // AUD before every access unit so splitting the byte stream into pictures is trivial.
   args.push('-x264-params', 'repeat-headers=1', '-bsf:v', 'h264_metadata=aud=insert');
   if (o.output.kind === 'pipe') args.push('-f', 'h264', 'pipe:1');
-  else args.push('-f', 'rtsp', '-rtsp_transport', 'tcp', o.output.url);
+  else if (o.output.kind === 'push') args.push('-f', 'rtsp', '-rtsp_transport', 'tcp', o.output.url);
+  else args.push('-movflags', '+faststart', '-y', o.output.path);
   return args;
 }
 
@@ -68,6 +69,7 @@ export class FfmpegEncoder {
 
   constructor(private readonly opts: EncoderOptions) {
     const secrets = opts.output.kind === 'push' ? secretsOfUrl(opts.output.url) : [];
+    // Files are written with ffmpeg's own muxer; the -c/-b settings above still apply.
     this.proc = new ManagedProcess(resolveFfmpeg(), encoderArgs(opts), {
       secrets,
       logger: opts.logger,
@@ -99,6 +101,32 @@ export class FfmpegEncoder {
   /** Bytes written but not yet taken by ffmpeg. */
   get backlogBytes(): number {
     return this.proc.child.stdin.writableLength;
+  }
+
+  /** Offline use (replay): writes one frame and waits until ffmpeg has taken it. Never drops. */
+  async write(pixels: Buffer): Promise<void> {
+    if (this.stopped || this.proc.hasExited) throw new InternalError('encoder is not running');
+    this.framesWritten++;
+    if (!this.proc.child.stdin.write(pixels)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.proc.child.stdin.off('drain', done);
+          this.proc.child.off('exit', done);
+          resolve();
+        };
+        this.proc.child.stdin.once('drain', done);
+        this.proc.child.once('exit', done);
+      });
+    }
+  }
+
+  /** Offline use: close stdin and wait for ffmpeg to finish the file. */
+  async finish(): Promise<number | null> {
+    this.stopped = true;
+    this.proc.child.stdin.end();
+    const exit = await this.proc.exited;
+    this.splitter?.flush();
+    return exit.code;
   }
 
   /** Writes one frame if ffmpeg has taken the previous one; false = busy, the caller drops this frame. */
