@@ -2,11 +2,13 @@
  * Camera credentials must never reach logs, API responses, metrics or traces. Everything that prints a
  * URL or relays a child process's output goes through here.
  */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*)(?::[^\s/@]*)?@/gi;
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*)(:[^\s/@]*)?@/gi;
 
-/** rtsp://user:secret@host/x → rtsp://user:***@host/x, inside any text. */
+/** rtsp://user:secret@host/x → rtsp://user:***@host/x, inside any text (a user without password stays). */
 export function redactText(text: string): string {
-  return text.replace(URL_USERINFO, (_m, scheme: string, user: string) => `${scheme}${user ? `${user}:***` : '***'}@`);
+  return text.replace(URL_USERINFO, (_m, scheme: string, user: string, password: string | undefined) =>
+    password ? `${scheme}${user}:***@` : `${scheme}${user}@`,
+  );
 }
 
 /** Also removes given secrets wherever they appear on their own (ffmpeg echoes parts of URLs). */
