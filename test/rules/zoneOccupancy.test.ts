@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { driveRule, type ScriptFrame } from './helpers.js';
+
+const ZONE = [[0.2, 0.2], [0.6, 0.2], [0.6, 0.6], [0.2, 0.6]];
+const RULE = { id: 'crowd', type: 'zone_occupancy', zone: ZONE } as const;
+
+/** One frame per second; `counts[k]` objects inside (tracks 1..n) and the rest of tracks 1..4 outside. */
+function counts(values: number[]): ScriptFrame[] {
+  return values.map((n, k) => ({
+    t: k,
+    objects: [1, 2, 3, 4].map((track) => ({ track, x: track <= n ? 0.4 : 0.9, y: 0.2 + 0.08 * track })),
+  }));
+}
+
+describe('zone_occupancy', () => {
+  it.each([
+    { what: 'min_count: starts at once with min_seconds 0', rule: { ...RULE, min_count: 2 }, values: [0, 1, 2, 3, 1, 0], expected: ['2:started', '4:ended'] },
+    { what: 'min_count with min_seconds waits', rule: { ...RULE, min_count: 2, min_seconds: 2 }, values: [2, 2, 2, 2, 1], expected: ['2:started', '4:ended'] },
+    { what: 'a condition broken before min_seconds restarts the wait', rule: { ...RULE, min_count: 2, min_seconds: 2 }, values: [2, 2, 1, 2, 2, 2], expected: ['5:started'] },
+    { what: 'max_count holds from the empty start', rule: { ...RULE, max_count: 1, min_seconds: 1 }, values: [0, 0, 1, 2, 2, 1, 1], expected: ['1:started', '3:ended', '6:started'] },
+    { what: 'max_count 0 is "empty"', rule: { ...RULE, max_count: 0 }, values: [1, 0, 0, 1], expected: ['1:started', '3:ended'] },
+    { what: 'never reaching min_count is silent', rule: { ...RULE, min_count: 4 }, values: [0, 1, 2, 3, 2], expected: [] },
+  ])('$what', ({ rule, values, expected }) => {
+    expect(driveRule(rule, counts(values)).events).toEqual(expected);
+  });
+
+  it('reports count, limit and seconds, and highlights the objects inside', () => {
+    const { drafts } = driveRule({ ...RULE, min_count: 2, min_seconds: 1 }, counts([2, 2, 3, 0]));
+    expect(drafts).toEqual([
+      { type: 'started', trackId: null, classId: null, box: null, extra: { count: 2, min_count: 2, seconds: 1 }, highlight: [1, 2] },
+      { type: 'ended', trackId: null, classId: null, box: null, extra: { count: 0, min_count: 2, seconds: 2, reason: 'changed' } },
+    ]);
+  });
+
+  it('objects count while their track lives; expiry ends the condition', () => {
+    const script: ScriptFrame[] = [
+      { t: 0, objects: [{ track: 1, x: 0.4, y: 0.4 }, { track: 2, x: 0.3, y: 0.3 }] },
+      { t: 0.5, objects: [{ track: 1, x: 0.4, y: 0.4 }] },
+      { t: 1 },
+      { t: 1.7, objects: [{ track: 1, x: 0.4, y: 0.4 }], expired: [2] },
+    ];
+    expect(driveRule({ ...RULE, min_count: 2 }, script).events).toEqual(['0:started', '3:ended']);
+  });
+
+  it('close ends an active condition; counters show it', () => {
+    const { rule } = driveRule({ ...RULE, min_count: 1 }, counts([1, 1]));
+    expect(rule.counters()).toEqual({ type: 'zone_occupancy', occupancy: 1, active: true });
+    const closed: unknown[] = [];
+    rule.close(4, 'reconfigured', (d) => closed.push(d));
+    expect(closed).toEqual([{ type: 'ended', trackId: null, classId: null, box: null, extra: { count: 1, min_count: 1, seconds: 4, reason: 'reconfigured' } }]);
+    expect(rule.counters()).toEqual({ type: 'zone_occupancy', occupancy: 0, active: false });
+  });
+});
