@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # fonts-dejavu-core: the glyphs our labels are drawn with (rasterised once per run, never per frame).
 APT_PACKAGES := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav tshark fonts-dejavu-core \
-  fontconfig procps
+  fontconfig procps curl postgresql
 
 .PHONY: help deps apt-deps node-deps build typecheck lint test demo postgres clean
 
@@ -40,15 +40,17 @@ typecheck: node-deps
 lint: node-deps
 	npx eslint .
 
-# Later issues need PostgreSQL; start the cluster when it is not running.
-postgres:
+# Runs, configs and models live in PostgreSQL: start the cluster when it is not running, and wait for it.
+postgres: apt-deps
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
-	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start 2>/dev/null || true
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 0.2; done; \
+	  echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1
 
-test: deps build typecheck lint
+test: deps postgres build typecheck lint
 	npx vitest run
 
-demo: deps build
+demo: deps postgres build
 	./scripts/demo.sh
 
 clean:
