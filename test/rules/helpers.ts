@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ruleSchema } from '../../src/config/rules.js';
 import { createRule } from '../../src/rules/engine.js';
 import type { EventDraft } from '../../src/rules/events.js';
@@ -42,7 +41,8 @@ export function compact(frame: number, d: EventDraft): string {
 }
 
 /** Runs one rule on a script and returns its events compacted, plus the runtime and the raw drafts. */
-export function driveRule(config: z.input<typeof ruleSchema>, frames: readonly ScriptFrame[], setup: RuleSetup = SETUP) {
+/** `config` is parsed here (defaults filled, errors thrown), so tables can hold plain literals. */
+export function driveRule(config: unknown, frames: readonly ScriptFrame[], setup: RuleSetup = SETUP) {
   const rule: RuleRuntime = createRule(ruleSchema.parse(config), setup);
   const events: string[] = [];
   const drafts: EventDraft[] = [];
