@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+const hexColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, "expected a colour as '#rrggbb'");
+
 /** `drawing` section: how results are drawn on the output. Every field optional with a default. */
 export const drawingConfigSchema = z
   .object({
@@ -8,7 +10,26 @@ export const drawingConfigSchema = z
     confidence: z.boolean().default(true).describe('show the score in the tag'),
     thickness: z.number().int().min(1).max(20).optional().describe('box line width in pixels; default scales with the frame'),
     text_scale: z.number().min(0.25).max(4).default(1).describe('label text size relative to the default for the frame'),
+    track_ids: z.boolean().default(true).describe('prefix box tags with the track id ("#12 person 0.87") when tracking'),
+    trails: z.boolean().default(true).describe('draw a fading trail behind each tracked object'),
+    trail_length: z.number().int().min(2).max(300).default(30).describe('points (frames) kept per trail'),
+    zones: z.boolean().default(true).describe('draw rule zones with their name and live count'),
+    zone_opacity: z.number().min(0).max(1).default(0.25).describe('fill opacity of a zone; a triggered zone gets twice this (at most 0.6)'),
+    lines: z.boolean().default(true).describe('draw counting lines with their in/out totals'),
+    header: z.boolean().default(true).describe('draw a top-left bar with run name, source time and fps'),
+    blur_classes: z
+      .array(z.string().min(1))
+      .max(100)
+      .default([])
+      .describe('class names whose boxes are pixelated before anything is drawn (privacy); each must be a class of the model'),
+    colors: z
+      .record(z.string().min(1), hexColor)
+      .optional()
+      .describe("per-class colour overrides, class name to '#rrggbb'; other classes keep the default palette"),
+    highlight_color: hexColor.default('#FF0000').describe('tint over objects that triggered a rule'),
   })
   .strict();
 
 export type DrawingConfig = z.infer<typeof drawingConfigSchema>;
+/** What a client may write (every field optional): what createSceneRenderer accepts. */
+export type DrawingConfigInput = z.input<typeof drawingConfigSchema>;

@@ -6,8 +6,8 @@
 import { makeDetections, type Detections } from '../detections.js';
 import { yuv420pSize } from '../frame.js';
 import { loadGlyphAtlas, type GlyphAtlas } from './glyphAtlas.js';
-import { Palette, type ClassColor } from './palette.js';
-import { fillRect, strokeRect, type FramePixels } from './yuv.js';
+import { makeClassColor, Palette, type ClassColor } from './palette.js';
+import { blendRect, fillRect, strokeRect, type FramePixels } from './yuv.js';
 
 export interface BoxStyle {
   /** Outline width in pixels; default scales with resolution (even, so chroma edges stay crisp). */
@@ -16,6 +16,10 @@ export interface BoxStyle {
   textScale?: number;
   showLabels?: boolean;
   showConfidence?: boolean;
+  /** Prefix the tag with the track id ("#12 person 0.87") for tracked detections; default true. */
+  showTrackIds?: boolean;
+  /** '#rrggbb' tint laid over highlighted boxes (objects that triggered a rule); default red. */
+  highlightColor?: string;
   /** '#rrggbb' colours indexed by class id; default supervision's palette. */
   palette?: readonly string[];
 }
@@ -44,8 +48,17 @@ export interface BoxMetrics extends BoxSizes {
 
 export interface BoxAnnotator {
   readonly metrics: BoxMetrics;
-  draw(frame: FramePixels, detections: Detections): void;
+  /**
+   * Boxes and tags of `detections`. Those whose track id is in `highlighted` get a doubled outline and a
+   * translucent tint in the highlight colour, so a rule's culprit stands out in a crowd.
+   */
+  draw(frame: FramePixels, detections: Detections, highlighted?: ReadonlySet<number>): void;
 }
+
+export const DEFAULT_HIGHLIGHT = '#FF0000';
+const HIGHLIGHT_ALPHA = 0.3;
+/** Track id strings kept for reuse; cleared wholesale past this (ids only grow over a long run). */
+const TRACK_TEXT_CACHE = 4096;
 
 const evenDown = (v: number): number => Math.floor(v / 2) * 2;
 const evenUp = (v: number): number => Math.ceil(v / 2) * 2;
@@ -79,6 +92,8 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
   const style = opts.style ?? {};
   const showLabels = style.showLabels ?? true;
   const showConfidence = style.showConfidence ?? true;
+  const showTrackIds = style.showTrackIds ?? true;
+  const highlight = makeClassColor(style.highlightColor ?? DEFAULT_HIGHLIGHT).fill;
   const palette = new Palette(style.palette);
   const sizes = boxSizes(opts.width, opts.height, style);
   const atlas: GlyphAtlas | undefined = showLabels ? await loadGlyphAtlas(sizes.textHeight) : undefined;
@@ -89,6 +104,16 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
   // "0.00" … "1.00": the confidence text is looked up, never formatted per frame.
   const confText: string[] = Array.from({ length: 101 }, (_, i) => (i / 100).toFixed(2));
   const tag = new Int32Array(2);
+  const trackText = new Map<number, string>();
+  const trackTextOf = (id: number): string => {
+    let s = trackText.get(id);
+    if (s === undefined) {
+      if (trackText.size >= TRACK_TEXT_CACHE) trackText.clear();
+      s = `#${id}`;
+      trackText.set(id, s);
+    }
+    return s;
+  };
 
   const colorOf = (id: number): ClassColor => (id >= 0 && id < colors.length ? colors[id]! : palette.forClass(id));
   const nameOf = (id: number): string => {
@@ -116,13 +141,22 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
     return true;
   };
 
-  const draw = (frame: FramePixels, d: Detections): void => {
+  const isHighlighted = (d: Detections, i: number, hl: ReadonlySet<number> | undefined): boolean =>
+    hl !== undefined && hl.size > 0 && d.trackId[i]! >= 0 && hl.has(d.trackId[i]!);
+
+  const draw = (frame: FramePixels, d: Detections, highlighted?: ReadonlySet<number>): void => {
     const W = frame.width;
     const H = frame.height;
-    // Boxes first, tags second: a neighbour's outline never cuts through a label.
+    // Tints first (under every outline), boxes next, tags last: a neighbour's outline never cuts
+    // through a label.
+    for (let i = 0; i < d.count; i++) {
+      if (!isHighlighted(d, i, highlighted) || !boxAt(d, i)) continue;
+      blendRect(frame, box[0]!, box[1]!, box[2]! - box[0]!, box[3]! - box[1]!, highlight, HIGHLIGHT_ALPHA);
+    }
     for (let i = 0; i < d.count; i++) {
       if (!boxAt(d, i)) continue;
-      strokeRect(frame, box[0]!, box[1]!, box[2]!, box[3]!, m.thickness, colorOf(d.classId[i]!).fill);
+      const t = isHighlighted(d, i, highlighted) ? 2 * m.thickness : m.thickness;
+      strokeRect(frame, box[0]!, box[1]!, box[2]!, box[3]!, t, colorOf(d.classId[i]!).fill);
     }
     if (!atlas) return;
     const cw = atlas.cellWidth;
@@ -133,16 +167,20 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
       const name = nameOf(id);
       const conf = d.confidence[i]!;
       const confStr = showConfidence && Number.isFinite(conf) ? confText[Math.min(100, Math.max(0, Math.round(conf * 100)))]! : '';
-      const chars = name.length + (confStr ? 1 + confStr.length : 0);
+      const tid = d.trackId[i]!;
+      const idStr = showTrackIds && tid >= 0 ? trackTextOf(tid) : '';
+      const nameAt = idStr ? idStr.length + 1 : 0;
+      const chars = nameAt + name.length + (confStr ? 1 + confStr.length : 0);
       const tagW = evenUp(chars * cw + 2 * m.padding);
       placeTag(tag, box[0]!, box[1]!, tagW, m.tagHeight, W, H);
       const tx = tag[0]!;
       const ty = tag[1]!;
       fillRect(frame, tx, ty, tagW, m.tagHeight, color.fill);
       const textY = ty + ((m.tagHeight - m.textHeight) >> 1);
-      // Name and confidence as two runs instead of one concatenated string: no garbage per frame.
-      atlas.drawText(frame, name, tx + m.padding, textY, color.text);
-      if (confStr) atlas.drawText(frame, confStr, tx + m.padding + (name.length + 1) * cw, textY, color.text);
+      // Id, name and confidence as separate runs instead of one concatenated string: no garbage per frame.
+      if (idStr) atlas.drawText(frame, idStr, tx + m.padding, textY, color.text);
+      atlas.drawText(frame, name, tx + m.padding + nameAt * cw, textY, color.text);
+      if (confStr) atlas.drawText(frame, confStr, tx + m.padding + (nameAt + name.length + 1) * cw, textY, color.text);
     }
   };
 
@@ -154,8 +192,10 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
     xyxy: Float32Array.of(3, m.tagHeight + 3, scratchW - 3, scratchW - 3),
     confidence: Float32Array.of(0.5),
     classId: Int32Array.of(0),
+    trackId: Int32Array.of(7),
   });
-  for (let i = 0; i < 100; i++) draw(scratch, warmDets);
+  const warmHighlight = new Set([7]);
+  for (let i = 0; i < 100; i++) draw(scratch, warmDets, i % 2 === 0 ? warmHighlight : undefined);
 
   return { metrics: m, draw };
 }

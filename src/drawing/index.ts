@@ -9,3 +9,17 @@ export { DEFAULT_PALETTE, Palette, readableTextOn, relativeLuminance } from './p
 export type { ClassColor } from './palette.js';
 export { rgbToYuv, hexToRgb, fillRect, strokeRect, blendRect, blendMask, dimFrame, readYuv, WHITE, BLACK } from './yuv.js';
 export type { FramePixels, RgbColor, YuvColor } from './yuv.js';
+export { createSceneRenderer, classPalette } from './scene.js';
+export type { SceneInput, SceneRenderer, SceneRendererOptions } from './scene.js';
+export { createZoneAnnotator, DEFAULT_ZONE_OPACITY } from './zoneAnnotator.js';
+export type { ZoneAnnotator, ZoneAnnotatorOptions, ZoneDrawing, ZoneStyle } from './zoneAnnotator.js';
+export { createLineAnnotator, rightNormal } from './lineAnnotator.js';
+export type { LineAnnotator, LineAnnotatorOptions, LineDrawing, LineStyle, Point } from './lineAnnotator.js';
+export { createTrailAnnotator, DEFAULT_TRAIL_LENGTH } from './trackAnnotator.js';
+export type { TrailAnchor, TrailAnnotator, TrailAnnotatorOptions, TrailStyle } from './trackAnnotator.js';
+export { createHeaderAnnotator, formatPts, headerText } from './headerAnnotator.js';
+export type { HeaderAnnotator, HeaderInfo } from './headerAnnotator.js';
+export { createPrivacyBlur, pixelateRect, blockSize } from './privacyBlur.js';
+export type { PrivacyBlur, PrivacyBlurOptions } from './privacyBlur.js';
+export { fillPolygon, drawSegment, drawPolyline, fillDisc } from './raster.js';
+export { DEFAULT_HIGHLIGHT } from './boxAnnotator.js';

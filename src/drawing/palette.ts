@@ -60,3 +60,31 @@ export class Palette {
     return this.colors[Number.isFinite(i) ? i : 0]!;
   }
 }
+
+// Colours named per frame by zones and lines ('#rrggbb' strings from the rules) are parsed once.
+const byHex = new Map<string, ClassColor | null>();
+
+/**
+ * The colour `hex` names, or `fallback` when it is absent or not '#rrggbb'. Drawing never throws on a
+ * bad colour: config validation is where a typo is reported, a live stream must keep its picture.
+ */
+export function colorOrDefault(hex: string | undefined, fallback: ClassColor): ClassColor {
+  if (hex === undefined) return fallback;
+  let c = byHex.get(hex);
+  if (c === undefined) {
+    try {
+      c = makeClassColor(hex);
+    } catch {
+      c = null;
+    }
+    if (byHex.size < 1024) byHex.set(hex, c);
+  }
+  return c ?? fallback;
+}
+
+/** A stable palette entry for a string id (FNV-1a), so a zone keeps its colour when others come or go. */
+export function colorForId(palette: Palette, id: string): ClassColor {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return palette.forClass(h >>> 0);
+}

@@ -28,7 +28,7 @@ export interface RgbColor {
 }
 
 /** Offsets of the three planes. */
-interface Planes {
+export interface Planes {
   uOff: number;
   vOff: number;
   cw: number;
@@ -40,7 +40,11 @@ interface Planes {
 const P: Planes = { uOff: 0, vOff: 0, cw: 0, ch: 0 };
 const R = new Int32Array(4);
 
-function planes(f: FramePixels): Planes {
+/**
+ * Plane offsets of a frame after checking its buffer is long enough. The result is ONE shared object,
+ * overwritten by the next call: read what you need from it before calling any other drawing function.
+ */
+export function planes(f: FramePixels): Planes {
   // A short buffer would make every write below silently land nowhere (typed arrays ignore
   // out-of-range stores) or, for a pooled Buffer slice, on someone else's bytes: refuse it loudly.
   if (f.pixels.length < yuv420pSize(f)) {

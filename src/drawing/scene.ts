@@ -1,0 +1,143 @@
+/**
+ * The whole per-frame picture, as the `drawing` config asks for it. Layers go bottom to top:
+ *   privacy pixelation → zones → lines → trails → boxes and tags → zone/line tags → header
+ * Pixelation comes first so nothing drawn later is smeared and nothing masked shows through. Zone and
+ * line TAGS are lifted above the boxes: on the sample frame a parked car's box tag hid the zone's
+ * count, and the few rule counts matter more than one box tag. The header comes last, always readable.
+ */
+import { describeZodError } from '../config/index.js';
+import { drawingConfigSchema, type DrawingConfig, type DrawingConfigInput } from '../config/drawing.js';
+import { emptyDetections, makeDetections, type Detections } from '../detections.js';
+import { ConfigInvalidError } from '../errors.js';
+import { yuv420pSize } from '../frame.js';
+import { createBoxAnnotator, type BoxAnnotator, type BoxStyle } from './boxAnnotator.js';
+import { createHeaderAnnotator, type HeaderAnnotator, type HeaderInfo } from './headerAnnotator.js';
+import { createLineAnnotator, type LineAnnotator, type LineDrawing } from './lineAnnotator.js';
+import { DEFAULT_PALETTE } from './palette.js';
+import { createPrivacyBlur, type PrivacyBlur } from './privacyBlur.js';
+import { createTrailAnnotator, type TrailAnnotator } from './trackAnnotator.js';
+import type { FramePixels } from './yuv.js';
+import { createZoneAnnotator, type ZoneAnnotator, type ZoneDrawing } from './zoneAnnotator.js';
+
+/** What the drawing stage knows about one frame. Everything optional: a missing part is not drawn. */
+export interface SceneInput {
+  /** Boxes (pixels), classes, scores; trackId >= 0 gets an id in its tag and a trail. */
+  readonly detections?: Detections;
+  readonly zones?: readonly ZoneDrawing[];
+  readonly lines?: readonly LineDrawing[];
+  /** Track ids of the objects that triggered a rule on this frame. */
+  readonly highlighted?: ReadonlySet<number>;
+  readonly header?: HeaderInfo;
+}
+
+export interface SceneRendererOptions {
+  width: number;
+  height: number;
+  /** Class names indexed by class id (the model's labels). */
+  labels: readonly string[];
+  /** The `drawing` config section, raw or already parsed; default all defaults. */
+  style?: DrawingConfigInput;
+}
+
+export interface SceneRenderer {
+  readonly style: DrawingConfig;
+  /** Draw every enabled layer into the frame, in place. Call once per frame: trails advance per call. */
+  draw(frame: FramePixels, input: SceneInput): void;
+  /** Forget trails (source reconnected, positions from before mean nothing). */
+  reset(): void;
+}
+
+/** Class id per configured class name; a name the model does not have is a config error. */
+function classIdsOf(names: Iterable<string>, labels: readonly string[], field: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const name of names) {
+    const id = labels.indexOf(name);
+    // Fail the run rather than skip: a misspelt blur class would otherwise show faces unmasked.
+    if (id < 0) throw new ConfigInvalidError(`drawing.${field}: '${name}' is not a class of the model`);
+    out.set(name, id);
+  }
+  return out;
+}
+
+/** One '#rrggbb' per class id: the default palette with the config's overrides applied. */
+export function classPalette(labels: readonly string[], colors: Readonly<Record<string, string>> = {}): string[] {
+  const ids = classIdsOf(Object.keys(colors), labels, 'colors');
+  if (labels.length === 0) return [...DEFAULT_PALETTE];
+  const hexes = labels.map((_, i) => DEFAULT_PALETTE[i % DEFAULT_PALETTE.length]!);
+  for (const [name, id] of ids) hexes[id] = colors[name]!;
+  return hexes;
+}
+
+export async function createSceneRenderer(opts: SceneRendererOptions): Promise<SceneRenderer> {
+  const parsed = drawingConfigSchema.safeParse(opts.style ?? {});
+  if (!parsed.success) throw new ConfigInvalidError(`drawing: ${describeZodError(parsed.error)}`);
+  const style = parsed.data;
+  const { width, height } = opts;
+  const palette = classPalette(opts.labels, style.colors);
+  const blurIds = [...classIdsOf(style.blur_classes, opts.labels, 'blur_classes').values()];
+  const common = { thickness: style.thickness, textScale: style.text_scale, palette };
+  const boxStyle: BoxStyle = {
+    ...common,
+    showLabels: style.labels,
+    showConfidence: style.confidence,
+    showTrackIds: style.track_ids,
+    highlightColor: style.highlight_color,
+  };
+
+  const [boxes, zones, lines, header] = await Promise.all([
+    style.boxes ? createBoxAnnotator({ width, height, labels: opts.labels, style: boxStyle }) : undefined,
+    style.zones ? createZoneAnnotator({ width, height, style: { ...common, opacity: style.zone_opacity, showLabels: style.labels } }) : undefined,
+    style.lines ? createLineAnnotator({ width, height, style: { ...common, showLabels: style.labels } }) : undefined,
+    style.header ? createHeaderAnnotator({ width, height, style: common }) : undefined,
+  ] as const);
+  const trails: TrailAnnotator | undefined = style.trails
+    ? createTrailAnnotator({ width, height, style: { ...common, length: style.trail_length } })
+    : undefined;
+  const blur: PrivacyBlur | undefined = blurIds.length > 0 ? createPrivacyBlur({ width, height, classIds: blurIds }) : undefined;
+  const none = emptyDetections();
+
+  const draw = (frame: FramePixels, input: SceneInput): void => {
+    const d = input.detections ?? none;
+    if (blur) blur.draw(frame, d);
+    if (zones && input.zones) zones.drawShapes(frame, input.zones);
+    if (lines && input.lines) lines.drawShapes(frame, input.lines);
+    if (trails) trails.draw(frame, d);
+    if (boxes) boxes.draw(frame, d, input.highlighted);
+    if (zones && input.zones) zones.drawLabels(frame, input.zones);
+    if (lines && input.lines) lines.drawLabels(frame, input.lines);
+    if (header && input.header) header.draw(frame, input.header);
+  };
+
+  warmUp(draw, { boxes, zones, lines, header });
+  trails?.reset();
+  return { style, draw, reset: () => trails?.reset() };
+}
+
+/**
+ * Run every layer on a scratch frame so the JIT has compiled the shape code before the first real
+ * frame (the box annotator alone went from ~11 ms cold to ~0.3 ms warm at 1080p).
+ */
+function warmUp(
+  draw: (frame: FramePixels, input: SceneInput) => void,
+  parts: { boxes?: BoxAnnotator; zones?: ZoneAnnotator; lines?: LineAnnotator; header?: HeaderAnnotator },
+): void {
+  const s = 96;
+  const frame = { pixels: new Uint8Array(yuv420pSize({ width: s, height: s })), width: s, height: s };
+  const zonesIn: ZoneDrawing[] = [{ id: 'z', name: 'z', polygon: [[5, 40], [60, 30], [90, 90], [30, 70]], count: 1 }];
+  const linesIn: LineDrawing[] = [{ id: 'l', name: 'l', p1: [10, 50], p2: [85, 60], in: 1, out: 2 }];
+  for (let i = 0; i < 40; i++) {
+    const x = 20 + (i % 10);
+    draw(frame, {
+      detections: makeDetections({
+        xyxy: Float32Array.of(x, 30, x + 20, 80),
+        confidence: Float32Array.of(0.5),
+        classId: Int32Array.of(0),
+        trackId: Int32Array.of(1),
+      }),
+      zones: parts.zones ? zonesIn : undefined,
+      lines: parts.lines ? linesIn : undefined,
+      highlighted: i % 2 === 0 ? new Set([1]) : undefined,
+      header: parts.header ? { title: 'warm', ptsS: i, fps: 25 } : undefined,
+    });
+  }
+}

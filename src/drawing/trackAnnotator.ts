@@ -1,0 +1,147 @@
+/**
+ * Track trails: where each tracked object has been over its last N frames, as a polyline that fades
+ * towards its oldest end. (Track ids in the box tags and rule highlights live in boxAnnotator.)
+ *
+ * Memory is fixed at creation: one ring of N anchor points per slot and a capped number of slots. A
+ * track that is gone for `evictAfter` frames frees its slot; when all slots are taken, the track seen
+ * least recently makes room. Drawing records this frame's anchors first, so call draw() once per frame.
+ */
+import type { Detections } from '../detections.js';
+import { boxSizes, type BoxStyle } from './boxAnnotator.js';
+import { Palette } from './palette.js';
+import { drawSegment } from './raster.js';
+import type { FramePixels } from './yuv.js';
+
+/** Which point of the box a trail follows: bottom-centre is where a walker's feet (and rule tests) are. */
+export type TrailAnchor = 'bottom_center' | 'center';
+
+export interface TrailStyle extends Pick<BoxStyle, 'thickness' | 'palette'> {
+  /** Points kept per track (frames); default 30. */
+  length?: number;
+  /** Tracks remembered at once; default 256. */
+  maxTracks?: number;
+  /** Frames a track may be missing before its trail is dropped; default `length`. */
+  evictAfter?: number;
+  anchor?: TrailAnchor;
+  /** Opacity of the newest segment; older ones fade linearly with age, the oldest kept to 1/(length-1) of it. Default 0.9. */
+  opacity?: number;
+}
+
+export interface TrailAnnotatorOptions {
+  width: number;
+  height: number;
+  style?: TrailStyle;
+}
+
+export interface TrailAnnotator {
+  readonly length: number;
+  /** Record this frame's anchors, then draw the trail of every track present in it (in class colours). */
+  draw(frame: FramePixels, detections: Detections): void;
+  /** Tracks currently remembered (tests, metrics). */
+  readonly trackCount: number;
+  /** Forget every trail (a source reconnect makes old positions meaningless). */
+  reset(): void;
+}
+
+export const DEFAULT_TRAIL_LENGTH = 30;
+const DEFAULT_MAX_TRACKS = 256;
+
+export function createTrailAnnotator(opts: TrailAnnotatorOptions): TrailAnnotator {
+  const style = opts.style ?? {};
+  const len = Math.max(2, Math.floor(style.length ?? DEFAULT_TRAIL_LENGTH));
+  const maxTracks = Math.max(1, Math.floor(style.maxTracks ?? DEFAULT_MAX_TRACKS));
+  const evictAfter = Math.max(1, Math.floor(style.evictAfter ?? len));
+  const anchorBottom = (style.anchor ?? 'bottom_center') === 'bottom_center';
+  const opacity = Math.min(1, Math.max(0, style.opacity ?? 0.9));
+  const thickness = boxSizes(opts.width, opts.height, style).thickness;
+  const palette = new Palette(style.palette);
+
+  const pts = new Float32Array(maxTracks * len * 2);
+  const head = new Int32Array(maxTracks); // next write position in the slot's ring
+  const filled = new Int32Array(maxTracks); // points held, up to len
+  const lastSeen = new Float64Array(maxTracks);
+  const owner = new Int32Array(maxTracks).fill(-1); // track id per slot, -1 free
+  const slotOf = new Map<number, number>();
+  let frameNo = 0;
+
+  const free = (s: number): void => {
+    slotOf.delete(owner[s]!);
+    owner[s] = -1;
+    filled[s] = 0;
+    head[s] = 0;
+  };
+
+  /** A slot for a new track: a free one, else the least recently seen one not seen this frame. */
+  const claim = (trackId: number): number => {
+    let victim = -1;
+    for (let s = 0; s < maxTracks; s++) {
+      if (owner[s] === -1) {
+        victim = s;
+        break;
+      }
+      if (lastSeen[s]! < frameNo && (victim < 0 || lastSeen[s]! < lastSeen[victim]!)) victim = s;
+    }
+    if (victim < 0) return -1; // more tracks in one frame than slots: the extra ones get no trail
+    if (owner[victim] !== -1) free(victim);
+    owner[victim] = trackId;
+    slotOf.set(trackId, victim);
+    return victim;
+  };
+
+  const record = (d: Detections): void => {
+    frameNo++;
+    for (let s = 0; s < maxTracks; s++) if (owner[s] !== -1 && frameNo - lastSeen[s]! > evictAfter) free(s);
+    for (let i = 0; i < d.count; i++) {
+      const id = d.trackId[i]!;
+      if (id < 0) continue;
+      const x1 = d.xyxy[4 * i]!;
+      const y1 = d.xyxy[4 * i + 1]!;
+      const x2 = d.xyxy[4 * i + 2]!;
+      const y2 = d.xyxy[4 * i + 3]!;
+      if (!(Number.isFinite(x1) && Number.isFinite(y1) && Number.isFinite(x2) && Number.isFinite(y2))) continue;
+      const s = slotOf.get(id) ?? claim(id);
+      if (s < 0 || (lastSeen[s] === frameNo && filled[s]! > 0)) continue; // one point per track per frame
+      lastSeen[s] = frameNo;
+      const o = (s * len + head[s]!) * 2;
+      pts[o] = (x1 + x2) / 2;
+      pts[o + 1] = anchorBottom ? Math.max(y1, y2) : (y1 + y2) / 2;
+      head[s] = (head[s]! + 1) % len;
+      if (filled[s]! < len) filled[s] = filled[s]! + 1;
+    }
+  };
+
+  const drawTrail = (frame: FramePixels, s: number, classId: number): void => {
+    const n = filled[s]!;
+    if (n < 2) return;
+    const color = palette.forClass(classId).fill;
+    const first = (head[s]! - n + len) % len; // oldest point
+    for (let k = 0; k + 1 < n; k++) {
+      const a = (s * len + ((first + k) % len)) * 2;
+      const b = (s * len + ((first + k + 1) % len)) * 2;
+      // Segment k of n-1 (0 oldest): opacity grows linearly to full at the newest.
+      const alpha = (opacity * (k + 1 + len - n)) / (len - 1);
+      drawSegment(frame, pts[a]!, pts[a + 1]!, pts[b]!, pts[b + 1]!, thickness, color, alpha);
+    }
+  };
+
+  return {
+    length: len,
+    get trackCount() {
+      return slotOf.size;
+    },
+    draw(frame, d) {
+      record(d);
+      for (let i = 0; i < d.count; i++) {
+        const id = d.trackId[i]!;
+        if (id < 0) continue;
+        const s = slotOf.get(id);
+        if (s !== undefined) drawTrail(frame, s, d.classId[i]!);
+      }
+    },
+    reset() {
+      for (let s = 0; s < maxTracks; s++) if (owner[s] !== -1) free(s);
+      frameNo = 0;
+      lastSeen.fill(0);
+    },
+  };
+}
