@@ -59,8 +59,10 @@ export async function ensureDatabase(url: string): Promise<boolean> {
       await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
       return true;
     } catch (err) {
-      // Another process created it between our check and our CREATE: that is what we wanted.
-      if ((err as { code?: string }).code === '42P04') return false;
+      // Another process created it between our check and our CREATE: that is what we wanted. Two
+      // CREATEs racing fail with a unique violation on the catalog rather than 42P04.
+      const code = (err as { code?: string }).code;
+      if (code === '42P04' || code === '23505') return false;
       throw err;
     }
   } finally {
