@@ -134,7 +134,7 @@ export function startRun(o: RunOptions): RunHandle {
     state: () => runStateName(actor.getSnapshot().value),
     done,
     stop: (reason) => {
-      actor.send({ type: 'run.stop', reason });
+      if (actor.getSnapshot().status === 'active') actor.send({ type: 'run.stop', reason });
       return done;
     },
   };
