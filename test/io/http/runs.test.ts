@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../../../src/io/http/app.js';
 import { createConfig, createRun, insertModelRow, startApi, type Harness } from './harness.js';
 
 let h: Harness;
@@ -193,5 +196,33 @@ describe('stop and delete', () => {
     const { rows } = await h.db.pool.query('SELECT count(*)::int AS n FROM run_transitions WHERE run_id = $1', [run.id]);
     expect(rows[0].n).toBe(0);
     expect((await h.app.inject({ method: 'DELETE', url: `/v1/runs/${run.id}` })).statusCode).toBe(404);
+  });
+});
+
+describe('logs', () => {
+  it('never carry the camera password, even at debug level and without the redacting formatter', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const app = await buildApi({ pool: h.db.pool, dataDir: h.dataDir, logger: pino({ level: 'trace' }, sink) });
+    try {
+      const post = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/v1/runs', payload });
+      const base = { client_id: 'acme', config_id: configId, source_url: CAM };
+      const ok = await post({ ...base, output: { mount: 'logcheck' } });
+      expect(ok.statusCode).toBe(201);
+      expect((await post({ ...base, output: { mount: 'logcheck' } })).statusCode).toBe(409);
+      expect((await post({ ...base, source_url: `http://admin:${SECRET}@cam/1` })).statusCode).toBe(400);
+      expect((await post({ ...base, client_id: 'globex' })).statusCode).toBe(422);
+      expect((await app.inject(`/v1/runs/${ok.json().id}`)).statusCode).toBe(200);
+      expect((await app.inject({ method: 'POST', url: `/v1/runs/${ok.json().id}/stop` })).statusCode).toBe(202);
+    } finally {
+      await app.close();
+    }
+    expect(lines.length).toBeGreaterThan(5);
+    expect(lines.join('')).not.toContain(SECRET);
   });
 });
