@@ -1,4 +1,6 @@
 import type { Detections } from './detections.js';
+import type { RuleEvent } from './rules/events.js';
+import type { RuleCounters } from './rules/types.js';
 
 /** Raw picture layout that travels between the two ffmpeg processes: planar YUV 4:2:0 (yuv420p).
  *  Half the bytes of BGR and no colour conversion on either side of the pipeline. */
@@ -29,7 +31,9 @@ export interface FrameRecord {
   readonly runId: string;
   /** Per-run sequence number, from 0, never reused across reconnects. */
   readonly frameId: number;
-  /** Presentation time in the source, seconds (from ffmpeg's decoded timestamps). */
+  /** Presentation time in the source, seconds (from ffmpeg's decoded timestamps). A reconnect restarts the
+   *  source's clock, so later connections are shifted to continue after the last frame plus the outage:
+   *  within a run, pts never goes backwards and rule timers stay meaningful. */
   readonly ptsS: number;
   /** Wall clock when the frame's bytes were complete on our side (ms since epoch). */
   readonly arrivedAtMs: number;
@@ -37,6 +41,13 @@ export interface FrameRecord {
   readonly height: number;
   /** yuv420p pixels, width*height luma then the two chroma planes. */
   readonly pixels: Buffer;
+  /** Set by inference (raw), replaced by rules (filtered, tracked). Undefined on frames the detector skipped. */
   detections?: Detections;
+  /** Events the rules emitted on this frame. */
+  events?: RuleEvent[];
+  /** Track ids that triggered a rule on this frame (drawn highlighted). */
+  triggered?: ReadonlySet<number>;
+  /** Rule counters after this frame (drawn on zones and lines). */
+  counters?: Record<string, RuleCounters>;
   times: StageTimes;
 }

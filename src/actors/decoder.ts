@@ -34,6 +34,9 @@ export function createDecoderActor(deps: DecoderActorDeps) {
     const send = (e: RunEvent) => sendBack(e);
     let connected = false;
     let lastFrameAt = Date.now();
+    // Continue the run's time line after a reconnect (see FrameRecord.ptsS): the first frame of this
+    // connection lands after the last one seen, plus the wall time the outage took.
+    let ptsOffset: number | undefined;
     let done = false;
     const fail = (err: SieError) => {
       if (done) return;
@@ -60,10 +63,14 @@ export function createDecoderActor(deps: DecoderActorDeps) {
             if (done || !info) return;
             lastFrameAt = Date.now();
             deps.stats.framesIn++;
+            const last = deps.sourceState.last;
+            ptsOffset ??= last ? last.ptsS + Math.max(1 / info.fps, (arrivedAtMs - last.atMs) / 1000) - ptsS : 0;
+            const runPts = ptsS + ptsOffset;
+            deps.sourceState.last = { ptsS: runPts, atMs: arrivedAtMs };
             deps.pipes.decoded.push({
               runId: deps.runId,
               frameId: deps.sourceState.nextFrameId++,
-              ptsS,
+              ptsS: runPts,
               arrivedAtMs,
               width: info.width,
               height: info.height,

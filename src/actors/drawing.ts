@@ -1,25 +1,49 @@
 import { fromCallback, type EventObject } from 'xstate';
-import { createBoxAnnotator, type BoxAnnotator } from '../drawing/boxAnnotator.js';
+import { createSceneRenderer, type SceneRenderer } from '../drawing/scene.js';
 import { coerceError } from '../errors.js';
 import type { RunEvent } from '../machines/run.machine.js';
-import type { RunPipes, RunStats } from './resources.js';
+import type { LiveConfig } from './liveConfig.js';
+import { overlayFromRules } from './overlay.js';
+import type { RunPipes, RunStats, SourceState } from './resources.js';
+
+export interface DrawingActorDeps {
+  pipes: RunPipes;
+  stats: RunStats;
+  config: LiveConfig;
+  sourceState: SourceState;
+  labels(): readonly string[];
+  /** Shown in the header. */
+  title: string;
+}
 
 /**
- * ruled → draw into the frame's own pixels → drawn. The annotator (glyph atlas, colours, line widths for
- * this resolution) is built once, on the first frame, when the size is known.
+ * ruled → draw into the frame's own pixels → drawn. The renderer (glyph atlases, colours, line widths for
+ * this resolution) is built on the first frame and rebuilt when the config's drawing section changes.
  */
-export function createDrawingActor(deps: { pipes: RunPipes; stats: RunStats; labels: () => readonly string[] }) {
+export function createDrawingActor(deps: DrawingActorDeps) {
   return fromCallback<EventObject>(({ sendBack }) => {
     let stopped = false;
     void (async () => {
-      let annotator: BoxAnnotator | undefined;
+      let scene: SceneRenderer | undefined;
+      let sceneVersion = -1;
       for (;;) {
         const frame = await deps.pipes.ruled.take();
         if (!frame || stopped) return;
         try {
-          annotator ??= await createBoxAnnotator({ width: frame.width, height: frame.height, labels: [...deps.labels()] });
+          const { body, version } = deps.config;
+          if (!scene || sceneVersion !== version) {
+            scene = await createSceneRenderer({ width: frame.width, height: frame.height, labels: deps.labels(), style: body.drawing });
+            sceneVersion = version;
+          }
           const t0 = performance.now();
-          if (frame.detections) annotator.draw(frame, frame.detections);
+          const overlay = overlayFromRules(body.rules, frame.counters, frame.width, frame.height);
+          scene.draw(frame, {
+            detections: frame.detections,
+            zones: overlay.zones,
+            lines: overlay.lines,
+            highlighted: frame.triggered,
+            header: { title: deps.title, ptsS: frame.ptsS, fps: deps.sourceState.info?.fps },
+          });
           frame.times.drawMs = performance.now() - t0;
         } catch (err) {
           if (stopped) return;

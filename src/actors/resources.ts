@@ -82,4 +82,6 @@ export interface SourceState {
   info: DecodedStreamInfo | undefined;
   /** Next per-run frame id: continues across reconnects so ids are never reused. */
   nextFrameId: number;
+  /** The last frame's run pts and arrival, to continue the time line after a reconnect. */
+  last?: { ptsS: number; atMs: number };
 }

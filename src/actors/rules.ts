@@ -1,31 +1,82 @@
 import { fromCallback, type EventObject } from 'xstate';
+import { createRulesEngine, type RulesEngine } from '../rules/index.js';
+import type { RuleEvent } from '../rules/events.js';
+import { coerceError } from '../errors.js';
+import type { RunEvent } from '../machines/run.machine.js';
+import type { LiveConfig } from './liveConfig.js';
 import type { RunPipes } from './resources.js';
 
 /**
- * The per-run short-term memory the rules need (tracks, timers, counters). It outlives reconnects of the
- * source because it belongs to the run, not to the decoder. The rules issue fills in tracks and rules;
- * for now it records the time line so the history is already owned here.
+ * The run's short-term memory for the rules: tracker, per-rule timers and counters. It belongs to the run,
+ * not to a connection, so it survives reconnects of the source; it is bounded by the rules engine.
  */
 export interface RulesHistory {
+  engine: RulesEngine | undefined;
+  /** The config version the engine was last configured with. */
+  configVersion: number;
   framesSeen: number;
-  lastPtsS: number | undefined;
+  lastFrame: { frameId: number; ptsS: number } | undefined;
 }
 
 export function newRulesHistory(): RulesHistory {
-  return { framesSeen: 0, lastPtsS: undefined };
+  return { engine: undefined, configVersion: -1, framesSeen: 0, lastFrame: undefined };
 }
 
-/** inferred → rules → ruled. Detections pass through unchanged for now. */
-export function createRulesActor(deps: { pipes: RunPipes; history: RulesHistory }) {
-  return fromCallback<EventObject>(() => {
+export interface RulesActorDeps {
+  runId: string;
+  clientId: string;
+  pipes: RunPipes;
+  history: RulesHistory;
+  config: LiveConfig;
+  labels(): readonly string[];
+  /** Hands events to the sinks; must not block (sinks queue and deliver on their own). */
+  onEvents(events: RuleEvent[]): void;
+}
+
+/** inferred → filter, track, apply every rule → ruled. Events leave through onEvents. */
+export function createRulesActor(deps: RulesActorDeps) {
+  return fromCallback<EventObject>(({ sendBack }) => {
     let stopped = false;
+    const h = deps.history;
     void (async () => {
       for (;;) {
         const frame = await deps.pipes.inferred.take();
         if (!frame || stopped) return;
         const t0 = performance.now();
-        deps.history.framesSeen++;
-        deps.history.lastPtsS = frame.ptsS;
+        try {
+          const { inference, rules } = deps.config.body;
+          const filters = { min_area: inference.min_area, ignore_zones: inference.ignore_zones };
+          if (!h.engine) {
+            h.engine = createRulesEngine({
+              runId: deps.runId,
+              clientId: deps.clientId,
+              rules,
+              filters,
+              labels: deps.labels(),
+              width: frame.width,
+              height: frame.height,
+              startedAtMs: frame.arrivedAtMs,
+              startPtsS: frame.ptsS,
+            });
+            h.configVersion = deps.config.version;
+          } else if (h.configVersion !== deps.config.version) {
+            h.engine.reconfigure(rules, filters);
+            h.configVersion = deps.config.version;
+          }
+          const out = h.engine.process({ frameId: frame.frameId, ptsS: frame.ptsS, detections: frame.detections });
+          frame.detections = out.detections;
+          frame.events = out.events;
+          frame.triggered = out.triggered;
+          frame.counters = h.engine.counters();
+          if (out.events.length > 0) deps.onEvents(out.events);
+        } catch (err) {
+          if (stopped) return;
+          const e = coerceError(err);
+          sendBack({ type: 'stage.failed', error: { kind: e.kind, message: `rules: ${e.message}`, retryable: false } } satisfies RunEvent);
+          return;
+        }
+        h.framesSeen++;
+        h.lastFrame = { frameId: frame.frameId, ptsS: frame.ptsS };
         frame.times.rulesMs = performance.now() - t0;
         deps.pipes.ruled.push(frame);
       }

@@ -2,7 +2,12 @@ import { createActor, fromPromise, type Actor } from 'xstate';
 import { runMachine, runStateName, type RetryPolicy, type RunError, type RunStateName } from '../machines/run.machine.js';
 import { createDecoderActor } from './decoder.js';
 import { createInferenceActor } from './inference.js';
-import { createRulesActor, newRulesHistory } from './rules.js';
+import { createRulesActor, newRulesHistory, type RulesHistory } from './rules.js';
+import type { LiveConfig } from './liveConfig.js';
+import type { ConfigBody } from '../config/index.js';
+import type { RuleEvent } from '../rules/events.js';
+import { unknownRuleClasses } from '../rules/index.js';
+import type { RuleCounters } from '../rules/types.js';
 import { createDrawingActor } from './drawing.js';
 import { createPublisherActor } from './publisher.js';
 import { closePipes, newRunPipes, newRunStats, type RunStats, type SourceState } from './resources.js';
@@ -17,8 +22,16 @@ export type RunOutput = { kind: 'embedded'; server: RtspServer; mountPath: strin
 
 export interface RunOptions {
   runId: string;
+  clientId: string;
+  /** Shown in the output's header. */
+  name: string;
   source: SourceSpec;
+  /** The model; thresholds and classes come from `config.inference`. */
   detector: DetectorOptions;
+  /** The client config (inference, rules, drawing); replaceable later with reconfigure(). */
+  config: ConfigBody;
+  /** Events of the rules, handed over without blocking. */
+  onEvents?(events: RuleEvent[]): void;
   output: RunOutput;
   encoder: EncoderSettings;
   retry: RetryPolicy;
@@ -39,6 +52,12 @@ export interface RunHandle {
   readonly stats: RunStats;
   readonly actor: Actor<typeof runMachine>;
   state(): RunStateName;
+  /** Rule counters now (undefined before the first frame). */
+  counters(): Record<string, RuleCounters> | undefined;
+  readonly history: RulesHistory;
+  /** Applies a new config from the next frames on; the output stream and unchanged rules' state stay.
+   *  Rejects (and keeps the old config) when it cannot be applied, e.g. an unknown class name. */
+  reconfigure(body: ConfigBody): Promise<void>;
   /** Resolves when the run reached a final state AND both ffmpeg processes are reaped. */
   readonly done: Promise<RunOutcome>;
   stop(reason?: string): Promise<RunOutcome>;
@@ -54,12 +73,21 @@ export function startRun(o: RunOptions): RunHandle {
   const stopping: Promise<unknown>[] = [];
   const track = (p: Promise<unknown>) => void stopping.push(p);
   let detector: Detector | undefined;
+  const live: LiveConfig = { body: o.config, version: 0 };
+  const detectorOptions = (body: ConfigBody): DetectorOptions => ({
+    ...o.detector,
+    confidence: body.inference.confidence,
+    iou: body.inference.iou,
+    classes: body.inference.classes,
+  });
   let mount: RtspMount | undefined;
 
   const machine = runMachine.provide({
     actors: {
       prepare: fromPromise(async () => {
-        detector = await createDetector(o.detector);
+        detector = await createDetector(detectorOptions(live.body));
+        const unknown = unknownRuleClasses(live.body.rules, detector.labels);
+        if (unknown.length > 0) log.warn({ unknown }, 'rules name classes the model does not have; they will never match');
         if (o.output.kind === 'embedded') mount = o.output.server.createMount(o.output.mountPath, { codec: 'h264' });
       }),
       decoder: createDecoderActor({
@@ -73,9 +101,17 @@ export function startRun(o: RunOptions): RunHandle {
         ioTimeoutS: o.connectTimeoutS,
         track,
       }),
-      inference: createInferenceActor({ pipes, stats, getDetector: () => detector!, logger: log }),
-      rules: createRulesActor({ pipes, history }),
-      drawing: createDrawingActor({ pipes, stats, labels: () => detector?.labels ?? [] }),
+      inference: createInferenceActor({ pipes, stats, config: live, getDetector: () => detector!, logger: log }),
+      rules: createRulesActor({
+        runId: o.runId,
+        clientId: o.clientId,
+        pipes,
+        history,
+        config: live,
+        labels: () => detector?.labels ?? [],
+        onEvents: (events) => o.onEvents?.(events),
+      }),
+      drawing: createDrawingActor({ pipes, stats, config: live, sourceState, labels: () => detector?.labels ?? [], title: o.name }),
       publisher: createPublisherActor({
         pipes,
         stats,
@@ -110,6 +146,11 @@ export function startRun(o: RunOptions): RunHandle {
         o.onTransition?.(name, error, snap.context.attempt);
       }
       if (snap.status === 'done') {
+        // Every enter/started gets its leave/ended: close what is still open on the last frame seen.
+        if (history.engine && history.lastFrame) {
+          const closing = history.engine.finish(history.lastFrame);
+          if (closing.length > 0) o.onEvents?.(closing);
+        }
         void (async () => {
           closePipes(pipes);
           await Promise.allSettled(stopping);
@@ -132,6 +173,16 @@ export function startRun(o: RunOptions): RunHandle {
     stats,
     actor,
     state: () => runStateName(actor.getSnapshot().value),
+    counters: () => history.engine?.counters(),
+    history,
+    reconfigure: async (body) => {
+      // Build the new detector first: if the config cannot work (unknown class), nothing changes.
+      const next = await createDetector(detectorOptions(body));
+      detector = next;
+      live.body = body;
+      live.version++;
+      log.info({ version: live.version }, 'config applied');
+    },
     done,
     stop: (reason) => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'run.stop', reason });

@@ -4,6 +4,7 @@ import { engineCommand, engineUsage } from './engine.js';
 import { apiCommand, apiUsage } from './api.js';
 import { dbCommand, dbUsage } from './db.js';
 import { serveCommand, serveUsage } from './serve.js';
+import { replayCommand, replayUsage } from './replay.js';
 import { UsageError } from './args.js';
 import { stopAllProcesses } from '../io/ffmpeg/process.js';
 import { redactText } from '../redact.js';
@@ -18,6 +19,8 @@ ${engineUsage}
 
 ${serveUsage}
 
+${replayUsage}
+
 ${apiUsage}
 
 ${dbUsage}
@@ -28,6 +31,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'run':
       return runCommand(rest);
+    case 'replay':
+      return replayCommand(rest);
     case 'serve':
       return serveCommand(rest);
     case 'engine':

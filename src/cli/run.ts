@@ -11,9 +11,13 @@ import { totalDropped, type RunStats } from '../actors/resources.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
 import { UsageError, mountSchema, parseOptions, portSchema } from './args.js';
+import { configBodySchema } from '../config/index.js';
+import { loadConfigFile } from '../config/file.js';
+import { appendFileSync } from 'node:fs';
 
 export const runUsage = `sie run SOURCE --model PATH --labels PATH [--format yolox] [--port 8554] [--host 0.0.0.0]
-        [--mount live] [--conf 0.3] [--iou 0.45] [--classes person,car] [--transport tcp|udp]
+        [--mount live] [--config FILE.json] [--events FILE.jsonl] [--name NAME]
+        [--conf 0.3] [--iou 0.45] [--classes person,car] [--transport tcp|udp]
         [--connect-timeout 10] [--stall-timeout 5] [--retries 5] [--push rtsp://server/path]
         [--preset ultrafast] [--bitrate KBPS] [--keyint 2] [--advertise-host HOST] [--stats-interval 5]
   One run in the foreground, no database: SOURCE (rtsp://, rtsps:// or a file) → detection → annotated
@@ -31,8 +35,11 @@ const schema = z.object({
   host: z.string().default('0.0.0.0'),
   'advertise-host': z.string().default('127.0.0.1'),
   mount: mountSchema.default('live'),
-  conf: z.coerce.number().min(0).max(1).default(0.3),
-  iou: z.coerce.number().min(0).max(1).default(0.45),
+  config: z.string().refine(existsSync, 'config file not found').optional(),
+  events: z.string().min(1).optional(),
+  name: z.string().min(1).max(200).optional(),
+  conf: z.coerce.number().min(0).max(1).optional(),
+  iou: z.coerce.number().min(0).max(1).optional(),
   classes: z
     .string()
     .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean))
@@ -66,16 +73,32 @@ export async function runCommand(argv: string[]): Promise<number> {
     await server.listen();
   }
   const source = isRtspUrl(o.source) ? o.source : resolve(o.source);
+  const file = o.config ? await loadConfigFile(o.config) : undefined;
+  const base = file?.body ?? configBodySchema.parse({});
+  // Command-line thresholds override the file's.
+  const config = {
+    ...base,
+    inference: {
+      ...base.inference,
+      ...(o.conf !== undefined ? { confidence: o.conf } : {}),
+      ...(o.iou !== undefined ? { iou: o.iou } : {}),
+      ...(o.classes ? { classes: o.classes } : {}),
+    },
+  };
+  const eventsPath = o.events ? resolve(o.events) : undefined;
   const run = startRun({
     runId: randomUUID(),
+    clientId: file?.clientId ?? 'local',
+    name: o.name ?? file?.name ?? o.mount,
+    config,
+    onEvents: (events) => {
+      if (eventsPath) appendFileSync(eventsPath, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    },
     source: { url: source, transport: o.transport, realtime: true },
     detector: {
       weightsPath: resolve(o.model),
       labels: resolve(o.labels),
       format: o.format,
-      confidence: o.conf,
-      iou: o.iou,
-      classes: o.classes,
       threads: o.threads,
       warmup: true,
       logger,

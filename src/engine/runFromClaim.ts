@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { configBodySchema, describeZodError } from '../config/index.js';
+import { configBodySchema, describeZodError, type ConfigBody } from '../config/index.js';
 import { ConfigInvalidError } from '../errors.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
 import type { SourceSpec } from '../io/ffmpeg/decoder.js';
@@ -17,6 +17,7 @@ export function sourceFromUrl(url: string): SourceSpec {
 
 export interface RunSettingsFromClaim {
   source: SourceSpec;
+  config: ConfigBody;
   detector: DetectorOptions;
   retry: RetryPolicy;
   connectTimeoutS: number;
@@ -26,16 +27,13 @@ export interface RunSettingsFromClaim {
 export function runSettingsFromClaim(row: ClaimedRun, dataDir: string): RunSettingsFromClaim {
   const parsed = configBodySchema.safeParse(row.body);
   if (!parsed.success) throw new ConfigInvalidError(`config ${row.config_id} v${row.config_version}: ${describeZodError(parsed.error)}`);
-  const { inference } = parsed.data;
   return {
     source: sourceFromUrl(row.source_url),
+    config: parsed.data,
     detector: {
       weightsPath: join(dataDir, row.model_file_path),
       labels: row.model_labels,
       format: row.model_format as ModelFormat,
-      confidence: inference.confidence,
-      iou: inference.iou,
-      classes: inference.classes,
       threads: 1,
       warmup: true,
     },

@@ -7,6 +7,7 @@ import type { RtspServer } from '../io/rtsp/index.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RunError, RunStateName } from '../machines/run.machine.js';
 import { coerceError } from '../errors.js';
+import type { RuleEvent } from '../rules/events.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
 import type { Logger } from '../log.js';
 
@@ -35,6 +36,8 @@ export interface RunSupervisorDeps {
   encoder: EncoderSettings;
   stallTimeoutS: number;
   logger: Logger;
+  /** Where the rules' events go (the event store); called on the pipeline's thread, must not block. */
+  onEvents?(run: ClaimedRun, events: RuleEvent[]): void;
 }
 
 /**
@@ -73,6 +76,10 @@ export class RunSupervisor {
     }
     sup.handle = startRun({
       runId: row.id,
+      clientId: row.client_id,
+      name: row.output_mount,
+      config: settings.config,
+      onEvents: (events) => this.d.onEvents?.(row, events),
       source: settings.source,
       detector: { ...settings.detector, logger: log },
       output: { kind: 'embedded', server: this.d.server, mountPath: row.output_mount },

@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises';
+import { configBodySchema, describeZodError, type ConfigBody } from './index.js';
+import { ConfigInvalidError } from '../errors.js';
+
+/**
+ * A config file for `sie run` and `sie replay`: the API's config JSON, where the API-only fields (name,
+ * client_id, model_id) may be present and are set aside. Returns the validated body and the name.
+ */
+export async function loadConfigFile(path: string): Promise<{ body: ConfigBody; name?: string; clientId?: string }> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigInvalidError(`config file ${path}: ${(err as Error).message}`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigInvalidError(`config file ${path}: expected a JSON object`);
+  const { name, client_id: clientId, model_id: _modelId, ...body } = raw as Record<string, unknown>;
+  const parsed = configBodySchema.safeParse(body);
+  if (!parsed.success) throw new ConfigInvalidError(`config file ${path}: ${describeZodError(parsed.error)}`);
+  return {
+    body: parsed.data,
+    name: typeof name === 'string' ? name : undefined,
+    clientId: typeof clientId === 'string' ? clientId : undefined,
+  };
+}
