@@ -1,4 +1,5 @@
 import { sql as init } from './0001_init.js';
+import { sql as events } from './0002_events.js';
 
 export interface Migration {
   readonly version: number;
@@ -7,4 +8,7 @@ export interface Migration {
 }
 
 /** Applied in this order; a version is never reused or edited once shipped. */
-export const migrations: readonly Migration[] = [{ version: 1, name: 'init', sql: init }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'init', sql: init },
+  { version: 2, name: 'events', sql: events },
+];
