@@ -13,7 +13,7 @@ export { createSceneRenderer, classPalette } from './scene.js';
 export type { SceneInput, SceneRenderer, SceneRendererOptions } from './scene.js';
 export { createZoneAnnotator, DEFAULT_ZONE_OPACITY } from './zoneAnnotator.js';
 export type { ZoneAnnotator, ZoneAnnotatorOptions, ZoneDrawing, ZoneStyle } from './zoneAnnotator.js';
-export { createLineAnnotator, rightNormal } from './lineAnnotator.js';
+export { createLineAnnotator, placeLineTag, rightNormal } from './lineAnnotator.js';
 export type { LineAnnotator, LineAnnotatorOptions, LineDrawing, LineStyle, Point } from './lineAnnotator.js';
 export { createTrailAnnotator, DEFAULT_TRAIL_LENGTH } from './trackAnnotator.js';
 export type { TrailAnchor, TrailAnnotator, TrailAnnotatorOptions, TrailStyle } from './trackAnnotator.js';
@@ -21,5 +21,5 @@ export { createHeaderAnnotator, formatPts, headerText } from './headerAnnotator.
 export type { HeaderAnnotator, HeaderInfo } from './headerAnnotator.js';
 export { createPrivacyBlur, pixelateRect, blockSize } from './privacyBlur.js';
 export type { PrivacyBlur, PrivacyBlurOptions } from './privacyBlur.js';
-export { fillPolygon, drawSegment, drawPolyline, fillDisc } from './raster.js';
+export { fillPolygon, fillPolygonFixed, fixedAlpha, drawSegment, drawSegmentFrom, drawPolyline, fillDisc } from './raster.js';
 export { DEFAULT_HIGHLIGHT } from './boxAnnotator.js';

@@ -58,7 +58,7 @@ const lineText = (name: string, inCount: number, outCount: number): string =>
 export function rightNormal(p1: Point, p2: Point, out: Float64Array): Float64Array {
   const dx = p2[0] - p1[0];
   const dy = p2[1] - p1[1];
-  const len = Math.hypot(dx, dy);
+  const len = Math.sqrt(dx * dx + dy * dy); // not Math.hypot: that builtin call boxes its arguments
   const ok = len > 0 && Number.isFinite(len);
   out[0] = ok ? -dy / len : 0;
   out[1] = ok ? dx / len : 0;

@@ -15,13 +15,14 @@ import { planes, type FramePixels, type YuvColor } from './yuv.js';
 let crossings = new Float64Array(64);
 let chromaMark = new Uint8Array(0);
 const quad = new Float64Array(8);
+const seg = new Float64Array(4);
 const DISC_SIDES = 16;
 const disc = new Float64Array(2 * DISC_SIDES);
 const COS = Float64Array.from({ length: DISC_SIDES }, (_, i) => Math.cos((2 * Math.PI * (i + 0.5)) / DISC_SIDES));
 const SIN = Float64Array.from({ length: DISC_SIDES }, (_, i) => Math.sin((2 * Math.PI * (i + 0.5)) / DISC_SIDES));
 
 /** Alpha 0–1 as the 8.8 fixed-point factor blendRect uses (256 = opaque). */
-const fixedAlpha = (alpha: number): number => Math.round(Math.min(1, Math.max(0, alpha)) * 256);
+export const fixedAlpha = (alpha: number): number => Math.round(Math.min(1, Math.max(0, alpha)) * 256);
 
 /**
  * Fill the polygon of `n` vertices stored flat as x0, y0, x1, y1, … in `xy` (even-odd rule, so a
@@ -29,9 +30,17 @@ const fixedAlpha = (alpha: number): number => Math.round(Math.min(1, Math.max(0,
  * Vertices may lie anywhere, off-frame included; a non-finite vertex makes the whole polygon a no-op.
  */
 export function fillPolygon(f: FramePixels, xy: ArrayLike<number>, n: number, c: YuvColor, alpha = 1): void {
-  if (n < 3 || xy.length < 2 * n) return;
-  const a = fixedAlpha(alpha);
-  if (a === 0) return;
+  fillPolygonFixed(f, xy, n, c, fixedAlpha(alpha));
+}
+
+/**
+ * fillPolygon with alpha as an integer 0–256 (fixedAlpha). For callers drawing hundreds of shapes a
+ * frame (trails): V8 boxes a fractional number passed to a call that is not inlined, a small integer
+ * it does not, so this keeps those loops free of garbage.
+ */
+export function fillPolygonFixed(f: FramePixels, xy: ArrayLike<number>, n: number, c: YuvColor, a: number): void {
+  if (n < 3 || xy.length < 2 * n || !(a > 0)) return;
+  if (a > 256) a = 256;
   let minY = Infinity;
   let maxY = -Infinity;
   for (let i = 0; i < n; i++) {
@@ -126,9 +135,36 @@ export function drawSegment(
   c: YuvColor,
   alpha = 1,
 ): void {
+  seg[0] = x1;
+  seg[1] = y1;
+  seg[2] = x2;
+  seg[3] = y2;
+  drawSegmentFrom(f, seg, 0, 2, thickness, c, fixedAlpha(alpha));
+}
+
+/**
+ * drawSegment from the points at indices i (x at pts[i], y at pts[i+1]) and j of an array, alpha as
+ * 0–256: the endpoints never travel as call arguments, so a trail of hundreds of segments allocates
+ * nothing (see fillPolygonFixed).
+ */
+export function drawSegmentFrom(
+  f: FramePixels,
+  pts: Float32Array | Float64Array,
+  i: number,
+  j: number,
+  thickness: number,
+  c: YuvColor,
+  a: number,
+): void {
+  const x1 = pts[i]!;
+  const y1 = pts[i + 1]!;
+  const x2 = pts[j]!;
+  const y2 = pts[j + 1]!;
   const dx = x2 - x1;
   const dy = y2 - y1;
-  const len = Math.hypot(dx, dy);
+  // sqrt, not Math.hypot: optimised code inlines sqrt, while hypot is a builtin call that boxes its
+  // arguments (measured: ~30 bytes of garbage per segment).
+  const len = Math.sqrt(dx * dx + dy * dy);
   if (!(len > 0) || !Number.isFinite(len)) return;
   const h = Math.max(1, thickness) / 2;
   const nx = (-dy / len) * h;
@@ -141,7 +177,7 @@ export function drawSegment(
   quad[5] = y2 - ny;
   quad[6] = x1 - nx;
   quad[7] = y1 - ny;
-  fillPolygon(f, quad, 4, c, alpha);
+  fillPolygonFixed(f, quad, 4, c, a);
 }
 
 /** Filled disc of radius r around (cx, cy), as a 16-gon (round enough at marker sizes). */

@@ -9,7 +9,7 @@
 import type { Detections } from '../detections.js';
 import { boxSizes, type BoxStyle } from './boxAnnotator.js';
 import { Palette } from './palette.js';
-import { drawSegment } from './raster.js';
+import { drawSegmentFrom } from './raster.js';
 import type { FramePixels } from './yuv.js';
 
 /** Which point of the box a trail follows: bottom-centre is where a walker's feet (and rule tests) are. */
@@ -52,7 +52,7 @@ export function createTrailAnnotator(opts: TrailAnnotatorOptions): TrailAnnotato
   const maxTracks = Math.max(1, Math.floor(style.maxTracks ?? DEFAULT_MAX_TRACKS));
   const evictAfter = Math.max(1, Math.floor(style.evictAfter ?? len));
   const anchorBottom = (style.anchor ?? 'bottom_center') === 'bottom_center';
-  const opacity = Math.min(1, Math.max(0, style.opacity ?? 0.9));
+  const opacity256 = Math.round(Math.min(1, Math.max(0, style.opacity ?? 0.9)) * 256);
   const thickness = boxSizes(opts.width, opts.height, style).thickness;
   const palette = new Palette(style.palette);
 
@@ -118,9 +118,10 @@ export function createTrailAnnotator(opts: TrailAnnotatorOptions): TrailAnnotato
     for (let k = 0; k + 1 < n; k++) {
       const a = (s * len + ((first + k) % len)) * 2;
       const b = (s * len + ((first + k + 1) % len)) * 2;
-      // Segment k of n-1 (0 oldest): opacity grows linearly to full at the newest.
-      const alpha = (opacity * (k + 1 + len - n)) / (len - 1);
-      drawSegment(frame, pts[a]!, pts[a + 1]!, pts[b]!, pts[b + 1]!, thickness, color, alpha);
+      // Segment k of n-1 (0 oldest): opacity grows linearly with age to full at the newest. Passed as
+      // 0–256 fixed point: an integer argument is never boxed, so the trails make no garbage.
+      const alpha = Math.round((opacity256 * (k + 1 + len - n)) / (len - 1));
+      drawSegmentFrom(frame, pts, a, b, thickness, color, alpha);
     }
   };
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeDetections, type Detections } from '../../src/detections.js';
 import { boxSizes, createBoxAnnotator, placeTag } from '../../src/drawing/boxAnnotator.js';
 import { Palette } from '../../src/drawing/palette.js';
-import { BLACK, readYuv, WHITE } from '../../src/drawing/yuv.js';
+import { BLACK, hexToRgb, readYuv, rgbToYuv, WHITE } from '../../src/drawing/yuv.js';
 import { changedChroma, changedLuma, copyFrame, expectedSets, makeFrame, onStroke } from './helpers.js';
 
 const LABELS = ['person', 'bicycle', 'car'];
@@ -118,4 +118,54 @@ describe('box annotator', () => {
     expect(() => ann.draw(f, d)).not.toThrow();
     expect(f.guardsIntact()).toBe(true);
   });
+
+  it('prefixes the tag with the track id ("#12 person 0.87") and keeps untracked tags as they were', async () => {
+    const W = 320;
+    const H = 240;
+    const ann = await createBoxAnnotator({ width: W, height: H, labels: LABELS });
+    const noIds = await createBoxAnnotator({ width: W, height: H, labels: LABELS, style: { showTrackIds: false } });
+    const d = (track: number): Detections => makeDetections({
+      xyxy: Float32Array.of(100, 120, 180, 200),
+      confidence: Float32Array.of(0.87),
+      classId: Int32Array.of(0),
+      trackId: Int32Array.of(track),
+    });
+    const tracked = makeFrame(W, H);
+    ann.draw(tracked, d(12));
+    const t = tagRect(W, H, 100, 120, '#12 person 0.87'.length, ann.metrics);
+    const fill = new Palette().forClass(0).fill;
+    expect(readYuv(tracked, t.x + t.w - 2, t.y + 1)).toEqual(fill); // the tag reaches the longer width
+    const plainTag = tagRect(W, H, 100, 120, 'person 0.87'.length, ann.metrics);
+    const untracked = makeFrame(W, H);
+    ann.draw(untracked, d(-1));
+    expect(readYuv(untracked, t.x + t.w - 2, t.y + 1).y).toBe(100);
+    expect(readYuv(untracked, plainTag.x + plainTag.w - 2, plainTag.y + 1)).toEqual(fill);
+    const off = makeFrame(W, H);
+    noIds.draw(off, d(12));
+    expect(changedLuma(untracked, off).size).toBe(0);
+  });
+
+  it('highlights the boxes whose track is in the set: tint inside, doubled outline', async () => {
+    const W = 200;
+    const H = 160;
+    const ann = await createBoxAnnotator({ width: W, height: H, labels: LABELS, style: { showLabels: false, thickness: 2, highlightColor: '#FFFF00' } });
+    const d = makeDetections({
+      xyxy: Float32Array.of(20, 20, 80, 120, 110, 20, 170, 120),
+      confidence: Float32Array.of(0.9, 0.9),
+      classId: Int32Array.of(0, 0),
+      trackId: Int32Array.of(5, 6),
+    });
+    const f = makeFrame(W, H);
+    ann.draw(f, d, new Set([5]));
+    const { r, g, b } = hexToRgb('#FFFF00');
+    const yellowY = rgbToYuv(r, g, b).y;
+    const inside5 = readYuv(f, 50, 70).y;
+    expect(inside5).toBeGreaterThan(100);
+    expect(inside5).toBeLessThan(yellowY);
+    expect(readYuv(f, 140, 70).y).toBe(100); // track 6: not highlighted, inside untouched
+    const cls = new Palette().forClass(0).fill;
+    expect(readYuv(f, 22, 70)).toEqual(cls); // third column of box 5: the outline is 4 px there
+    expect(readYuv(f, 112, 70).y).toBe(100); // box 6 keeps 2 px
+  });
 });
+

@@ -99,3 +99,42 @@ export function onStroke(x: number, y: number, x1: number, y1: number, x2: numbe
   if (x < x1 || x >= x2 || y < y1 || y >= y2) return false;
   return x < x1 + t || x >= x2 - t || y < y1 + t || y >= y2 - t;
 }
+
+/** Reference even-odd test of a point against a flat [x0, y0, x1, y1, ...] polygon. */
+export function insidePoly(px: number, py: number, poly: readonly number[]): boolean {
+  let c = false;
+  const n = poly.length / 2;
+  for (let i = 0, j = n - 1; i < n; j = i++) {
+    const xi = poly[2 * i]!;
+    const yi = poly[2 * i + 1]!;
+    const xj = poly[2 * j]!;
+    const yj = poly[2 * j + 1]!;
+    if (yi > py !== yj > py && px < xi + ((py - yi) * (xj - xi)) / (yj - yi)) c = !c;
+  }
+  return c;
+}
+
+/** Distance from (px, py) to the segment (ax, ay)-(bx, by). */
+export function distToSegment(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const l2 = dx * dx + dy * dy;
+  const t = l2 === 0 ? 0 : Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2));
+  return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
+}
+
+/** Distance from a point to the nearest edge of a closed flat polygon. */
+export function distToOutline(px: number, py: number, poly: readonly number[]): number {
+  const n = poly.length / 2;
+  let best = Infinity;
+  for (let i = 0, j = n - 1; i < n; j = i++) {
+    best = Math.min(best, distToSegment(px, py, poly[2 * j]!, poly[2 * j + 1]!, poly[2 * i]!, poly[2 * i + 1]!));
+  }
+  return best;
+}
+
+/** "x,y" keys back to numbers. */
+export function xyOf(key: string): [number, number] {
+  const [x, y] = key.split(',').map(Number) as [number, number];
+  return [x, y];
+}
