@@ -8,6 +8,7 @@ import { registerEngine, unregisterEngine } from '../io/db/sql/registerEngine.js
 import { renewEngineLease } from '../io/db/sql/renewEngineLease.js';
 import { reclaimExpiredRuns } from '../io/db/sql/reclaimExpiredRuns.js';
 import { stopRequestedRuns } from '../io/db/sql/stopRequestedRuns.js';
+import { staleConfigRuns } from '../io/db/sql/configChanges.js';
 import { listenForNudges } from '../io/db/notifications.js';
 import type { RtspServer } from '../io/rtsp/index.js';
 import { defaultEncoderSettings, type EncoderSettings } from '../io/ffmpeg/encoder.js';
@@ -92,6 +93,9 @@ export class Engine {
             (channel, payload) => {
               if (channel === 'sie_runs') sendBack({ type: 'poller.nudge' });
               else if (channel === 'sie_run_stop' && this.runs.has(payload)) this.runs.stop(payload);
+              else if (channel === 'sie_config_changed') {
+                this.runs.applyConfigChange(payload).catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'config change failed'));
+              }
             },
             log,
           )
@@ -105,6 +109,9 @@ export class Engine {
         claim: fromPromise(async () => {
           await reclaimExpiredRuns(o.pool);
           for (const id of await stopRequestedRuns(o.pool, this.id)) this.runs.stop(id);
+          for (const configId of new Set((await staleConfigRuns(o.pool, this.id)).map((r) => r.config_id))) {
+            await this.runs.applyConfigChange(configId);
+          }
           const claimed = await claimRuns(o.pool, {
             engineId: this.id,
             capacity: o.maxRuns - this.runs.count,

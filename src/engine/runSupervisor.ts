@@ -9,6 +9,8 @@ import type { RunError, RunStateName } from '../machines/run.machine.js';
 import { coerceError } from '../errors.js';
 import type { RuleEvent } from '../rules/events.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
+import { currentConfigVersion, setRunConfigVersion } from '../io/db/sql/configChanges.js';
+import { configBodySchema, describeZodError } from '../config/index.js';
 import type { Logger } from '../log.js';
 
 interface SupervisedRun {
@@ -120,6 +122,42 @@ export class RunSupervisor {
         }
       })
       .catch((err: unknown) => log.error({ err: coerceError(err).message, state }, 'could not persist run transition'));
+  }
+
+  /**
+   * A config changed (NOTIFY or the poll's backstop): its runs apply the current version from their next
+   * frames, without restarting the output stream. A version that cannot apply (another model, a class the
+   * model lacks) is refused and logged; the run keeps the version it has.
+   */
+  async applyConfigChange(configId: string): Promise<void> {
+    const targets = [...this.runs.values()].filter((s) => s.row.config_id === configId && s.handle && s.persist);
+    if (targets.length === 0) return;
+    const current = await currentConfigVersion(this.d.pool, configId);
+    if (!current) return;
+    for (const sup of targets) {
+      if (current.version <= sup.row.config_version) continue;
+      const log = this.d.logger.child({ runId: sup.row.id, configId, version: current.version });
+      if (current.model_id !== sup.row.model_id) {
+        log.warn('config version changes the model: not applied to the running run (stop and start it)');
+        sup.row.config_version = current.version;
+        continue;
+      }
+      const parsed = configBodySchema.safeParse(current.body);
+      if (!parsed.success) {
+        log.error({ problems: describeZodError(parsed.error) }, 'config version invalid: not applied');
+        sup.row.config_version = current.version;
+        continue;
+      }
+      try {
+        await sup.handle!.reconfigure(parsed.data);
+        sup.row.config_version = current.version;
+        await setRunConfigVersion(this.d.pool, { runId: sup.row.id, engineId: this.d.engineId, leaseEpoch: sup.row.lease_epoch, version: current.version });
+        log.info('config change applied');
+      } catch (err) {
+        sup.row.config_version = current.version;
+        log.error({ err: coerceError(err).message }, 'config change refused; the run keeps its previous version');
+      }
+    }
   }
 
   /** A stop request (API or SQL): stopping → stopped, persisted. */
