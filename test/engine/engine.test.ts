@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { MODELS_DIR, getRun, insertModelAndConfig, insertRun, transitions, waitForRun } from '../helpers/engineFixtures.js';
 import { freePort, killAll, runToEnd, start, type Spawned } from '../helpers/processes.js';
-import { PLAZA, SIE } from '../helpers/media.js';
+import { PLAZA, SIE, grabFrame } from '../helpers/media.js';
 
 /** The engine on a real PostgreSQL, real cameras (simulator processes) and its real RTSP server. */
 
@@ -152,6 +152,61 @@ describe('engine: runs as jobs', () => {
     );
     expect(Number(claims.rows[0]!.n)).toBe(4);
   }, 30_000);
+});
+
+/** Mean chroma of a region of a yuv420p picture (U, V). */
+function meanChroma(f: Buffer, w: number, h: number, x0: number, y0: number, x1: number, y1: number): [number, number] {
+  const cw = w / 2;
+  let u = 0;
+  let v = 0;
+  let n = 0;
+  for (let y = y0 >> 1; y < y1 >> 1; y++) {
+    for (let x = x0 >> 1; x < x1 >> 1; x++) {
+      u += f[w * h + y * cw + x]!;
+      v += f[w * h + (cw * h) / 2 + y * cw + x]!;
+      n++;
+    }
+  }
+  return [u / n, v / n];
+}
+
+describe('live config changes', () => {
+  it('a new config version applies to the running run while a reader stays connected', async () => {
+    await startEngine({ pollIntervalS: 1 });
+    const camPort = await freePort();
+    await camera(camPort);
+    const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, { output_mount: 'live-config' });
+    const { output_url } = await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
+    const url = output_url!;
+    // A reader that stays on the stream through the change: it must keep receiving frames.
+    const reader = start('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-t', '12', '-f', 'null', '-', '-progress', 'pipe:1']);
+    const before = meanChroma(await grabFrame(url, 768, 576, 3), 768, 576, 0, 400, 300, 576);
+
+    // PUT /v1/configs/{id} does this: a new version row and the config's current version moved.
+    const body = {
+      inference: { confidence: 0.3, iou: 0.45, every_nth_frame: 1 },
+      rules: [{ id: 'lawn', type: 'zone_presence', name: 'lawn', zone: [[0, 0.68], [0.4, 0.68], [0.4, 1], [0, 1]] }],
+      drawing: { zone_opacity: 0.5 },
+    };
+    const model = await db.pool.query<{ model_id: string }>(`SELECT model_id FROM configs WHERE id = $1`, [configId]);
+    await db.pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) VALUES ($1, 2, $2, $3)`, [configId, model.rows[0]!.model_id, JSON.stringify(body)]);
+    await db.pool.query(`UPDATE configs SET version = 2, body = $2 WHERE id = $1`, [configId, JSON.stringify(body)]);
+    const t0 = Date.now();
+    const v = async () => (await db.pool.query<{ config_version: number }>(`SELECT config_version FROM runs WHERE id = $1`, [id])).rows[0]!.config_version;
+    while ((await v()) !== 2) {
+      expect(Date.now() - t0, 'config version applied').toBeLessThan(5_000);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const after = meanChroma(await grabFrame(url, 768, 576, 3), 768, 576, 0, 400, 300, 576);
+    // The lawn is now under a translucent zone fill: its colour moved; the run never left running.
+    expect(Math.abs(after[0] - before[0]) + Math.abs(after[1] - before[1])).toBeGreaterThan(8);
+    expect((await getRun(db.pool, id)).state).toBe('running');
+    expect(await transitions(db.pool, id)).toEqual(['pending', 'starting', 'connecting', 'running']);
+    const exit = await reader.exited;
+    expect(exit.code).toBe(0);
+    const frames = [...reader.stdout().matchAll(/^frame=(\d+)/gm)].map((m) => Number(m[1]));
+    expect(frames.at(-1)).toBeGreaterThan(80); // ~10 fps for 12 s, uninterrupted
+  }, 90_000);
 });
 
 describe('engine failover', () => {

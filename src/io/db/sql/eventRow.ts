@@ -1,0 +1,22 @@
+/** An events row as the event queries select it (bigints as text, as pg returns them). */
+export interface EventRow {
+  seq: string;
+  id: string;
+  run_id: string;
+  client_id: string;
+  rule_id: string;
+  type: string;
+  track_id: number | null;
+  class: string | null;
+  direction: string | null;
+  frame_id: string;
+  pts: number;
+  time: Date;
+  box: [number, number, number, number] | null;
+  extra: Record<string, unknown>;
+  created_at: Date;
+}
+
+/** The columns every event query returns, in EventRow's shape. */
+export const EVENT_COLUMNS = `seq::text AS seq, id, run_id, client_id, rule_id, type, track_id, class, direction,
+  frame_id::text AS frame_id, pts, time, box, extra, created_at`;
