@@ -81,7 +81,7 @@ describe('engine: runs as jobs', () => {
   it('lifecycle: running, retrying while the camera is gone, running again, stop within 2 s, mount gone', async () => {
     const { server } = await startEngine();
     const camPort = await freePort();
-    let cam = await camera(camPort);
+    const cam = await camera(camPort);
     const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, { output_mount: 'lobby' });
     const running = await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
     expect(running.output_url).toBe(`rtsp://127.0.0.1:${server.port}/lobby`);
@@ -91,7 +91,7 @@ describe('engine: runs as jobs', () => {
     cam.child.kill('SIGTERM');
     await cam.exited;
     await waitForRun(db.pool, id, (r) => r.state === 'retrying', 15_000);
-    cam = await camera(camPort);
+    await camera(camPort); // the same camera back on the same port (killed by afterEach)
     await waitForRun(db.pool, id, (r) => r.state === 'running', 40_000);
 
     await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [id]);
