@@ -57,3 +57,18 @@ export function selectDetections(d: Detections, keep: (i: number) => boolean): D
   });
   return { count: idx.length, xyxy, confidence, classId, trackId };
 }
+
+/**
+ * IoU of box i of `a` and box j of `b` (packed xyxy, 4 numbers per box), on continuous coordinates (no
+ * "+1" pixel-inclusive areas). 0 for boxes without area. Shared by NMS and the tracker's matching.
+ */
+export function boxIou(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number): number {
+  const ax1 = a[4 * i]!, ay1 = a[4 * i + 1]!, ax2 = a[4 * i + 2]!, ay2 = a[4 * i + 3]!;
+  const bx1 = b[4 * j]!, by1 = b[4 * j + 1]!, bx2 = b[4 * j + 2]!, by2 = b[4 * j + 3]!;
+  const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
+  const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  const union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
+  return union > 0 ? inter / union : 0;
+}

@@ -3,10 +3,9 @@
  * into RGB (its default BT.601 conversion) and the box edges must come out in the class colour.
  * Set SIE_DRAWING_SAMPLE=/tmp/sie-drawing-sample.png to keep the PNGs for a look.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeDetections } from '../../src/detections.js';
@@ -14,21 +13,12 @@ import { createBoxAnnotator } from '../../src/drawing/boxAnnotator.js';
 import { Palette } from '../../src/drawing/palette.js';
 import { drawSlate, prepareSlate } from '../../src/drawing/slate.js';
 import { yuv420pSize } from '../../src/frame.js';
-import { resolveFfmpeg } from '../../src/io/ffmpeg/binary.js';
+import { PLAZA, SHARED, runFfmpeg } from '../helpers/media.js';
 
-const SHARED = resolve(process.env.SIE_SHARED ?? '../shared');
-const PLAZA = join(SHARED, 'media/plaza-pedestrians.mp4');
 const W = 768;
 const H = 576;
 
-function ffmpeg(args: string[], input?: Uint8Array): Promise<Buffer> {
-  return new Promise((ok, fail) => {
-    const p = execFile(resolveFfmpeg(), ['-v', 'error', ...args], { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, out, errOut) =>
-      err ? fail(new Error(`ffmpeg ${args.join(' ')}: ${err.message} ${errOut.toString()}`)) : ok(out),
-    );
-    if (input) p.stdin!.end(input);
-  });
-}
+const ffmpeg = runFfmpeg;
 
 const toPng = (pixels: Uint8Array, file: string): Promise<Buffer> =>
   ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${W}x${H}`, '-i', '-', '-y', file], pixels);

@@ -3,9 +3,8 @@
  * vehicles, a counting line across the walkway, tracked boxes with trails, one highlighted, the header.
  * The PNG is written to /tmp/sie-scene-sample.png (or SIE_SCENE_SAMPLE) for a human look.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { makeDetections, type Detections } from '../../src/detections.js';
@@ -13,22 +12,13 @@ import { createSceneRenderer } from '../../src/drawing/scene.js';
 import type { LineDrawing } from '../../src/drawing/lineAnnotator.js';
 import type { ZoneDrawing } from '../../src/drawing/zoneAnnotator.js';
 import { yuv420pSize } from '../../src/frame.js';
-import { resolveFfmpeg } from '../../src/io/ffmpeg/binary.js';
+import { PLAZA, SHARED, runFfmpeg } from '../helpers/media.js';
 
-const SHARED = resolve(process.env.SIE_SHARED ?? '../shared');
-const PLAZA = join(SHARED, 'media/plaza-pedestrians.mp4');
 const OUT = process.env.SIE_SCENE_SAMPLE ?? '/tmp/sie-scene-sample.png';
 const W = 768;
 const H = 576;
 
-function ffmpeg(args: string[], input?: Uint8Array): Promise<Buffer> {
-  return new Promise((ok, fail) => {
-    const p = execFile(resolveFfmpeg(), ['-v', 'error', ...args], { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, out, errOut) =>
-      err ? fail(new Error(`ffmpeg ${args.join(' ')}: ${err.message} ${errOut.toString()}`)) : ok(out),
-    );
-    if (input) p.stdin!.end(input);
-  });
-}
+const ffmpeg = runFfmpeg;
 
 /** Frame-300 boxes [x1, y1, x2, y2, conf, class, track, dx per frame (for the synthetic history)]. */
 const OBJECTS: [number, number, number, number, number, number, number, number][] = [

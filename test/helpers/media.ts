@@ -58,3 +58,15 @@ export async function grabFrame(url: string, width: number, height: number, skip
     });
   });
 }
+
+/** Runs ffmpeg to completion (stdin from `input`), returning stdout; rejects with its stderr. */
+export async function runFfmpeg(args: string[], input?: Uint8Array): Promise<Buffer> {
+  const { execFile } = await import('node:child_process');
+  const { resolveFfmpeg } = await import('../../src/io/ffmpeg/binary.js');
+  return new Promise((ok, fail) => {
+    const p = execFile(resolveFfmpeg(), ['-v', 'error', ...args], { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, out, errOut) =>
+      err ? fail(new Error(`ffmpeg ${args.join(' ')}: ${err.message} ${errOut.toString()}`)) : ok(out),
+    );
+    if (input) p.stdin!.end(input);
+  });
+}

@@ -1,17 +1,12 @@
+import { boxIou } from '../../detections.js';
+
 /**
  * Intersection over union of boxes i and j of a packed xyxy array. Continuous coordinates (no "+1"
  * pixel-inclusive areas as in YOLOX's numpy nms): that convention is meant for integer pixel boxes and
  * cv2.dnn.NMSBoxes, which the reference test uses, does not apply it either.
  */
 export function iou(xyxy: ArrayLike<number>, i: number, j: number): number {
-  const ax1 = xyxy[4 * i]!, ay1 = xyxy[4 * i + 1]!, ax2 = xyxy[4 * i + 2]!, ay2 = xyxy[4 * i + 3]!;
-  const bx1 = xyxy[4 * j]!, by1 = xyxy[4 * j + 1]!, bx2 = xyxy[4 * j + 2]!, by2 = xyxy[4 * j + 3]!;
-  const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
-  const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  const union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
-  return union > 0 ? inter / union : 0;
+  return boxIou(xyxy, i, xyxy, j);
 }
 
 /**
