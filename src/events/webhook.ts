@@ -135,8 +135,9 @@ export function createWebhookDeliverer(opts: WebhookDelivererOptions): Deliverer
       return settle('retry', row.seq);
     }
     if (!target) {
+      await settle('skip', row.seq);
       stats.skipped++;
-      return settle('skip', row.seq);
+      return;
     }
     const shown = redactText(target.url);
     let failure: string | undefined;
@@ -156,17 +157,19 @@ export function createWebhookDeliverer(opts: WebhookDelivererOptions): Deliverer
       const e = err as Error & { cause?: { message?: string } };
       failure = e.name === 'TimeoutError' ? `no answer within ${target.timeout_s} s` : (e.cause?.message ?? e.message);
     }
+    // Counted once the table says so: stats never run ahead of what a reader of the table sees.
     if (failure === undefined) {
-      stats.delivered++;
       if (failing.delete(shown)) log.info({ url: shown }, 'webhook receiver answers again');
-      return settle('delivered', row.seq);
+      await settle('delivered', row.seq);
+      stats.delivered++;
+      return;
     }
-    stats.failed++;
     if (!failing.has(shown)) {
       failing.add(shown);
       log.warn({ url: shown, event_id: row.id, error: redactText(failure) }, 'webhook delivery failed; retrying with backoff');
     } else log.debug({ url: shown, event_id: row.id, error: redactText(failure) }, 'webhook delivery failed');
-    return settle('retry', row.seq);
+    await settle('retry', row.seq);
+    stats.failed++;
   }
 
   async function run(): Promise<void> {

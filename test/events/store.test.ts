@@ -21,15 +21,15 @@ describe('event store', () => {
     const store = createEventStore(db.pool, undefined, { flushIntervalMs: 100, flushAt: 1000 });
     let flushes = 0;
     store.onFlushed(() => flushes++);
-    for (let i = 0; i < 10; i++) store.append([ruleEvent(runId, i)]);
-    expect(store.stats.buffered).toBe(10);
-    await until(async () => (await count()) === 10, 5000, '10 rows');
-    expect(flushes).toBe(1); // one INSERT for the ten
+    for (let i = 0; i < 12; i++) store.append([ruleEvent(runId, i)]);
+    expect(store.stats.buffered).toBe(12);
+    await until(async () => (await count()) === 12, 5000, '12 rows');
+    expect(flushes).toBe(1); // one INSERT for the twelve
     const { rows } = await db.pool.query('SELECT id, direction, box, extra, frame_id FROM events WHERE run_id = $1 ORDER BY seq', [runId]);
-    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => ruleEvent(runId, i).id));
+    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 12 }, (_, i) => ruleEvent(runId, i).id));
     expect(rows[3]).toMatchObject({ direction: 'in', box: [0.1, 0.2, 0.3, 0.4], extra: { n: 3 }, frame_id: '103' });
     await store.close();
-    expect(store.stats).toMatchObject({ appended: 10, written: 10, duplicates: 0, dropped: 0, buffered: 0 });
+    expect(store.stats).toMatchObject({ appended: 12, written: 12, duplicates: 0, dropped: 0, buffered: 0 });
   });
 
   it('writes at once when flushAt events are buffered', async () => {

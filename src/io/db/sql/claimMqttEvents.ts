@@ -9,7 +9,7 @@ import { EVENT_COLUMNS, type EventRow } from './eventRow.js';
 export async function claimMqttEvents(db: Queryable, limit: number): Promise<EventRow[]> {
   const { rows } = await q<EventRow>(
     db,
-    `SELECT ${EVENT_COLUMNS} FROM events WHERE mqtt_delivered_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    `SELECT ${EVENT_COLUMNS} FROM events WHERE mqtt_delivered_at IS NULL ORDER BY events.seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
   return rows;

@@ -17,6 +17,9 @@ export interface EventRow {
   created_at: Date;
 }
 
-/** The columns every event query returns, in EventRow's shape. */
+/**
+ * The columns every event query returns, in EventRow's shape. seq comes out as text, so ORDER BY must say
+ * events.seq: a bare `seq` would sort by the text alias ("10" before "9").
+ */
 export const EVENT_COLUMNS = `seq::text AS seq, id, run_id, client_id, rule_id, type, track_id, class, direction,
   frame_id::text AS frame_id, pts, time, box, extra, created_at`;

@@ -5,7 +5,7 @@ import { EVENT_COLUMNS, type EventRow } from './eventRow.js';
 export async function listRunEvents(db: Queryable, a: { runId: string; since: string; limit: number }): Promise<EventRow[]> {
   const { rows } = await q<EventRow>(
     db,
-    `SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
+    `SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = $1 AND seq > $2::bigint ORDER BY events.seq LIMIT $3`,
     [a.runId, a.since, a.limit],
   );
   return rows;

@@ -1,0 +1,103 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMqttDeliverer, eventTopic } from '../../src/events/mqtt.js';
+import { createEventStore } from '../../src/events/store.js';
+import { createWebhookDeliverer } from '../../src/events/webhook.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { mqttBroker } from './broker.js';
+import { insertRunRow, ruleEvent, until } from './helpers.js';
+
+const broker = await mqttBroker();
+if (!broker.url) console.warn(`MQTT tests skipped: ${broker.reason}`);
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+  if (broker.url) await broker.stop();
+});
+
+describe.skipIf(!broker.url)('MQTT deliverer', () => {
+  const url = broker.url ?? '';
+
+  it('publishes every event QoS 1 to sie/<client>/<run>/events, in order, and marks them delivered', async () => {
+    const { runId } = await insertRunRow(db.pool, { clientId: 'acme/east' });
+    const topic = eventTopic('sie', { client_id: 'acme/east', run_id: runId });
+    expect(topic).toBe(`sie/acme_east/${runId}/events`);
+    const sub = await mqtt.connectAsync(url);
+    const got: { id: string; seq: number }[] = [];
+    sub.on('message', (t, payload) => {
+      if (t === topic) got.push(JSON.parse(payload.toString()));
+    });
+    await sub.subscribeAsync(topic, { qos: 1 });
+
+    const store = createEventStore(db.pool, undefined, { flushIntervalMs: 20 });
+    const pub = createMqttDeliverer({ pool: db.pool, url, pollMs: 200 });
+    store.onFlushed(() => pub.nudge());
+    pub.start();
+    const events = Array.from({ length: 25 }, (_, i) => ruleEvent(runId, i, { client_id: 'acme/east' }));
+    store.append(events);
+    await until(() => got.length >= 25, 10_000, '25 MQTT messages');
+    expect(got.map((g) => g.id)).toEqual(events.map((e) => e.id));
+    expect(got[0]).toMatchObject({ run_id: runId, rule_id: 'door', seq: expect.any(Number) });
+    await until(async () => {
+      const r = await db.pool.query(`SELECT count(*)::int AS n FROM events WHERE run_id = $1 AND mqtt_delivered_at IS NULL`, [runId]);
+      return r.rows[0].n === 0;
+    }, 5000, 'all marked published');
+    await Promise.all([pub.stop(), store.close(), sub.endAsync()]);
+    expect(pub.stats).toMatchObject({ published: 25, connected: false });
+  });
+
+  it('events written while no deliverer runs (broker or engine down) are published when it starts', async () => {
+    const { runId } = await insertRunRow(db.pool);
+    const store = createEventStore(db.pool);
+    store.append(Array.from({ length: 5 }, (_, i) => ruleEvent(runId, i)));
+    await store.flush();
+    const sub = await mqtt.connectAsync(url);
+    const got: string[] = [];
+    sub.on('message', (_t, p) => got.push((JSON.parse(p.toString()) as { id: string }).id));
+    await sub.subscribeAsync(`sie/acme/${runId}/events`, { qos: 1 });
+    const pub = createMqttDeliverer({ pool: db.pool, url, pollMs: 200 });
+    pub.start();
+    await until(() => got.length >= 5, 10_000, 'the backlog');
+    await Promise.all([pub.stop(), store.close(), sub.endAsync()]);
+  });
+
+  it('a webhook receiver that never answers slows neither the store nor MQTT', async () => {
+    const hung: Server = createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(hung.address() as AddressInfo).port}/`;
+    const { runId } = await insertRunRow(db.pool);
+    const sub = await mqtt.connectAsync(url);
+    const got: string[] = [];
+    sub.on('message', (_t, p) => got.push((JSON.parse(p.toString()) as { id: string }).id));
+    await sub.subscribeAsync(`sie/acme/${runId}/events`, { qos: 1 });
+
+    const store = createEventStore(db.pool, undefined, { flushIntervalMs: 20 });
+    const hook = createWebhookDeliverer({ pool: db.pool, resolveWebhook: () => ({ url: hookUrl, timeout_s: 30 }), concurrency: 2, pollMs: 100 });
+    const pub = createMqttDeliverer({ pool: db.pool, url, pollMs: 200 });
+    store.onFlushed(() => {
+      hook.nudge();
+      pub.nudge();
+    });
+    hook.start();
+    pub.start();
+    store.append(Array.from({ length: 20 }, (_, i) => ruleEvent(runId, i)));
+    await until(() => got.length >= 20, 10_000, 'MQTT while every webhook slot hangs');
+    expect(hook.stats.inflight).toBe(2);
+    expect(hook.stats.delivered).toBe(0);
+    await Promise.all([hook.stop(), pub.stop(), store.close(), sub.endAsync()]);
+    // Stopping handed the hanging events back: due again at once, none marked delivered.
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM events WHERE run_id = $1 AND webhook_delivered_at IS NULL AND webhook_next_at <= now() + interval '1 second'`,
+      [runId],
+    );
+    expect(rows[0].n).toBe(20);
+    hung.closeAllConnections();
+    await new Promise<void>((r) => hung.close(() => r()));
+  });
+});
