@@ -43,7 +43,7 @@ export async function mqttBroker(sharedPort = 1883): Promise<Broker> {
   }
   const spawnError = new Promise<string>((r) => child.once('error', (e) => r(e.message)));
   for (let i = 0; i < 40; i++) {
-    const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(r, 100))]);
+    const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
     if (failed) return { url: undefined, reason: `cannot start mosquitto: ${failed}` };
     if (child.exitCode !== null) return { url: undefined, reason: `mosquitto exited with ${child.exitCode}` };
     if (await listening(port)) {

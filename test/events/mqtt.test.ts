@@ -10,7 +10,7 @@ import { mqttBroker } from './broker.js';
 import { insertRunRow, ruleEvent, until } from './helpers.js';
 
 const broker = await mqttBroker();
-if (!broker.url) console.warn(`MQTT tests skipped: ${broker.reason}`);
+if (broker.url === undefined) console.warn(`MQTT tests skipped: ${broker.reason}`);
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db.drop();
-  if (broker.url) await broker.stop();
+  if (broker.url !== undefined) await broker.stop();
 });
 
 describe.skipIf(!broker.url)('MQTT deliverer', () => {
