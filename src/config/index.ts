@@ -30,11 +30,17 @@ export const webhookConfigSchema = z
       .refine(isHttpUrl, 'expected http://host/… or https://host/…')
       .describe('receiver of the events, one JSON event per POST (credentials allowed; never shown back)'),
     headers: z
-      .record(
-        z.string().regex(HEADER_NAME, 'not a valid header name').refine((n) => !RESERVED_HEADERS.has(n.toLowerCase()), 'set by sie itself'),
-        z.string().max(4096).refine((v) => !/[\r\n\0]/.test(v), 'no line breaks'),
-      )
-      .refine((h) => Object.keys(h).length <= 20, 'at most 20 headers')
+      .record(z.string(), z.string().max(4096).refine((v) => !/[\r\n\0]/.test(v), 'no line breaks'))
+      // Keys are checked here rather than by the record's key schema: zod reports a bad key only as
+      // "Invalid key in record", and the client needs to know which rule it broke.
+      .superRefine((h, ctx) => {
+        const names = Object.keys(h);
+        if (names.length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 headers' });
+        for (const n of names) {
+          if (!HEADER_NAME.test(n)) ctx.addIssue({ code: 'custom', path: [n], message: 'not a valid header name' });
+          else if (RESERVED_HEADERS.has(n.toLowerCase())) ctx.addIssue({ code: 'custom', path: [n], message: 'set by sie itself' });
+        }
+      })
       .optional()
       .describe('extra request headers, e.g. Authorization (values never shown back)'),
     timeout_s: z.number().min(0.5).max(60).default(5).describe('no answer by then: the attempt failed and is retried later'),

@@ -9,6 +9,7 @@ import type { ApiContext, ZodApp } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { ModelStore } from './modelStore.js';
 import { configRoutes } from './routes/configs.js';
+import { eventRoutes, type EventRouteOptions } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { runRoutes } from './routes/runs.js';
@@ -24,6 +25,8 @@ export interface ApiOptions {
   logger?: Logger;
   /** SIE_MAX_MODEL_BYTES (default 500 MB). */
   maxModelBytes?: number;
+  /** The events SSE stream's poll and heartbeat (defaults 250 ms, 15 s; tests shorten them). */
+  events?: EventRouteOptions;
 }
 
 /** The multipart upload's OpenAPI body: the route has no zod body (it streams its parts itself). */
@@ -82,6 +85,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   modelRoutes(zapp, ctx);
   configRoutes(zapp, ctx);
   runRoutes(zapp, ctx);
+  eventRoutes(zapp, ctx, opts.events);
   await app.ready();
   return app;
 }

@@ -133,6 +133,11 @@ export const runSchema = z.object({
   claimed_at: nullableTimestamp,
   started_at: nullableTimestamp.describe('first time running'),
   ended_at: nullableTimestamp,
+  counters: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe("the rules' current counters (occupancy, line counts…), written by the engine about once a second"),
+  counters_at: nullableTimestamp.describe('when the counters were written'),
 });
 
 export const transitionSchema = z.object({

@@ -40,7 +40,10 @@ function errorOf(kind: string | null, message: string | null): { kind: string; m
   return kind || message ? { kind: kind ?? 'unknown', message: redactText(message ?? '') } : null;
 }
 
-export function runView(r: RunRow): z.infer<typeof runSchema> {
+/** runs.counters/counters_at (migration 0002): `SELECT *` returns them; RunRow predates them. */
+type RunWithCounters = RunRow & { counters?: Record<string, unknown> | null; counters_at?: Date | null };
+
+export function runView(r: RunWithCounters): z.infer<typeof runSchema> {
   return {
     id: r.id,
     client_id: r.client_id,
@@ -64,6 +67,8 @@ export function runView(r: RunRow): z.infer<typeof runSchema> {
     claimed_at: isoOrNull(r.claimed_at),
     started_at: isoOrNull(r.started_at),
     ended_at: isoOrNull(r.ended_at),
+    counters: r.counters ?? null,
+    counters_at: isoOrNull(r.counters_at ?? null),
   };
 }
 
