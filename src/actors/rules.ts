@@ -25,6 +25,8 @@ export function newRulesHistory(): RulesHistory {
 export interface RulesActorDeps {
   runId: string;
   clientId: string;
+  /** Makes event ids unique across executions of the run (see RulesEngineOptions.idEpoch). */
+  eventIdEpoch?: string;
   pipes: RunPipes;
   history: RulesHistory;
   config: LiveConfig;
@@ -49,6 +51,7 @@ export function createRulesActor(deps: RulesActorDeps) {
           if (!h.engine) {
             h.engine = createRulesEngine({
               runId: deps.runId,
+              idEpoch: deps.eventIdEpoch,
               clientId: deps.clientId,
               rules,
               filters,

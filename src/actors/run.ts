@@ -30,6 +30,8 @@ export interface RunOptions {
   detector: DetectorOptions;
   /** The client config (inference, rules, drawing); replaceable later with reconfigure(). */
   config: ConfigBody;
+  /** Part of every event id: a run executed again (taken over) must not reuse ids. */
+  eventIdEpoch?: string;
   /** Events of the rules, handed over without blocking. */
   onEvents?(events: RuleEvent[]): void;
   output: RunOutput;
@@ -105,6 +107,7 @@ export function startRun(o: RunOptions): RunHandle {
       rules: createRulesActor({
         runId: o.runId,
         clientId: o.clientId,
+        eventIdEpoch: o.eventIdEpoch,
         pipes,
         history,
         config: live,

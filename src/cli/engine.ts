@@ -10,7 +10,7 @@ import { redactText } from '../redact.js';
 import { parseOptions, portSchema } from './args.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
-           [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
+           [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5] [--mqtt-url mqtt://host:1883]
   Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines.`;
 
 export const engineOptionsSchema = z.object({
@@ -21,6 +21,7 @@ export const engineOptionsSchema = z.object({
   'advertise-host': z.string().min(1).default('127.0.0.1'),
   'lease-ttl': z.coerce.number().min(1).max(600).default(10),
   'stall-timeout': z.coerce.number().positive().max(300).default(5),
+  'mqtt-url': z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://').optional(),
 });
 export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
 export const engineOptionNames = Object.keys(engineOptionsSchema.shape);
@@ -43,6 +44,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<
     leaseTtlS: o['lease-ttl'],
     advertiseHost: o['advertise-host'],
     stallTimeoutS: o['stall-timeout'],
+    mqttUrl: o['mqtt-url'] ?? process.env.SIE_MQTT_URL,
   });
   engine.start();
   process.stdout.write(`engine: ${engine.id} database=${redactText(url)} rtsp=rtsp://${o['advertise-host']}:${server.port}/\n`);

@@ -14,6 +14,7 @@ import type { RtspServer } from '../io/rtsp/index.js';
 import { defaultEncoderSettings, type EncoderSettings } from '../io/ffmpeg/encoder.js';
 import { coerceError } from '../errors.js';
 import { RunSupervisor } from './runSupervisor.js';
+import { createEventPruner, createEventStore, createMqttDeliverer, createWebhookDeliverer, type EventStore } from '../events/index.js';
 import type { Logger } from '../log.js';
 
 export interface EngineOptions {
@@ -31,6 +32,8 @@ export interface EngineOptions {
   advertiseHost: string;
   stallTimeoutS?: number;
   encoder?: EncoderSettings;
+  /** MQTT broker for events (topic sie/<client_id>/<run_id>/events); none = no MQTT. */
+  mqttUrl?: string;
 }
 
 /**
@@ -40,11 +43,24 @@ export interface EngineOptions {
 export class Engine {
   readonly id: string;
   readonly runs: RunSupervisor;
+  /** Events go to PostgreSQL first; webhook and MQTT deliver from the table (at least once). */
+  readonly events: EventStore;
+  private readonly background: { start(): void; stop(): Promise<void> }[] = [];
+  private countersTimer: NodeJS.Timeout | undefined;
   private readonly actor;
 
   constructor(private readonly o: EngineOptions) {
     this.id = o.engineId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     const log = o.logger.child({ engineId: this.id });
+    this.events = createEventStore(o.pool, log);
+    const webhook = createWebhookDeliverer({ pool: o.pool, logger: log });
+    const mqtt = o.mqttUrl ? createMqttDeliverer({ pool: o.pool, url: o.mqttUrl, logger: log }) : undefined;
+    this.events.onFlushed(() => {
+      webhook.nudge();
+      mqtt?.nudge();
+    });
+    this.background.push(webhook, createEventPruner({ pool: o.pool, logger: log }));
+    if (mqtt) this.background.push(mqtt);
     this.runs = new RunSupervisor({
       pool: o.pool,
       engineId: this.id,
@@ -53,6 +69,7 @@ export class Engine {
       encoder: o.encoder ?? defaultEncoderSettings,
       stallTimeoutS: o.stallTimeoutS ?? 5,
       logger: log,
+      onEvents: (_run, events) => this.events.append(events),
     });
     const engineRow = () => ({
       id: this.id,
@@ -139,6 +156,8 @@ export class Engine {
   }
 
   start(): void {
+    for (const b of this.background) b.start();
+    this.countersTimer = setInterval(() => this.runs.publishCounters(), 1000);
     this.actor.start();
   }
 
@@ -146,5 +165,8 @@ export class Engine {
   async stop(): Promise<void> {
     this.actor.send({ type: 'engine.drain' });
     await waitFor(this.actor, (s) => s.status === 'done', { timeout: 30_000 });
+    clearInterval(this.countersTimer);
+    await this.events.close();
+    await Promise.all(this.background.map((b) => b.stop()));
   }
 }

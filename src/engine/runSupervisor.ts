@@ -7,6 +7,7 @@ import type { RtspServer } from '../io/rtsp/index.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RunError, RunStateName } from '../machines/run.machine.js';
 import { coerceError } from '../errors.js';
+import { createCountersWriter, type CountersWriter } from '../events/counters.js';
 import type { RuleEvent } from '../rules/events.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
 import { currentConfigVersion, setRunConfigVersion } from '../io/db/sql/configChanges.js';
@@ -15,6 +16,7 @@ import type { Logger } from '../log.js';
 
 interface SupervisedRun {
   row: ClaimedRun;
+  counters: CountersWriter;
   handle: RunHandle | undefined;
   /** False once the run is being released or its lease is lost: nothing more is written for it. */
   persist: boolean;
@@ -65,13 +67,21 @@ export class RunSupervisor {
 
   launch(row: ClaimedRun): void {
     const log = this.d.logger.child({ runId: row.id });
-    const sup: SupervisedRun = { row, handle: undefined, persist: true, chain: Promise.resolve(), lastPersisted: 'starting' };
+    const sup: SupervisedRun = {
+      row,
+      handle: undefined,
+      persist: true,
+      chain: Promise.resolve(),
+      lastPersisted: 'starting',
+      counters: createCountersWriter({ pool: this.d.pool, runId: row.id, engineId: this.d.engineId, leaseEpoch: row.lease_epoch, logger: log }),
+    };
     this.runs.set(row.id, sup);
     let settings;
     try {
       settings = runSettingsFromClaim(row, this.d.dataDir);
     } catch (err) {
       const e = coerceError(err);
+      void sup.counters.close();
       this.persist(sup, 'failed', { kind: e.kind, message: e.message, retryable: false }, 0, log);
       void sup.chain.then(() => this.runs.delete(row.id));
       return;
@@ -81,6 +91,7 @@ export class RunSupervisor {
       clientId: row.client_id,
       name: row.output_mount,
       config: settings.config,
+      eventIdEpoch: `e${row.lease_epoch}`,
       onEvents: (events) => this.d.onEvents?.(row, events),
       source: settings.source,
       detector: { ...settings.detector, logger: log },
@@ -94,6 +105,7 @@ export class RunSupervisor {
     });
     void sup.handle.done.then(async () => {
       await sup.chain;
+      await sup.counters.close();
       this.runs.delete(row.id);
     });
   }
@@ -105,6 +117,12 @@ export class RunSupervisor {
     sup.chain = sup.chain
       .then(async () => {
         if (!sup.persist) return;
+        if (state === 'stopped' || state === 'failed' || state === 'completed') {
+          // The final counters first: the final transition releases the run, after which writes are fenced out.
+          const last = sup.handle?.counters();
+          if (last) sup.counters.set(last);
+          await sup.counters.close();
+        }
         const ok = await recordRunTransition(this.d.pool, {
           runId: sup.row.id,
           engineId: this.d.engineId,
@@ -157,6 +175,14 @@ export class RunSupervisor {
         sup.row.config_version = current.version;
         log.error({ err: coerceError(err).message }, 'config change refused; the run keeps its previous version');
       }
+    }
+  }
+
+  /** Hands each run's current rule counters to its writer (which writes at most once a second, fenced). */
+  publishCounters(): void {
+    for (const sup of this.runs.values()) {
+      const c = sup.persist ? sup.handle?.counters() : undefined;
+      if (c) sup.counters.set(c);
     }
   }
 

@@ -19,6 +19,8 @@ import type { LeaveReason } from './zoneState.js';
 
 export interface RulesEngineOptions {
   runId: string;
+  /** Part of every event id, so a run taken over by another engine never reuses an id (default none). */
+  idEpoch?: string;
   clientId: string;
   rules: readonly RuleConfig[];
   /** inference.min_area and inference.ignore_zones. */
@@ -113,7 +115,7 @@ export function createRulesEngine(opts: RulesEngineOptions): RulesEngine {
   }
 
   function emitter(rule: RuleRuntime, frameId: number, t: number, events: RuleEvent[], triggered: Set<number>): Emit {
-    const ctx: EventContext = { ...setup, runId: opts.runId, clientId: opts.clientId, startedAtMs: opts.startedAtMs, startPtsS: startPtsS ?? t };
+    const ctx: EventContext = { ...setup, runId: opts.runId, idEpoch: opts.idEpoch ?? '', clientId: opts.clientId, startedAtMs: opts.startedAtMs, startPtsS: startPtsS ?? t };
     return (draft) => {
       events.push(makeEvent(ctx, rule.config.id, seq++, frameId, t, draft));
       if (draft.trackId !== null) triggered.add(draft.trackId);

@@ -49,6 +49,9 @@ export type Emit = (draft: EventDraft) => void;
 
 export interface EventContext {
   runId: string;
+  /** Distinguishes ids of one run executed more than once (another engine took it over: its counter
+   *  restarts). Empty for a single execution, e.g. a replay. */
+  idEpoch: string;
   clientId: string;
   labels: readonly string[];
   width: number;
@@ -70,7 +73,7 @@ function norm(v: number, size: number): number {
 export function makeEvent(ctx: EventContext, ruleId: string, seq: number, frameId: number, ptsS: number, draft: EventDraft): RuleEvent {
   const b = draft.box;
   const event: RuleEvent = {
-    id: `${ctx.runId}:${ruleId}:${draft.trackId ?? 'zone'}:${seq}`,
+    id: `${ctx.runId}:${ctx.idEpoch ? `${ctx.idEpoch}:` : ''}${ruleId}:${draft.trackId ?? 'zone'}:${seq}`,
     run_id: ctx.runId,
     client_id: ctx.clientId,
     rule_id: ruleId,
