@@ -12,7 +12,7 @@ export {
   type WebhookStats,
   type WebhookTarget,
 } from './webhook.js';
-export { createMqttDeliverer, eventTopic, type MqttDelivererOptions, type MqttStats } from './mqtt.js';
+export { createMqttDeliverer, eventTopic, mqttUrlFromEnv, type MqttDelivererOptions, type MqttStats } from './mqtt.js';
 export {
   createEventPruner,
   DEFAULT_EVENT_RETENTION_HOURS,
@@ -23,3 +23,4 @@ export {
 } from './prune.js';
 export { createCountersWriter, updateRunCounters, type CountersWriter, type CountersWriterOptions, type RunCountersWrite } from './counters.js';
 export { storedEventFromRow, type StoredEvent } from './view.js';
+export { streamRunEvents, type SseOptions, type SseStream } from './sse.js';

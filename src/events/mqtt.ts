@@ -11,6 +11,12 @@ import { storedEventFromRow } from './view.js';
 import type { Deliverer } from './webhook.js';
 import { createWaker, rateLimited, withTimeout } from './waker.js';
 
+/** SIE_MQTT_URL (e.g. mqtt://127.0.0.1:1883), or undefined: no MQTT delivery in this process. */
+export function mqttUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const v = env.SIE_MQTT_URL?.trim();
+  return v ? v : undefined;
+}
+
 export interface MqttDelivererOptions {
   pool: Pool;
   /** The broker, e.g. mqtt://127.0.0.1:1883 or mqtts://user:pass@host:8883 (credentials redacted in logs). */
