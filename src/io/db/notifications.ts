@@ -31,6 +31,7 @@ export async function listenForNudges(
   sub.events.on('reconnect', (attempt) => logger.info({ attempt }, 'notification listener reconnecting'));
   for (const ch of CHANNELS) sub.notifications.on(ch, (payload: unknown) => onNotify(ch, String(payload ?? '')));
   await sub.connect();
-  await Promise.all(CHANNELS.map((ch) => sub.listenTo(ch)));
+  // One connection runs one query at a time: LISTEN to the channels one after the other.
+  for (const ch of CHANNELS) await sub.listenTo(ch);
   return { close: () => sub.close() };
 }
