@@ -24,6 +24,14 @@ export const trackerOptionsSchema = z
       .max(1)
       .default(0.8)
       .describe('a track and a detection match when 1 - IoU x score is below this (higher = looser matching)'),
+    distance_matching_threshold: z
+      .number()
+      .min(0)
+      .max(2)
+      .default(0.5)
+      .describe(
+        'after IoU matching, a confirmed track and a detection of its class still match when their centres are closer than this many box heights (0 = off): with detection on every n-th frame or a slow camera, a walker moves most of its width between detections and IoU alone loses it',
+      ),
     lost_track_buffer_s: z
       .number()
       .min(0)

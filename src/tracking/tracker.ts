@@ -130,6 +130,36 @@ export function createTracker(input: TrackerOptionsInput = {}): Tracker {
     return { tracks: pool.filter((_, r) => !usedT.has(r)), dets: dets.filter((_, c) => !usedD.has(c)) };
   }
 
+  /**
+   * Like associate, by centre distance in units of the predicted box height instead of IoU. Used only for what
+   * IoU left unmatched: at low detection rates a moving object's boxes no longer overlap enough, while its
+   * Kalman prediction still lands near it.
+   */
+  function associateByDistance(pool: Track[], dets: number[], boxes: Map<Track, number[]>, d: Detections, t: number, assigned: Int32Array): { tracks: Track[]; dets: number[] } {
+    const maxDist = opts.distance_matching_threshold;
+    if (maxDist <= 0 || pool.length === 0 || dets.length === 0) return { tracks: pool, dets };
+    const cost = new Float64Array(pool.length * dets.length);
+    pool.forEach((tr, r) => {
+      const [bx1, by1, bx2, by2] = boxes.get(tr)! as [number, number, number, number];
+      const h = Math.max(1, by2 - by1);
+      dets.forEach((di, c) => {
+        if (d.classId[di] !== tr.classId) return void (cost[r * dets.length + c] = NO_MATCH);
+        const dx = (d.xyxy[4 * di]! + d.xyxy[4 * di + 2]! - bx1 - bx2) / 2;
+        const dy = (d.xyxy[4 * di + 1]! + d.xyxy[4 * di + 3]! - by1 - by2) / 2;
+        cost[r * dets.length + c] = Math.sqrt(dx * dx + dy * dy) / (h * maxDist);
+      });
+    });
+    const usedT = new Set<number>();
+    const usedD = new Set<number>();
+    for (const [r, c] of linearAssignment(cost, pool.length, dets.length, 1)) {
+      apply(pool[r]!, d, dets[c]!, t);
+      assigned[dets[c]!] = pool[r]!.id;
+      usedT.add(r);
+      usedD.add(c);
+    }
+    return { tracks: pool.filter((_, r) => !usedT.has(r)), dets: dets.filter((_, c) => !usedD.has(c)) };
+  }
+
   function isValid(d: Detections, i: number): boolean {
     const x1 = d.xyxy[4 * i]!, y1 = d.xyxy[4 * i + 1]!, x2 = d.xyxy[4 * i + 2]!, y2 = d.xyxy[4 * i + 3]!;
     return [x1, y1, x2, y2, d.confidence[i]!].every(Number.isFinite) && x2 > x1 && y2 > y1;
@@ -181,7 +211,9 @@ export function createTracker(input: TrackerOptionsInput = {}): Tracker {
       const unconfirmed = tracks.filter((tr) => tr.id < 0);
 
       // 1: confident detections against every confirmed track, followed or lost.
-      const first = associate(confirmed, high, boxes, d, t, opts.minimum_matching_threshold, true, assigned);
+      const byIou = associate(confirmed, high, boxes, d, t, opts.minimum_matching_threshold, true, assigned);
+      // 1b: what IoU could not pair, by distance to the predicted centre (objects fast for the detection rate).
+      const first = associateByDistance(byIou.tracks, byIou.dets, boxes, d, t, assigned);
       // 2: weak detections only extend tracks that were followed until now; they never revive or start one.
       const followed = first.tracks.filter((tr) => !tr.lost);
       const second = associate(followed, low, boxes, d, t, LOW_PASS_LIMIT, false, assigned);

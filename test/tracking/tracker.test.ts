@@ -25,6 +25,34 @@ describe('tracker', () => {
     expect(new Set(ids)).toEqual(new Set([1]));
   });
 
+  it('a walker moving most of its width between detections keeps its id (detection on every 3rd frame)', () => {
+    // 10 fps camera, detection every 3rd frame: 0.3 s between detections, the 40 px wide box moves 30 px.
+    const run = (distance: number) => {
+      const tracker = createTracker({ distance_matching_threshold: distance });
+      const ids = new Set<number>();
+      for (let k = 0; k < 12; k++) {
+        const t = k * 0.3;
+        tracker.predict(t - 0.2);
+        tracker.predict(t - 0.1);
+        const out = tracker.update(mockDetections([{ box: boxAt(100 + k * 30, 200), conf: 0.6 }]), t);
+        if (out.trackId[0]! >= 0) ids.add(out.trackId[0]!);
+      }
+      return ids.size;
+    };
+    expect(run(0.5)).toBe(1);
+    expect(run(0)).toBeGreaterThan(1); // IoU alone (x score) loses it: why the distance pass exists
+  });
+
+  it('distance matching does not steal a detection far away or of another class', () => {
+    const tracker = createTracker();
+    tracker.update(mockDetections([{ box: boxAt(100, 200) }]), 0);
+    const far = tracker.update(mockDetections([{ box: boxAt(100 + 60, 200) }]), 0.3); // 0.75 box heights away
+    expect(far.trackId[0]).not.toBe(1);
+    const other = createTracker();
+    other.update(mockDetections([{ box: boxAt(100, 200) }]), 0);
+    expect(other.update(mockDetections([{ box: boxAt(125, 200), cls: 2 }]), 0.3).trackId[0]).not.toBe(1);
+  });
+
   it('returns the same boxes in the same order, input untouched', () => {
     const tracker = createTracker();
     const input = mockDetections([{ box: [0, 0, 10, 10] }, { box: [50, 50, 70, 90], cls: 2 }]);
