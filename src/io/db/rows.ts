@@ -1,3 +1,4 @@
+import type { WebhookConfig } from '../../config/index.js';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 
 /** A pool or a client inside a transaction: every query function takes either. */
@@ -30,7 +31,7 @@ export interface ConfigRow {
   name: string;
   version: number;
   model_id: string;
-  body: { inference: unknown; rules: unknown; drawing: unknown };
+  body: { inference: unknown; rules: unknown; drawing: unknown; webhook?: WebhookConfig };
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;

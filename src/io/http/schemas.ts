@@ -64,6 +64,7 @@ export const configSchema = z.object({
   inference: section,
   rules: section,
   drawing: section,
+  webhook: section.nullable().describe('where events are POSTed (URL password and header values redacted), or null'),
   created_at: timestamp,
   updated_at: timestamp,
 });

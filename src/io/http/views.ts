@@ -1,3 +1,4 @@
+import { redactWebhook } from '../../config/index.js';
 import type { z } from 'zod';
 import { redactText } from '../../redact.js';
 import type { ConfigRow, ModelRow, RunRow, TransitionRow } from '../db/rows.js';
@@ -31,6 +32,8 @@ export function configView(c: ConfigRow): z.infer<typeof configSchema> {
     inference: c.body.inference,
     rules: c.body.rules,
     drawing: c.body.drawing,
+    // Shown so clients can see their setting, with the URL password and header values hidden.
+    webhook: c.body.webhook ? redactWebhook(c.body.webhook) : null,
     created_at: iso(c.created_at),
     updated_at: iso(c.updated_at),
   };

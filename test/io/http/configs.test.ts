@@ -25,6 +25,18 @@ describe('POST /v1/configs', () => {
     expect(rows).toEqual([{ version: 1, model_id: modelId, body: defaults }]);
   });
 
+  it('stores a webhook whole and shows it with its secrets redacted', async () => {
+    const webhook = { url: 'https://hook:s3cret-Pw@example.test/events', headers: { Authorization: 'Bearer tok-123' }, timeout_s: 5 };
+    const r = await post({ name: 'hooked', client_id: 'acme', model_id: modelId, webhook });
+    expect(r.statusCode, r.body).toBe(201);
+    expect(r.body).not.toContain('s3cret-Pw');
+    expect(r.body).not.toContain('tok-123');
+    expect(r.json().webhook.url).toBe('https://hook:***@example.test/events');
+    const { rows } = await h.db.pool.query('SELECT body FROM config_versions WHERE config_id = $1', [r.json().id]);
+    expect(rows[0].body.webhook).toEqual(webhook);
+    expect((await h.app.inject({ method: 'GET', url: `/v1/configs/${r.json().id}` })).body).not.toContain('s3cret-Pw');
+  });
+
   it('keeps given sections, defaults filled inside them', async () => {
     const r = await post({ name: 'c', client_id: 'acme', model_id: modelId, inference: { confidence: 0.5, classes: ['person'] } });
     expect(r.statusCode).toBe(201);

@@ -40,7 +40,7 @@ async function checkAgainstModel(ctx: ApiContext, input: ConfigInput): Promise<C
     if (err instanceof ConfigInvalidError) throw unprocessable(`inference.classes: ${err.message}`);
     throw err;
   }
-  return { inference: input.inference, rules: input.rules, drawing: input.drawing };
+  return { inference: input.inference, rules: input.rules, drawing: input.drawing, ...(input.webhook ? { webhook: input.webhook } : {}) };
 }
 
 export function configRoutes(app: ZodApp, ctx: ApiContext): void {
