@@ -47,8 +47,12 @@ postgres: apt-deps
 	@for i in $$(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 0.2; done; \
 	  echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1
 
+# The suite, then one plain closing line (`tests: N passed, N failed`) counted from vitest's JSON report.
 test: deps postgres build typecheck lint
-	npx vitest run
+	@rm -f .vitest-results.json
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-results.json; status=$$?; \
+	node -e 'const r=require("./.vitest-results.json");console.log("tests: "+r.numPassedTests+" passed, "+r.numFailedTests+" failed"+(r.numPendingTests?", "+r.numPendingTests+" skipped":""))' || true; \
+	exit $$status
 
 demo: deps postgres build
 	./scripts/demo.sh
