@@ -40,12 +40,21 @@ typecheck: node-deps
 lint: node-deps
 	npx eslint .
 
-# Runs, configs and models live in PostgreSQL: start the cluster when it is not running, and wait for it.
+# Runs, configs and models live in PostgreSQL. With SIE_DATABASE_URL set, that server is used as it is;
+# otherwise the local cluster is started when it is not running, and a fresh Debian install (which asks
+# for a password on 127.0.0.1) is told to trust the postgres user from 127.0.0.1, as our default URL expects.
 postgres: apt-deps
-	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
-	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
-	@for i in $$(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 0.2; done; \
-	  echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1
+	@if [ -n "$$SIE_DATABASE_URL" ]; then exit 0; fi; \
+	pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+	for i in $$(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done; \
+	pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1; }; \
+	if ! psql -w -h 127.0.0.1 -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1; then \
+	  hba=$$(su postgres -c "psql -Atc 'show hba_file'"); \
+	  echo "PostgreSQL asks postgres@127.0.0.1 for a password: adding a trust rule to $$hba (local set-up)"; \
+	  sed -i '1i host all postgres 127.0.0.1/32 trust' "$$hba"; \
+	  su postgres -c "psql -qAtc 'select pg_reload_conf()'" >/dev/null; \
+	fi
 
 # The suite, then one plain closing line (`tests: N passed, N failed`) counted from vitest's JSON report.
 test: deps postgres build typecheck lint
