@@ -8,7 +8,7 @@ describe('docker-compose.yml', () => {
 
   it('has the services users expect', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['camera', 'engine', 'jaeger', 'mediamtx', 'otel-collector', 'postgres'].sort(),
+      ['camera', 'engine', 'jaeger', 'mediamtx', 'otel-collector', 'postgres', 'pusher'].sort(),
     );
   });
 
@@ -18,6 +18,12 @@ describe('docker-compose.yml', () => {
       const names = Array.isArray(deps) ? deps : Object.keys((deps as object | undefined) ?? {});
       for (const d of names) expect(compose.services, `${name} depends on ${d}`).toHaveProperty(d);
     }
+  });
+
+  it('publishes the API and RTSP ports without clashes', () => {
+    const ports = Object.values(compose.services).flatMap((svc) => ((svc.ports as string[] | undefined) ?? []).map((p) => p.split(':')[0]));
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(ports).toEqual(expect.arrayContaining(['5432', '8000', '8554']));
   });
 
   it('mounts a collector config that parses and routes traces', () => {
