@@ -106,6 +106,9 @@ export const pollerMachine = setup({
     draining: {
       description: 'Shutting down: stops every run and hands it back to pending for another engine.',
       invoke: { src: 'release', onDone: 'stopped', onError: { target: 'stopped', actions: 'recordError' } },
+      // Already draining: a second drain (a second signal, stop() called twice) must not re-enter this
+      // state, which would start the release a second time alongside the first.
+      on: { 'engine.drain': { actions: [] } },
     },
     stopped: { type: 'final', description: 'Runs released, engine row removed.' },
   },

@@ -95,4 +95,14 @@ describe('poller machine', () => {
     expect(h.calls.release).toBe(1);
     expect(h.actor.getSnapshot().status).toBe('done');
   });
+
+  it('a second drain while draining does not release the runs again', async () => {
+    const h = harness();
+    await flush();
+    h.actor.send({ type: 'engine.drain' });
+    h.actor.send({ type: 'engine.drain' });
+    await flush();
+    expect(h.calls.release).toBe(1);
+    expect(h.actor.getSnapshot().status).toBe('done');
+  });
 });
