@@ -117,7 +117,9 @@ export class Publisher {
     if (picture) {
       if (this.encoder.tryWrite(picture)) {
         this.o.counters.framesOut++;
-        this.inFlight.push((this.tick - 1) / this.o.fps);
+        // Only the embedded server's pipe gives access units back to pair with these; a push output never
+        // does, and the list would grow by one entry per output frame for as long as the run lives.
+        if (this.o.mount) this.inFlight.push((this.tick - 1) / this.o.fps);
       } else {
         this.o.counters.droppedEncoderBusy++;
       }
