@@ -1,3 +1,4 @@
+import { finished } from 'node:stream/promises';
 import { resolveFfmpeg } from './binary.js';
 import { ManagedProcess } from './process.js';
 import { StreamInfoParser, parseFramePts, type DecodedStreamInfo } from './streamInfo.js';
@@ -88,7 +89,10 @@ export class FfmpegDecoder {
       onStderrLine: (line) => this.onStderrLine(line),
     });
     this.proc.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
-    void this.proc.exited.then((exit) => this.onExit(exit.code));
+    // 'exit' may come before we have read everything ffmpeg wrote (its last frames, its last words on
+    // stderr, which classify the exit): judge the exit only once both pipes are drained.
+    const drained = (s: NodeJS.ReadableStream) => finished(s).catch(() => undefined);
+    void Promise.all([this.proc.exited, drained(this.proc.child.stdout), drained(this.proc.child.stderr)]).then(([exit]) => this.onExit(exit.code));
   }
 
   get pid(): number | undefined {

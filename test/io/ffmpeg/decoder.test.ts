@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FfmpegDecoder } from '../../../src/io/ffmpeg/decoder.js';
+import type { ManagedProcess } from '../../../src/io/ffmpeg/process.js';
+import type { SieError } from '../../../src/errors.js';
+import { silentLogger } from '../../../src/log.js';
+
+/**
+ * A stand-in for ffmpeg #1: states a 16x16 stream on stderr, prints 300 frames' pts, writes the 300
+ * frames (more than a pipe and a stream buffer hold) on stdout and exits at once, before we read them all.
+ */
+let dir: string;
+let savedFfmpeg: string | undefined;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sie-decoder-'));
+  const fake = join(dir, 'ffmpeg');
+  writeFileSync(
+    fake,
+    [
+      '#!/bin/sh',
+      "printf 'Input #0, mov,mp4,m4a,3gp,3g2,mj2, from clip.mp4:\\n' >&2",
+      "printf '  Stream #0:0(und): Video: h264 (High), yuv420p, 16x16, 25 fps, 25 tbr\\n' >&2",
+      "printf 'Output #0, rawvideo, to pipe:1:\\n' >&2",
+      "printf '  Stream #0:0(und): Video: rawvideo (I420 / 0x30323449), yuv420p, 16x16, q=2-31, 25 fps\\n' >&2",
+      "i=0; while [ $i -lt 300 ]; do printf '[Parsed_metadata_1 @ 0x1] frame:%d    pts:%d    pts_time:%d.%02d\\n' $i $i $((i / 25)) $((i % 25 * 4)) >&2; i=$((i + 1)); done",
+      'head -c 115200 /dev/zero',
+      'exit 0',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(fake, 0o755);
+  savedFfmpeg = process.env.FFMPEG_PATH;
+  process.env.FFMPEG_PATH = fake;
+});
+
+afterAll(() => {
+  if (savedFfmpeg === undefined) delete process.env.FFMPEG_PATH;
+  else process.env.FFMPEG_PATH = savedFfmpeg;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ffmpeg decoder', () => {
+  it('a file that ends delivers every frame ffmpeg wrote, even when ffmpeg exits before we read them', async () => {
+    const frames: number[] = [];
+    let resolveExit!: (e: SieError | undefined) => void;
+    const exit = new Promise<SieError | undefined>((r) => (resolveExit = r));
+    const decoder = new FfmpegDecoder(
+      { source: { url: join(dir, 'clip.mp4'), transport: 'tcp', realtime: false }, ioTimeoutS: 5, logger: silentLogger },
+      {
+        onInfo: () => undefined,
+        onFrame: (_pixels, index) => frames.push(index),
+        onExit: (e) => resolveExit(e),
+      },
+    );
+    try {
+      // Replay pauses the pipe when it falls behind: ffmpeg may well be gone before we read on.
+      decoder.pause();
+      await (decoder as unknown as { proc: ManagedProcess }).proc.exited;
+      decoder.resume();
+      expect(await exit).toBeUndefined();
+      expect(frames).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    } finally {
+      await decoder.stop();
+    }
+  });
+});
