@@ -86,8 +86,10 @@ export function startRun(o: RunOptions): RunHandle {
 
   const machine = runMachine.provide({
     actors: {
-      prepare: fromPromise(async () => {
+      prepare: fromPromise(async ({ signal }) => {
         detector = await createDetector(detectorOptions(live.body));
+        // Stopped while the model loaded: the run has ended (and cleaned up); a mount made now would stay.
+        if (signal.aborted) return;
         const unknown = unknownRuleClasses(live.body.rules, detector.labels);
         if (unknown.length > 0) log.warn({ unknown }, 'rules name classes the model does not have; they will never match');
         if (o.output.kind === 'embedded') mount = o.output.server.createMount(o.output.mountPath, { codec: 'h264' });
