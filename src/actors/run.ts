@@ -10,7 +10,7 @@ import { unknownRuleClasses } from '../rules/index.js';
 import type { RuleCounters } from '../rules/types.js';
 import { createDrawingActor } from './drawing.js';
 import { createPublisherActor } from './publisher.js';
-import { closePipes, newRunPipes, newRunStats, type RunStats, type SourceState } from './resources.js';
+import { closePipes, newRunPipes, newRunStats, newStopTracker, type RunStats, type SourceState } from './resources.js';
 import { createDetector, type Detector, type DetectorOptions } from '../io/models/detector.js';
 import type { SourceSpec } from '../io/ffmpeg/decoder.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
@@ -72,8 +72,8 @@ export function startRun(o: RunOptions): RunHandle {
   const pipes = newRunPipes(stats);
   const sourceState: SourceState = { info: undefined, nextFrameId: 0 };
   const history = newRulesHistory();
-  const stopping: Promise<unknown>[] = [];
-  const track = (p: Promise<unknown>) => void stopping.push(p);
+  const stopping = newStopTracker();
+  const track = (p: Promise<unknown>) => stopping.track(p);
   let detector: Detector | undefined;
   const live: LiveConfig = { body: o.config, version: 0 };
   const detectorOptions = (body: ConfigBody): DetectorOptions => ({
@@ -129,7 +129,7 @@ export function startRun(o: RunOptions): RunHandle {
       }),
       shutdown: fromPromise(async () => {
         closePipes(pipes);
-        await Promise.allSettled(stopping);
+        await stopping.settled();
       }),
     },
   });
@@ -158,7 +158,7 @@ export function startRun(o: RunOptions): RunHandle {
         }
         void (async () => {
           closePipes(pipes);
-          await Promise.allSettled(stopping);
+          await stopping.settled();
           if (mount && o.output.kind === 'embedded') o.output.server.removeMount(mount.path);
           resolveDone({ state: name, error: snap.context.error });
         })();
@@ -168,7 +168,7 @@ export function startRun(o: RunOptions): RunHandle {
       const e = coerceError(err);
       log.error({ err: e.message }, 'run actor crashed');
       closePipes(pipes);
-      void Promise.allSettled(stopping).then(() => resolveDone({ state: 'failed', error: { kind: e.kind, message: e.message, retryable: false } }));
+      void stopping.settled().then(() => resolveDone({ state: 'failed', error: { kind: e.kind, message: e.message, retryable: false } }));
     },
   });
   actor.start();
