@@ -47,6 +47,7 @@ export class Engine {
   readonly events: EventStore;
   private readonly background: { start(): void; stop(): Promise<void> }[] = [];
   private countersTimer: NodeJS.Timeout | undefined;
+  private claimInFlight: Promise<unknown> = Promise.resolve();
   private readonly actor;
 
   constructor(private readonly o: EngineOptions) {
@@ -123,26 +124,20 @@ export class Engine {
             void handle?.close();
           };
         }),
-        claim: fromPromise(async () => {
-          await reclaimExpiredRuns(o.pool);
-          for (const id of await stopRequestedRuns(o.pool, this.id)) this.runs.stop(id);
-          for (const configId of new Set((await staleConfigRuns(o.pool, this.id)).map((r) => r.config_id))) {
-            await this.runs.applyConfigChange(configId);
-          }
-          const claimed = await claimRuns(o.pool, {
-            engineId: this.id,
-            capacity: o.maxRuns - this.runs.count,
-            advertiseHost: o.advertiseHost,
-            rtspPort: o.server.port,
-          });
-          for (const row of claimed) {
-            log.info({ runId: row.id, mount: row.output_mount }, 'run claimed');
-            this.runs.launch(row);
-          }
-          return claimed.length;
+        claim: fromPromise(() => {
+          const claiming = this.claim(log);
+          // A drain or a lost lease does not cancel a claim already sent: they wait for it (see below).
+          this.claimInFlight = claiming.catch(() => undefined);
+          return claiming;
         }),
-        abandonRuns: fromPromise(() => this.runs.abandonAll()),
+        abandonRuns: fromPromise(async () => {
+          await this.claimInFlight;
+          await this.runs.abandonAll();
+        }),
         release: fromPromise(async () => {
+          // Runs a claim still in flight takes are launched when its answer comes: release them too,
+          // before the engine row goes (unregistering first would leave them owned by nobody, forever).
+          await this.claimInFlight;
           await this.runs.releaseAll();
           await unregisterEngine(o.pool, this.id);
           log.info('engine stopped; runs released');
@@ -153,6 +148,27 @@ export class Engine {
     this.actor.subscribe({
       error: (err) => log.error({ err: coerceError(err).message }, 'poller crashed'),
     });
+  }
+
+  /** One claim round: reclaim dead engines' runs, apply stop requests and config changes, claim what fits. */
+  private async claim(log: Logger): Promise<number> {
+    const o = this.o;
+    await reclaimExpiredRuns(o.pool);
+    for (const id of await stopRequestedRuns(o.pool, this.id)) this.runs.stop(id);
+    for (const configId of new Set((await staleConfigRuns(o.pool, this.id)).map((r) => r.config_id))) {
+      await this.runs.applyConfigChange(configId);
+    }
+    const claimed = await claimRuns(o.pool, {
+      engineId: this.id,
+      capacity: o.maxRuns - this.runs.count,
+      advertiseHost: o.advertiseHost,
+      rtspPort: o.server.port,
+    });
+    for (const row of claimed) {
+      log.info({ runId: row.id, mount: row.output_mount }, 'run claimed');
+      this.runs.launch(row);
+    }
+    return claimed.length;
   }
 
   start(): void {

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pool } from 'pg';
+import { Engine } from '../../src/engine/engine.js';
+import { RtspServer } from '../../src/io/rtsp/index.js';
+import { silentLogger } from '../../src/log.js';
+import { stopAllProcesses } from '../../src/io/ffmpeg/process.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { MODELS_DIR, getRun, insertModelAndConfig, insertRun } from '../helpers/engineFixtures.js';
+
+let db: TestDatabase;
+let configId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  ({ configId } = await insertModelAndConfig(db.pool));
+});
+
+afterAll(async () => {
+  await stopAllProcesses();
+  await db?.drop();
+});
+
+describe('engine: drain', () => {
+  it('a SIGTERM while a claim is in flight releases the runs that claim took (none is left owned by nobody)', async () => {
+    // The claim statement runs in the database, but its answer reaches the engine only once the drain has
+    // had its chance to unregister the engine (or, if the drain waits for the claim, a moment later).
+    let claimed!: () => void;
+    const claimedInDb = new Promise<void>((r) => (claimed = r));
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => (openGate = r));
+    const pool = new Proxy(db.pool, {
+      get(target, prop, receiver) {
+        if (prop !== 'query') {
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        }
+        return async (...args: unknown[]) => {
+          const text = typeof args[0] === 'string' ? args[0] : '';
+          const result = await (target.query as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (text.includes('FOR UPDATE SKIP LOCKED') && text.includes('picked')) {
+            claimed();
+            setTimeout(openGate, 1000);
+            await gate;
+          } else if (text.startsWith('DELETE FROM engines WHERE id')) {
+            openGate();
+          }
+          return result;
+        };
+      },
+    }) as Pool;
+    const id = await insertRun(db.pool, configId, 'rtsp://127.0.0.1:1/none');
+    const server = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
+    await server.listen();
+    const engine = new Engine({
+      pool,
+      databaseUrl: db.url,
+      server,
+      dataDir: MODELS_DIR,
+      logger: silentLogger,
+      maxRuns: 4,
+      pollIntervalS: 30,
+      leaseTtlS: 30,
+      advertiseHost: '127.0.0.1',
+    });
+    engine.start();
+    await claimedInDb;
+    await engine.stop();
+    await server.close();
+    const row = await getRun(db.pool, id);
+    expect(row.state).toBe('pending');
+    expect(row.engine_id).toBeNull();
+  });
+});
