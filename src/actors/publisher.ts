@@ -6,6 +6,7 @@ import type { RtspMount } from '../io/rtsp/index.js';
 import type { RunEvent } from '../machines/run.machine.js';
 import type { FrameRecord } from '../frame.js';
 import type { RunPipes, RunStats, SourceState } from './resources.js';
+import { coerceError, type SieError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export interface PublisherActorDeps {
@@ -39,6 +40,8 @@ export function createPublisherActor(deps: PublisherActorDeps) {
         publisher?.sourceRestored();
       }
     });
+    const fatal = (err: SieError) =>
+      sendBack({ type: 'stage.failed', error: { kind: err.kind, message: err.message, retryable: false } } satisfies RunEvent);
     void (async () => {
       const first = await deps.pipes.drawn.take();
       const info = deps.sourceState.info;
@@ -65,12 +68,13 @@ export function createPublisherActor(deps: PublisherActorDeps) {
           // jitter into a repeat followed by a drop. The queue's two slots bound the added latency.
           return deps.pipes.drawn.poll();
         },
-        onFatal: (err) => {
-          sendBack({ type: 'stage.failed', error: { kind: err.kind, message: err.message, retryable: false } } satisfies RunEvent);
-        },
+        onFatal: fatal,
       });
       if (lost) publisher.sourceLost();
-    })();
+    })().catch((err: unknown) => {
+      // Not an unhandled rejection: that would end the whole process, every other run with it.
+      if (!stopped) fatal(coerceError(err));
+    });
     return () => {
       stopped = true;
       if (publisher) deps.track(publisher.stop());
