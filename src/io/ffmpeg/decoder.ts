@@ -75,6 +75,8 @@ export class FfmpegDecoder {
   /** Frames complete on stdout whose pts line has not been read yet (the two pipes race). */
   private readonly waitingForPts: { pixels: Buffer; index: number; arrivedAtMs: number }[] = [];
   private lastPts = -1;
+  /** Index of the next frame to leave flushWaiting (frames leave in order). */
+  private nextToEmit = 0;
   private fps = 25;
   private stopped = false;
 
@@ -120,7 +122,8 @@ export class FfmpegDecoder {
   private onStderrLine(line: string): void {
     const pts = parseFramePts(line);
     if (pts) {
-      this.ptsByIndex.set(pts[0], pts[1]);
+      // A frame already sent (with an estimated pts) has no use for it; kept, it would never be removed.
+      if (pts[0] >= this.nextToEmit) this.ptsByIndex.set(pts[0], pts[1]);
       this.flushWaiting(false);
       return;
     }
@@ -182,6 +185,7 @@ export class FfmpegDecoder {
       }
       this.ptsByIndex.delete(head.index);
       this.waitingForPts.shift();
+      this.nextToEmit = head.index + 1;
       this.lastPts = pts;
       if (!this.stopped) this.cb.onFrame(head.pixels, head.index, pts, head.arrivedAtMs);
     }

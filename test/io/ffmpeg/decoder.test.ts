@@ -32,6 +32,25 @@ beforeAll(() => {
     ].join('\n'),
   );
   chmodSync(fake, 0o755);
+  // Frames first, their pts lines only later (the two pipes race): the late lines must not be kept.
+  const late = join(dir, 'ffmpeg-late');
+  writeFileSync(
+    late,
+    [
+      '#!/bin/sh',
+      "printf 'Input #0, mov,mp4,m4a,3gp,3g2,mj2, from clip.mp4:\\n' >&2",
+      "printf '  Stream #0:0(und): Video: h264 (High), yuv420p, 16x16, 25 fps, 25 tbr\\n' >&2",
+      "printf 'Output #0, rawvideo, to pipe:1:\\n' >&2",
+      "printf '  Stream #0:0(und): Video: rawvideo (I420 / 0x30323449), yuv420p, 16x16, q=2-31, 25 fps\\n' >&2",
+      'head -c 3840 /dev/zero',
+      'sleep 0.3',
+      "i=0; while [ $i -lt 10 ]; do printf '[Parsed_metadata_1 @ 0x1] frame:%d    pts:%d    pts_time:0.%02d\\n' $i $i $((i * 4)) >&2; i=$((i + 1)); done",
+      'sleep 0.3',
+      'exit 0',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(late, 0o755);
   savedFfmpeg = process.env.FFMPEG_PATH;
   process.env.FFMPEG_PATH = fake;
 });
@@ -63,6 +82,25 @@ describe('ffmpeg decoder', () => {
       expect(await exit).toBeUndefined();
       expect(frames).toEqual(Array.from({ length: 300 }, (_, i) => i));
     } finally {
+      await decoder.stop();
+    }
+  });
+
+  it('pts lines that come after their frames were sent with an estimate are not kept', async () => {
+    process.env.FFMPEG_PATH = join(dir, 'ffmpeg-late');
+    let resolveExit!: (e: SieError | undefined) => void;
+    const exit = new Promise<SieError | undefined>((r) => (resolveExit = r));
+    const frames: number[] = [];
+    const decoder = new FfmpegDecoder(
+      { source: { url: join(dir, 'clip.mp4'), transport: 'tcp', realtime: false }, ioTimeoutS: 5, logger: silentLogger },
+      { onInfo: () => undefined, onFrame: (_p, index) => frames.push(index), onExit: (e) => resolveExit(e) },
+    );
+    try {
+      expect(await exit).toBeUndefined();
+      expect(frames).toEqual(Array.from({ length: 10 }, (_, i) => i));
+      expect((decoder as unknown as { ptsByIndex: Map<number, number> }).ptsByIndex.size).toBe(0);
+    } finally {
+      process.env.FFMPEG_PATH = join(dir, 'ffmpeg');
       await decoder.stop();
     }
   });
