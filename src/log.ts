@@ -1,11 +1,11 @@
 import { pino, type Logger } from 'pino';
-import { redactText } from './redact.js';
+import { redactDeep, redactText } from './redact.js';
 
 export type { Logger };
 
 /**
- * Structured logs (pino, JSON to stderr so stdout stays for a command's own output). Every string
- * field passes through the URL redactor: a camera password in a message cannot leak.
+ * Structured logs (pino, JSON to stderr so stdout stays for a command's own output). Every string,
+ * nested ones included, passes through the URL redactor: a camera password in a message cannot leak.
  */
 export function createLogger(bindings: Record<string, unknown> = {}, level = process.env.SIE_LOG_LEVEL ?? 'info'): Logger {
   return pino(
@@ -14,9 +14,7 @@ export function createLogger(bindings: Record<string, unknown> = {}, level = pro
       base: { pid: process.pid, ...bindings },
       formatters: {
         log(obj) {
-          const out: Record<string, unknown> = {};
-          for (const [k, v] of Object.entries(obj)) out[k] = typeof v === 'string' ? redactText(v) : v;
-          return out;
+          return redactDeep(obj) as Record<string, unknown>;
         },
       },
       hooks: {

@@ -33,3 +33,18 @@ export function secretsOfUrl(url: string): string[] {
     return [];
   }
 }
+
+/**
+ * Redacts every string inside a JSON-like value (objects, arrays, Errors' messages), to a bounded depth:
+ * log fields nest (`{ error: { message } }`, arrays of ffmpeg lines) and a password must not hide in one.
+ */
+export function redactDeep(value: unknown, depth = 6): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (depth <= 0 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { name: value.name, message: redactText(value.message) };
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth - 1));
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth - 1);
+  return out;
+}

@@ -120,7 +120,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const outcome = await run.done;
   clearInterval(reporter);
   await server?.close();
-  process.stdout.write(`ended: ${outcome.state}${outcome.error ? ` (${outcome.error.kind}: ${outcome.error.message})` : ''}\n`);
+  process.stdout.write(`ended: ${outcome.state}${outcome.error ? ` (${outcome.error.kind}: ${redactText(outcome.error.message)})` : ''}\n`);
   return outcome.state === 'failed' ? 1 : 0;
 }
 
