@@ -41,7 +41,10 @@ export function createDecoderActor(deps: DecoderActorDeps) {
     const fail = (err: SieError) => {
       if (done) return;
       done = true;
-      send({ type: 'decoder.failed', error: toRunError(err) });
+      // A source that worked before and now answers garbage (a camera rebooting) is an outage to retry,
+      // not a bad source: only at the first connection is "no decodable video" final.
+      const e = deps.sourceState.info && err.kind === 'source_invalid' ? new SourceLostError(err.message) : err;
+      send({ type: 'decoder.failed', error: toRunError(e) });
     };
     let decoder: FfmpegDecoder;
     try {

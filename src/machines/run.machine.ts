@@ -208,7 +208,7 @@ export const runMachine = setup({
     },
     stopped: { type: 'final', description: 'Stopped on request.' },
     failed: { type: 'final', description: 'Ended by an error; see context.error.' },
-    completed: { type: 'final', description: 'The file source ended and every frame was processed.' },
+    completed: { type: 'final', description: 'The file source reached its end (frames still queued are not waited for).' },
   },
 });
 

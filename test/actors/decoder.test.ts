@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assign, createActor, setup, type EventObject } from 'xstate';
+import { createDecoderActor } from '../../src/actors/decoder.js';
+import { newRunPipes, newRunStats, newStopTracker, type SourceState } from '../../src/actors/resources.js';
+import { silentLogger } from '../../src/log.js';
+
+/** A stand-in ffmpeg that opens the source and finds no decodable video (a camera booting up). */
+let dir: string;
+let saved: string | undefined;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sie-decoder-actor-'));
+  const fake = join(dir, 'ffmpeg');
+  writeFileSync(fake, ['#!/bin/sh', "printf 'rtsp://127.0.0.1:9/cam: Invalid data found when processing input\\n' >&2", 'exit 1', ''].join('\n'));
+  chmodSync(fake, 0o755);
+  saved = process.env.FFMPEG_PATH;
+  process.env.FFMPEG_PATH = fake;
+});
+
+afterAll(() => {
+  if (saved === undefined) delete process.env.FFMPEG_PATH;
+  else process.env.FFMPEG_PATH = saved;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the decoder actor under a parent that records what it sends back. */
+async function failureOf(sourceState: SourceState): Promise<{ kind: string; retryable: boolean }> {
+  const stats = newRunStats();
+  const decoder = createDecoderActor({
+    runId: 'r',
+    source: { url: 'rtsp://127.0.0.1:9/cam', transport: 'tcp', realtime: true },
+    pipes: newRunPipes(stats),
+    stats,
+    sourceState,
+    logger: silentLogger,
+    stallTimeoutS: 5,
+    ioTimeoutS: 5,
+    track: newStopTracker().track,
+  });
+  const parent = setup({ actors: { decoder }, types: { context: {} as { got: EventObject[] } } }).createMachine({
+    context: { got: [] },
+    invoke: { src: 'decoder' },
+    on: { '*': { actions: assign({ got: ({ context, event }) => [...context.got, event] }) } },
+  });
+  const actor = createActor(parent).start();
+  const t0 = Date.now();
+  while (actor.getSnapshot().context.got.length === 0) {
+    if (Date.now() - t0 > 10_000) throw new Error('decoder actor sent nothing');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  actor.stop();
+  return (actor.getSnapshot().context.got[0] as unknown as { error: { kind: string; retryable: boolean } }).error;
+}
+
+describe('decoder actor', () => {
+  it('no decodable video at the first connection is final (source_invalid)', async () => {
+    expect(await failureOf({ info: undefined, nextFrameId: 0 })).toEqual(expect.objectContaining({ kind: 'source_invalid', retryable: false }));
+  });
+
+  it('the same answer on a reconnect is an outage to retry (source_lost)', async () => {
+    const info = { codec: 'h264', width: 768, height: 576, fps: 10 };
+    expect(await failureOf({ info, nextFrameId: 100 })).toEqual(expect.objectContaining({ kind: 'source_lost', retryable: true }));
+  });
+});
