@@ -168,7 +168,10 @@ export function startRun(o: RunOptions): RunHandle {
       const e = coerceError(err);
       log.error({ err: e.message }, 'run actor crashed');
       closePipes(pipes);
-      void stopping.settled().then(() => resolveDone({ state: 'failed', error: { kind: e.kind, message: e.message, retryable: false } }));
+      void stopping.settled().then(() => {
+        if (mount && o.output.kind === 'embedded') o.output.server.removeMount(mount.path);
+        resolveDone({ state: 'failed', error: { kind: e.kind, message: e.message, retryable: false } });
+      });
     },
   });
   actor.start();

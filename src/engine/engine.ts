@@ -106,21 +106,27 @@ export class Engine {
         listener: fromCallback<EventObject>(({ sendBack }) => {
           let closed = false;
           let handle: { close(): Promise<void> } | undefined;
-          listenForNudges(
-            o.databaseUrl,
-            (channel, payload) => {
-              if (channel === 'sie_runs') sendBack({ type: 'poller.nudge' });
-              else if (channel === 'sie_run_stop' && this.runs.has(payload)) this.runs.stop(payload);
-              else if (channel === 'sie_config_changed') {
-                this.runs.applyConfigChange(payload).catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'config change failed'));
-              }
-            },
-            log,
-          )
-            .then((h) => (closed ? void h.close() : (handle = h)))
-            .catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'LISTEN unavailable; polling only'));
+          let retry: NodeJS.Timeout | undefined;
+          const onNotify = (channel: string, payload: string) => {
+            if (channel === 'sie_runs') sendBack({ type: 'poller.nudge' });
+            else if (channel === 'sie_run_stop' && this.runs.has(payload)) this.runs.stop(payload);
+            else if (channel === 'sie_config_changed') {
+              this.runs.applyConfigChange(payload).catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'config change failed'));
+            }
+          };
+          // Polling covers us meanwhile, but LISTEN is what makes pickup immediate: keep trying to get it back.
+          const connect = () => {
+            listenForNudges(o.databaseUrl, onNotify, log)
+              .then((h) => (closed ? void h.close() : (handle = h)))
+              .catch((err: unknown) => {
+                log.warn({ err: coerceError(err).message }, 'LISTEN unavailable; polling only, retrying in 5 s');
+                if (!closed) retry = setTimeout(connect, 5000);
+              });
+          };
+          connect();
           return () => {
             closed = true;
+            clearTimeout(retry);
             void handle?.close();
           };
         }),
@@ -180,9 +186,13 @@ export class Engine {
   /** Releases all runs for other engines and removes our engine row. */
   async stop(): Promise<void> {
     this.actor.send({ type: 'engine.drain' });
-    await waitFor(this.actor, (s) => s.status === 'done', { timeout: 30_000 });
-    clearInterval(this.countersTimer);
-    await this.events.close();
-    await Promise.all(this.background.map((b) => b.stop()));
+    try {
+      await waitFor(this.actor, (s) => s.status === 'done', { timeout: 30_000 });
+    } finally {
+      // Even when the drain timed out: no timer, buffered event or delivery loop may outlive the engine.
+      clearInterval(this.countersTimer);
+      await this.events.close();
+      await Promise.all(this.background.map((b) => b.stop()));
+    }
   }
 }

@@ -30,8 +30,14 @@ export async function listenForNudges(
   sub.events.on('error', (err) => logger.warn({ err: err.message }, 'notification listener error'));
   sub.events.on('reconnect', (attempt) => logger.info({ attempt }, 'notification listener reconnecting'));
   for (const ch of CHANNELS) sub.notifications.on(ch, (payload: unknown) => onNotify(ch, String(payload ?? '')));
-  await sub.connect();
-  // One connection runs one query at a time: LISTEN to the channels one after the other.
-  for (const ch of CHANNELS) await sub.listenTo(ch);
+  try {
+    await sub.connect();
+    // One connection runs one query at a time: LISTEN to the channels one after the other.
+    for (const ch of CHANNELS) await sub.listenTo(ch);
+  } catch (err) {
+    // Half set up: close the connection rather than leak it; the caller retries.
+    await sub.close().catch(() => undefined);
+    throw err;
+  }
   return { close: () => sub.close() };
 }
