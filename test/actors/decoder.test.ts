@@ -1,30 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { assign, createActor, setup, type EventObject } from 'xstate';
 import { createDecoderActor } from '../../src/actors/decoder.js';
 import { newRunPipes, newRunStats, newStopTracker, type SourceState } from '../../src/actors/resources.js';
 import { silentLogger } from '../../src/log.js';
+import { fakeFfmpeg } from '../helpers/fakeFfmpeg.js';
 
 /** A stand-in ffmpeg that opens the source and finds no decodable video (a camera booting up). */
-let dir: string;
-let saved: string | undefined;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sie-decoder-actor-'));
-  const fake = join(dir, 'ffmpeg');
-  writeFileSync(fake, ['#!/bin/sh', "printf 'rtsp://127.0.0.1:9/cam: Invalid data found when processing input\\n' >&2", 'exit 1', ''].join('\n'));
-  chmodSync(fake, 0o755);
-  saved = process.env.FFMPEG_PATH;
-  process.env.FFMPEG_PATH = fake;
+const fake = fakeFfmpeg('decoder-actor', {
+  ffmpeg: ["printf 'rtsp://127.0.0.1:9/cam: Invalid data found when processing input\\n' >&2", 'exit 1'],
 });
-
-afterAll(() => {
-  if (saved === undefined) delete process.env.FFMPEG_PATH;
-  else process.env.FFMPEG_PATH = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeAll(fake.install);
+afterAll(fake.restore);
 
 /** Runs the decoder actor under a parent that records what it sends back. */
 async function failureOf(sourceState: SourceState): Promise<{ kind: string; retryable: boolean }> {

@@ -1,30 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Publisher, type PublisherCounters } from '../../../src/io/output/publisher.js';
 import { defaultEncoderSettings } from '../../../src/io/ffmpeg/encoder.js';
 import { yuv420pSize, type FrameRecord } from '../../../src/frame.js';
 import { silentLogger } from '../../../src/log.js';
+import { fakeFfmpeg } from '../../helpers/fakeFfmpeg.js';
 
 /** A stand-in for ffmpeg #2 that swallows whatever it is sent and never answers: a push to a server. */
-let dir: string;
-let savedFfmpeg: string | undefined;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sie-publisher-'));
-  const fake = join(dir, 'ffmpeg');
-  writeFileSync(fake, '#!/bin/sh\nexec cat > /dev/null\n');
-  chmodSync(fake, 0o755);
-  savedFfmpeg = process.env.FFMPEG_PATH;
-  process.env.FFMPEG_PATH = fake;
-});
-
-afterAll(() => {
-  if (savedFfmpeg === undefined) delete process.env.FFMPEG_PATH;
-  else process.env.FFMPEG_PATH = savedFfmpeg;
-  rmSync(dir, { recursive: true, force: true });
-});
+const fake = fakeFfmpeg('publisher', { ffmpeg: ['exec cat > /dev/null'] });
+beforeAll(fake.install);
+afterAll(fake.restore);
 
 function frame(id: number): FrameRecord {
   return { runId: 'r', frameId: id, ptsS: id / 50, arrivedAtMs: Date.now(), width: 16, height: 16, pixels: Buffer.alloc(yuv420pSize({ width: 16, height: 16 })), times: {} };
