@@ -34,6 +34,14 @@ export async function probeFrames(url: string, transport: 'tcp' | 'udp', seconds
   };
 }
 
+/** The rate a stream's timestamps step at: 1 / the median spacing (robust to pictures a reader lost). */
+export function streamRate(pts: number[]): number {
+  const sorted = [...pts].sort((a, b) => a - b);
+  const steps = sorted.slice(1).map((p, i) => p - sorted[i]!).filter((d) => d > 0).sort((a, b) => a - b);
+  return 1 / steps[Math.floor(steps.length / 2)]!;
+}
+
+/** Pictures per second actually received: count over the time they span. */
 export function fpsOf(pts: number[]): number {
   const sorted = [...pts].sort((a, b) => a - b);
   return (sorted.length - 1) / (sorted.at(-1)! - sorted[0]!);
