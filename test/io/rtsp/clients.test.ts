@@ -145,9 +145,12 @@ describe('authentication with FFmpeg', () => {
 });
 
 describe.skipIf(!has('gst-launch-1.0'))('GStreamer', () => {
-  it.each(['tcp', 'udp'])('rtspsrc protocols=%s plays 50 buffers', async (proto) => {
+  // Once in a full-suite run on a loaded 2-core machine, the UDP case ended with the server having closed
+  // the RTSP connection before GStreamer's PAUSE (not reproduced since): one retry, and the server's last
+  // log lines in the message if it fails again, to find out why.
+  it.each(['tcp', 'udp'])('rtspsrc protocols=%s plays 50 buffers', { retry: 1 }, async (proto) => {
     const r = await procs.run('gst-launch-1.0', ['-q', 'rtspsrc', `location=${url('live')}`, `protocols=${proto}`, 'latency=0', '!', 'rtph264depay', '!', 'h264parse', '!', 'fakesink', 'num-buffers=50'], 30_000);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.code, `${r.stderr}${r.stdout}\nserver log:\n${logLines.slice(-15).join('\n')}`).toBe(0);
   });
 });
 
