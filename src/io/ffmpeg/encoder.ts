@@ -129,6 +129,13 @@ export class FfmpegEncoder {
     return exit.code;
   }
 
+  /** Calls `cb` once ffmpeg has taken everything written so far (at once if it already has). */
+  onceWritable(cb: () => void): void {
+    const stdin = this.proc.child.stdin;
+    if (stdin.writableLength === 0) setImmediate(cb);
+    else stdin.once('drain', cb);
+  }
+
   /** Writes one frame if ffmpeg has taken the previous one; false = busy, the caller drops this frame. */
   tryWrite(pixels: Buffer): boolean {
     if (this.stopped || this.proc.hasExited) return false;

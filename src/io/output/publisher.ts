@@ -51,6 +51,9 @@ export class Publisher {
   /** Output pts of frames handed to ffmpeg, in order: the k-th access unit out belongs to the k-th entry. */
   private readonly inFlight: number[] = [];
   private stopped = false;
+  /** A picture waiting for ffmpeg #2 to take the previous one (see send()). */
+  private pending: { picture: Buffer; ptsS: number } | undefined;
+  private waitingForEncoder = false;
 
   constructor(private readonly o: PublisherOptions) {
     this.periodMs = 1000 / o.fps;
@@ -114,17 +117,33 @@ export class Publisher {
         this.o.counters.framesRepeated++;
       }
     }
-    if (picture) {
-      if (this.encoder.tryWrite(picture)) {
-        this.o.counters.framesOut++;
-        // Only the embedded server's pipe gives access units back to pair with these; a push output never
-        // does, and the list would grow by one entry per output frame for as long as the run lives.
-        if (this.o.mount) this.inFlight.push((this.tick - 1) / this.o.fps);
-      } else {
-        this.o.counters.droppedEncoderBusy++;
-      }
-    }
+    if (picture) this.send(picture, (this.tick - 1) / this.o.fps);
     this.schedule();
+  }
+
+  /**
+   * Hands a picture to ffmpeg #2, or, while it has not taken the previous one yet, holds it and sends it
+   * the moment it has: a brief stall of the encoder then costs no picture, only a little delay. At most
+   * one picture waits; a newer one replaces it (counted as dropped), so nothing queues up.
+   */
+  private send(picture: Buffer, ptsS: number): void {
+    if (this.encoder.tryWrite(picture)) {
+      this.o.counters.framesOut++;
+      // Only the embedded server's pipe gives access units back to pair with these; a push output never
+      // does, and the list would grow by one entry per output frame for as long as the run lives.
+      if (this.o.mount) this.inFlight.push(ptsS);
+      return;
+    }
+    if (this.pending) this.o.counters.droppedEncoderBusy++;
+    this.pending = { picture, ptsS };
+    if (this.waitingForEncoder) return;
+    this.waitingForEncoder = true;
+    this.encoder.onceWritable(() => {
+      this.waitingForEncoder = false;
+      const held = this.pending;
+      this.pending = undefined;
+      if (held && !this.stopped) this.send(held.picture, held.ptsS);
+    });
   }
 
   private slatePicture(seconds: number): Buffer {
