@@ -6,7 +6,7 @@ import { createRulesActor, newRulesHistory, type RulesHistory } from './rules.js
 import type { LiveConfig } from './liveConfig.js';
 import type { ConfigBody } from '../config/index.js';
 import type { RuleEvent } from '../rules/events.js';
-import { unknownRuleClasses } from '../rules/index.js';
+import { assertKnownClassNames } from '../config/classNames.js';
 import type { RuleCounters } from '../rules/types.js';
 import { createDrawingActor } from './drawing.js';
 import { createPublisherActor } from './publisher.js';
@@ -90,8 +90,9 @@ export function startRun(o: RunOptions): RunHandle {
         detector = await createDetector(detectorOptions(live.body));
         // Stopped while the model loaded: the run has ended (and cleaned up); a mount made now would stay.
         if (signal.aborted) return;
-        const unknown = unknownRuleClasses(live.body.rules, detector.labels);
-        if (unknown.length > 0) log.warn({ unknown }, 'rules name classes the model does not have; they will never match');
+        // A config stored by plain SQL, or a file, has not met the API's checks: a class the model lacks fails
+        // the run now (config_invalid) rather than blurring nothing or counting nothing.
+        assertKnownClassNames(live.body, detector.labels);
         if (o.output.kind === 'embedded') mount = o.output.server.createMount(o.output.mountPath, { codec: 'h264' });
       }),
       decoder: createDecoderActor({
@@ -184,8 +185,10 @@ export function startRun(o: RunOptions): RunHandle {
     counters: () => history.engine?.counters(),
     history,
     reconfigure: async (body) => {
-      // Build the new detector first: if the config cannot work (unknown class), nothing changes.
+      // Check every class name and build the new detector first: if the version cannot work, nothing
+      // changes and the run keeps the version it has (the drawing stage would otherwise fail on its next frame).
       const next = await createDetector(detectorOptions(body));
+      assertKnownClassNames(body, next.labels);
       detector = next;
       live.body = body;
       live.version++;

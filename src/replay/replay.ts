@@ -7,6 +7,7 @@ import type { RuleEvent } from '../rules/events.js';
 import { createSceneRenderer, type SceneRenderer } from '../drawing/scene.js';
 import { overlayFromRules } from '../actors/overlay.js';
 import type { ConfigBody } from '../config/index.js';
+import { assertKnownClassNames } from '../config/classNames.js';
 import type { DecodedStreamInfo } from '../io/ffmpeg/streamInfo.js';
 import { InternalError, type SieError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -51,6 +52,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     iou: o.config.inference.iou,
     classes: o.config.inference.classes,
   });
+  assertKnownClassNames(o.config, detector.labels);
   const queue: Pending[] = [];
   let waiter: (() => void) | undefined;
   let ended = false;

@@ -2,4 +2,3 @@ export { createRulesEngine, type RulesEngine, type RulesEngineOptions, type Rule
 export type { RuleEvent, RuleEventType, CrossingDirection } from './events.js';
 export type { RuleCounters } from './types.js';
 export { createDetectionFilter, type DetectionFilters } from './filters.js';
-export { unknownRuleClasses } from './objects.js';

@@ -42,9 +42,3 @@ export function observe(d: Detections, f: ObjectFilter): Observed[] {
   }
   return out;
 }
-
-/** Class names in rules that the model does not know: such a rule would silently see nothing, so say so. */
-export function unknownRuleClasses(rules: readonly RuleConfig[], labels: readonly string[]): Array<{ ruleId: string; className: string }> {
-  const known = new Set(labels);
-  return rules.flatMap((r) => r.classes.filter((c) => !known.has(c)).map((c) => ({ ruleId: r.id, className: c })));
-}

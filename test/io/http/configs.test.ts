@@ -15,6 +15,7 @@ afterAll(() => h.close());
 const post = (payload: Record<string, unknown>) => h.app.inject({ method: 'POST', url: '/v1/configs', payload });
 const put = (id: string, payload: Record<string, unknown>) => h.app.inject({ method: 'PUT', url: `/v1/configs/${id}`, payload });
 const defaults = configBodySchema.parse({});
+const zoneRule = (id: string, classes: string[]) => ({ id, type: 'zone_presence', classes, zone: [[0, 0], [1, 0], [1, 1], [0, 1]] });
 
 describe('POST /v1/configs', () => {
   it('needs only name, client_id and model_id; the sections get their defaults; version 1', async () => {
@@ -72,10 +73,23 @@ describe('POST /v1/configs', () => {
     expect((await post({ name: 'c', client_id: 'acme', model_id: gone })).statusCode).toBe(422);
   });
 
-  it("answers 422 for a class the model's labels do not have", async () => {
-    const r = await post({ name: 'c', client_id: 'acme', model_id: modelId, inference: { classes: ['persn'] } });
+  it.each([
+    [{ inference: { classes: ['persn'] } }, "inference.classes.0: 'persn' is not a class of the model (did you mean 'person'?)"],
+    [{ drawing: { blur_classes: ['persn'] } }, "drawing.blur_classes.0: 'persn' is not a class of the model (did you mean 'person'?)"],
+    [{ drawing: { colors: { Car: '#00ff00' } } }, "drawing.colors.Car: 'Car' is not a class of the model (did you mean 'car'?)"],
+    [{ rules: [zoneRule('door', ['person', 'unicorn'])] }, "rules.0.classes.1: 'unicorn' is not a class of the model"],
+  ])("answers 422 naming every class the model's labels do not have, and stores nothing: %j", async (patch, detail) => {
+    const before = (await h.db.pool.query('SELECT count(*)::int AS n FROM configs')).rows[0].n;
+    const r = await post({ name: 'c', client_id: 'acme', model_id: modelId, ...patch });
+    expect(r.statusCode, r.body).toBe(422);
+    expect(r.json()).toEqual({ error: 'unprocessable', detail: expect.stringContaining(detail) });
+    expect((await h.db.pool.query('SELECT count(*)::int AS n FROM configs')).rows[0].n).toBe(before);
+  });
+
+  it('lists every unknown class of one config in one answer', async () => {
+    const r = await post({ name: 'c', client_id: 'acme', model_id: modelId, rules: [zoneRule('a', ['dog'])], drawing: { blur_classes: ['face'] } });
     expect(r.statusCode).toBe(422);
-    expect(r.json().detail).toMatch(/^inference\.classes: unknown class "persn"/);
+    expect(r.json().detail).toMatch(/rules\.0\.classes\.0: 'dog'.*; drawing\.blur_classes\.0: 'face'/);
   });
 });
 
@@ -122,6 +136,23 @@ describe('PUT /v1/configs/{id}', () => {
     expect((await put(c.id, { name: 'c', model_id: modelId, client_id: 'globex' })).statusCode).toBe(422);
     const now = (await h.app.inject(`/v1/configs/${c.id}`)).json();
     expect(now).toMatchObject({ version: 1, inference: { confidence: 0.6 } });
+  });
+
+  it('refuses a version naming a class the model lacks (blur, colours, rules): the stored version stays the one that runs', async () => {
+    const c = await createConfig(h.app, { client_id: 'acme', model_id: modelId, drawing: { blur_classes: ['person'] } });
+    for (const patch of [{ drawing: { blur_classes: ['persn'] } }, { drawing: { colors: { persn: '#ff0000' } } }, { rules: [zoneRule('z', ['unicorn'])] }]) {
+      const r = await put(c.id, { name: 'c', model_id: modelId, ...patch });
+      expect(r.statusCode, r.body).toBe(422);
+      expect(r.json().error).toBe('unprocessable');
+    }
+    // Moving to a model without a class the config uses is refused the same way.
+    const noPerson = await insertModelRow(h.db.pool, ['car', 'truck']);
+    const moved = await put(c.id, { name: 'c', model_id: noPerson, drawing: { blur_classes: ['person'] } });
+    expect(moved.statusCode).toBe(422);
+    expect(moved.json().detail).toMatch(/drawing\.blur_classes\.0: 'person'/);
+    expect((await h.app.inject(`/v1/configs/${c.id}`)).json()).toMatchObject({ version: 1, model_id: modelId, drawing: { blur_classes: ['person'] } });
+    const { rows } = await h.db.pool.query('SELECT version FROM config_versions WHERE config_id = $1', [c.id]);
+    expect(rows).toEqual([{ version: 1 }]);
   });
 
   it('answers 404 for an unknown or deleted config', async () => {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { ConfigBody } from '../../../config/index.js';
-import { ConfigInvalidError } from '../../../errors.js';
-import { resolveClassFilter } from '../../models/detector.js';
+import { describeUnknownClassNames, unknownClassNames } from '../../../config/classNames.js';
 import { getConfig } from '../../db/sql/getConfig.js';
 import { getModel } from '../../db/sql/getModel.js';
 import { insertConfig } from '../../db/sql/insertConfig.js';
@@ -28,19 +27,17 @@ const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema, 422: erro
 type ConfigInput = z.infer<typeof configReplaceSchema>;
 
 /**
- * The checks zod cannot make alone: the model exists (422 naming model_id) and the class names are among
- * its labels (a typo would otherwise fail every run of this config at start).
+ * The checks zod cannot make alone: the model exists (422 naming model_id) and every class name the config
+ * writes is among its labels. A version that fails here is never stored, so it can never replace one that
+ * runs (an unknown blur class would otherwise fail every run of the config at its next frame).
  */
 async function checkAgainstModel(ctx: ApiContext, input: ConfigInput): Promise<ConfigBody> {
   const model = await getModel(ctx.pool, input.model_id);
   if (!model) throw unprocessable(`model_id: no model ${input.model_id}`);
-  try {
-    resolveClassFilter(model.labels, input.inference.classes);
-  } catch (err) {
-    if (err instanceof ConfigInvalidError) throw unprocessable(`inference.classes: ${err.message}`);
-    throw err;
-  }
-  return { inference: input.inference, rules: input.rules, drawing: input.drawing, ...(input.webhook ? { webhook: input.webhook } : {}) };
+  const body: ConfigBody = { inference: input.inference, rules: input.rules, drawing: input.drawing, ...(input.webhook ? { webhook: input.webhook } : {}) };
+  const unknown = unknownClassNames(body, model.labels);
+  if (unknown.length > 0) throw unprocessable(`${describeUnknownClassNames(unknown)} (model ${model.name})`);
+  return body;
 }
 
 export function configRoutes(app: ZodApp, ctx: ApiContext): void {

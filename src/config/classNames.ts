@@ -1,0 +1,74 @@
+import { ConfigInvalidError } from '../errors.js';
+import type { ConfigBody } from './index.js';
+
+/** One class name of a config that the model does not have, with where it was written. */
+export interface UnknownClassName {
+  /** Dotted path in the config body, e.g. `rules.0.classes.1`, `drawing.colors.persn`. */
+  path: string;
+  name: string;
+  /** The model's label closest to `name`, when one is close enough to be a likely typo. */
+  suggestion?: string;
+}
+
+/**
+ * Every class name a config writes (inference filter, each rule's classes, blur classes, colour keys),
+ * checked against the model's labels. The one check used where a config enters (API, engine claim, live
+ * reconfigure, config files): a misspelt blur class would show faces unmasked, a rule class that matches
+ * nothing would count nothing, and both would look like working configs.
+ */
+export function unknownClassNames(body: ConfigBody, labels: readonly string[]): UnknownClassName[] {
+  const known = new Set(labels);
+  const out: UnknownClassName[] = [];
+  const check = (path: string, name: string) => {
+    if (known.has(name)) return;
+    const suggestion = closestLabel(name, labels);
+    out.push(suggestion === undefined ? { path, name } : { path, name, suggestion });
+  };
+  body.inference.classes?.forEach((c, i) => check(`inference.classes.${i}`, c));
+  body.rules.forEach((r, ri) => r.classes.forEach((c, i) => check(`rules.${ri}.classes.${i}`, c)));
+  body.drawing.blur_classes.forEach((c, i) => check(`drawing.blur_classes.${i}`, c));
+  for (const c of Object.keys(body.drawing.colors ?? {})) check(`drawing.colors.${c}`, c);
+  return out;
+}
+
+/** `rules.0.classes.0: 'unicorn' is not a class of the model (did you mean …)`, joined with '; '. */
+export function describeUnknownClassNames(problems: readonly UnknownClassName[]): string {
+  return problems
+    .map((p) => `${p.path}: '${p.name}' is not a class of the model${p.suggestion === undefined ? '' : ` (did you mean '${p.suggestion}'?)`}`)
+    .join('; ');
+}
+
+/** Labels within edit distance 2 (and less than half the name) count as a likely typo. */
+function closestLabel(name: string, labels: readonly string[]): string | undefined {
+  const limit = Math.min(2, Math.floor(name.length / 2));
+  let best: string | undefined;
+  let bestD = limit + 1;
+  for (const l of labels) {
+    if (Math.abs(l.length - name.length) > limit) continue;
+    const d = editDistance(name.toLowerCase(), l.toLowerCase());
+    if (d < bestD) {
+      best = l;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance; names are short (≤ 200 characters by the schema). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** Throws config_invalid (never retried: the same config fails the same way) naming every unknown class. */
+export function assertKnownClassNames(body: ConfigBody, labels: readonly string[]): void {
+  const unknown = unknownClassNames(body, labels);
+  if (unknown.length > 0) throw new ConfigInvalidError(describeUnknownClassNames(unknown));
+}

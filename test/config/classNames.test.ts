@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { assertKnownClassNames, unknownClassNames } from '../../src/config/classNames.js';
+import { configBodySchema } from '../../src/config/index.js';
+import { ConfigInvalidError } from '../../src/errors.js';
+
+const labels = ['person', 'bicycle', 'car', 'truck'];
+const body = (b: object) => configBodySchema.parse(b);
+const zone = [[0, 0], [1, 0], [1, 1], [0, 1]];
+
+describe('unknownClassNames', () => {
+  it('finds nothing in a config using only the model’s labels (or none at all)', () => {
+    expect(unknownClassNames(body({}), labels)).toEqual([]);
+    const ok = body({
+      inference: { classes: ['person', 'car'] },
+      rules: [{ id: 'z', type: 'zone_presence', classes: ['truck'], zone }],
+      drawing: { blur_classes: ['person'], colors: { car: '#00ff00' } },
+    });
+    expect(unknownClassNames(ok, labels)).toEqual([]);
+  });
+
+  it('names every place a class is written, with a suggestion for a likely typo only', () => {
+    const bad = body({
+      inference: { classes: ['person', 'Person'] },
+      rules: [
+        { id: 'a', type: 'zone_presence', classes: ['car'], zone },
+        { id: 'b', type: 'zone_presence', classes: ['truk', 'unicorn'], zone },
+      ],
+      drawing: { blur_classes: ['persn'], colors: { bycicle: '#ff0000' } },
+    });
+    expect(unknownClassNames(bad, labels)).toEqual([
+      { path: 'inference.classes.1', name: 'Person', suggestion: 'person' },
+      { path: 'rules.1.classes.0', name: 'truk', suggestion: 'truck' },
+      { path: 'rules.1.classes.1', name: 'unicorn' },
+      { path: 'drawing.blur_classes.0', name: 'persn', suggestion: 'person' },
+      { path: 'drawing.colors.bycicle', name: 'bycicle', suggestion: 'bicycle' },
+    ]);
+  });
+
+  it('assertKnownClassNames throws config_invalid (not retryable) naming them', () => {
+    const bad = body({ drawing: { blur_classes: ['persn'] } });
+    expect(() => assertKnownClassNames(bad, labels)).toThrow(ConfigInvalidError);
+    try {
+      assertKnownClassNames(bad, labels);
+    } catch (err) {
+      expect((err as ConfigInvalidError).kind).toBe('config_invalid');
+      expect((err as ConfigInvalidError).retryable).toBe(false);
+      expect((err as Error).message).toBe("drawing.blur_classes.0: 'persn' is not a class of the model (did you mean 'person'?)");
+    }
+  });
+});
