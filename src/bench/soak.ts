@@ -137,6 +137,7 @@ export async function runSoak(o: SoakOptions, io: SoakIo): Promise<SoakResult> {
 
   try {
     const media = await prepareMedia(o.media, tmp);
+    io.print(`soak: database ${new URL(db.url).pathname.slice(1)} (dropped at the end), temp dir ${tmp}\n`);
     io.print(`soak: media ${media.file} (${media.height}p at ${media.fps} fps${media.converted ? ', converted for the soak' : ''})\n`);
     for (let i = 0; i < o.streams; i++) cameras.push(new Camera(await freePort(), media.file));
     await Promise.all(cameras.map((c) => c.start()));
