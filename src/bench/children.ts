@@ -19,7 +19,9 @@ export class Child {
     args: string[],
     opts: { env?: NodeJS.ProcessEnv; onLine?: (line: string) => void; keep?: number } = {},
   ) {
-    this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    // A process group of its own: Ctrl-C on the soak must not reach the engine and the cameras directly
+    // (the soak stops them itself, in order, and would otherwise take the engine's exit for a crash).
+    this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, detached: true });
     const keep = opts.keep ?? 40;
     const onLine = (line: string) => {
       this.tail.push(line);

@@ -123,7 +123,6 @@ async function runStates(pool: Pool, ids: string[]): Promise<Map<string, string>
 export async function runSoak(o: SoakOptions, io: SoakIo): Promise<SoakResult> {
   const warmupS = o.warmupS ?? o.durationS / 3;
   const recoveryTimeoutS = o.recoveryTimeoutS ?? 60;
-  const tmp = mkdtempSync(join(tmpdir(), 'sie-soak-'));
   const stop = new AbortController();
   const onUserAbort = () => stop.abort();
   io.signal?.addEventListener('abort', onUserAbort, { once: true });
@@ -133,6 +132,7 @@ export async function runSoak(o: SoakOptions, io: SoakIo): Promise<SoakResult> {
   let engineStopping = false;
   let engineCrashed = false;
   const db = await createSoakDatabase();
+  const tmp = mkdtempSync(join(tmpdir(), 'sie-soak-'));
   writeFileSync(o.out, '');
 
   try {
@@ -306,7 +306,7 @@ export async function runSoak(o: SoakOptions, io: SoakIo): Promise<SoakResult> {
     // An outage still in progress is finished (camera back, recovery judged) before the last sample.
     await outageLoop;
     if (!engineCrashed) await takeSample();
-    const summary = summarise(samples, outages, { streams: o.streams, durationS: o.durationS, warmupS, engineCrashed, load: loadavg() as [number, number, number] });
+    const summary = summarise(samples, outages, { streams: o.streams, durationS: Math.round(Math.min(o.durationS, nowS())), warmupS, engineCrashed, load: loadavg() as [number, number, number] });
     record(summary);
     io.print(formatSummary(summary));
     return { summary, exitCode: engineCrashed ? 1 : 0 };
