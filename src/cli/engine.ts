@@ -11,7 +11,9 @@ import { parseOptions, portSchema } from './args.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5] [--mqtt-url mqtt://host:1883]
-  Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines.`;
+           [--stats-interval 0]
+  Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines.
+  --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).`;
 
 export const engineOptionsSchema = z.object({
   'max-runs': z.coerce.number().int().min(0).max(1000).default(4),
@@ -22,6 +24,7 @@ export const engineOptionsSchema = z.object({
   'lease-ttl': z.coerce.number().min(1).max(600).default(10),
   'stall-timeout': z.coerce.number().positive().max(300).default(5),
   'mqtt-url': z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://').optional(),
+  'stats-interval': z.coerce.number().min(0).max(3600).default(0),
 });
 export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
 export const engineOptionNames = Object.keys(engineOptionsSchema.shape);
@@ -45,6 +48,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<
     advertiseHost: o['advertise-host'],
     stallTimeoutS: o['stall-timeout'],
     mqttUrl: o['mqtt-url'] ?? process.env.SIE_MQTT_URL,
+    statsIntervalS: o['stats-interval'],
   });
   engine.start();
   process.stdout.write(`engine: ${engine.id} database=${redactText(url)} rtsp=rtsp://${o['advertise-host']}:${server.port}/\n`);

@@ -5,6 +5,7 @@ import { apiCommand, apiUsage } from './api.js';
 import { dbCommand, dbUsage } from './db.js';
 import { serveCommand, serveUsage } from './serve.js';
 import { replayCommand, replayUsage } from './replay.js';
+import { benchCommand, benchUsage } from './bench.js';
 import { UsageError } from './args.js';
 import { stopAllProcesses } from '../io/ffmpeg/process.js';
 import { redactText } from '../redact.js';
@@ -21,6 +22,8 @@ ${serveUsage}
 
 ${replayUsage}
 
+${benchUsage}
+
 ${apiUsage}
 
 ${dbUsage}
@@ -33,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case 'replay':
       return replayCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
     case 'serve':
       return serveCommand(rest);
     case 'engine':

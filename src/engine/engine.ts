@@ -34,6 +34,8 @@ export interface EngineOptions {
   encoder?: EncoderSettings;
   /** MQTT broker for events (topic sie/<client_id>/<run_id>/events); none = no MQTT. */
   mqttUrl?: string;
+  /** Every this many seconds, one `run stats` log line per run (frames in/out, drops); 0 = none. */
+  statsIntervalS?: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export class Engine {
   readonly events: EventStore;
   private readonly background: { start(): void; stop(): Promise<void> }[] = [];
   private countersTimer: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
   private claimInFlight: Promise<unknown> = Promise.resolve();
   private readonly actor;
 
@@ -180,6 +183,9 @@ export class Engine {
   start(): void {
     for (const b of this.background) b.start();
     this.countersTimer = setInterval(() => this.runs.publishCounters(), 1000);
+    const statsS = this.o.statsIntervalS ?? 0;
+    // The only per-run frame counters visible from outside the process (`sie bench --soak` reads them).
+    if (statsS > 0) this.statsTimer = setInterval(() => this.runs.logStats(), statsS * 1000);
     this.actor.start();
   }
 
@@ -191,6 +197,7 @@ export class Engine {
     } finally {
       // Even when the drain timed out: no timer, buffered event or delivery loop may outlive the engine.
       clearInterval(this.countersTimer);
+      clearInterval(this.statsTimer);
       await this.events.close();
       await Promise.all(this.background.map((b) => b.stop()));
     }

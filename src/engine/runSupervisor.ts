@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { startRun, type RunHandle } from '../actors/run.js';
+import { totalDropped } from '../actors/resources.js';
 import { recordRunTransition } from '../io/db/sql/recordRunTransition.js';
 import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
@@ -183,6 +184,30 @@ export class RunSupervisor {
     for (const sup of this.runs.values()) {
       const c = sup.persist ? sup.handle?.counters() : undefined;
       if (c) sup.counters.set(c);
+    }
+  }
+
+  /** One `run stats` log line per run: its state and cumulative frame counters (see RunStats). */
+  logStats(): void {
+    for (const sup of this.runs.values()) {
+      const h = sup.handle;
+      if (!h) continue;
+      const s = h.stats;
+      this.d.logger.info(
+        {
+          runId: sup.row.id,
+          state: h.state(),
+          framesIn: s.framesIn,
+          framesOut: s.framesOut,
+          framesRepeated: s.framesRepeated,
+          framesSlate: s.framesSlate,
+          dropped: totalDropped(s),
+          droppedEncoderBusy: s.droppedEncoderBusy,
+          reconnects: s.reconnects,
+          inferenceMs: s.lastInferenceMs,
+        },
+        'run stats',
+      );
     }
   }
 
