@@ -10,10 +10,19 @@ import type { UdpPair } from './udp.js';
 import { parseRequestTarget, redactUrl } from './url.js';
 
 /**
- * Every method we answer. GET_PARAMETER must be listed: VLC sends keep-alives only if it is, FFmpeg
+ * The methods we advertise. GET_PARAMETER must be listed: VLC sends keep-alives only if it is, FFmpeg
  * falls back to OPTIONS, and GStreamer sends only advertised methods.
+ *
+ * PAUSE is answered but not listed, on purpose. When a GStreamer pipeline stops, rtspsrc queues PAUSE
+ * (PLAYING→PAUSED) and at once CLOSE (PAUSED→READY), and CLOSE cancels the PAUSE in flight. If the
+ * cancel lands before PAUSE is written, GStreamer's rtspconnection reports the cancelled write
+ * (nothing written) as "Received end-of-file", and rtspsrc posts "Could not send message" as an
+ * error: gst-launch exits 1 although the server never saw the PAUSE and answered the TEARDOWN
+ * (GStreamer 1.22; the same code is in its main branch). rtspsrc skips PAUSE for a server that does
+ * not list it, so its shutdown is TEARDOWN alone. Pausing a live stream gains a viewer nothing; a
+ * GStreamer viewer that pauses over TCP stops reading and is dropped after writeTimeoutMs.
  */
-export const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
+export const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
 
 /** What request handling needs from the server. */
 export interface ServerContext {
