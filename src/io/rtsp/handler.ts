@@ -32,6 +32,9 @@ export interface ServerContext {
   readonly writeQueueSize: number;
   readonly describeWaitMs: number;
   readonly srIntervalMs: number;
+  readonly maxSessionsPerConnection: number;
+  readonly maxSessions: number;
+  sessionCount(): number;
   udp(): UdpPair | undefined;
   mount(path: string): Mount | undefined;
   session(id: string): Session | undefined;
@@ -113,7 +116,7 @@ function sessionOf(ctx: ServerContext, conn: RtspConn, req: RtspRequest, require
   const s = ctx.session(raw.split(';')[0]!.trim());
   if (!s || (s.transport?.protocol === 'tcp' && s.conn !== conn)) return fail(454, 'unknown session');
   s.touch();
-  if (!s.conn) {
+  if (!s.conn && conn.sessions.size < ctx.maxSessionsPerConnection) {
     s.conn = conn; // a UDP session picked up again by a new connection
     conn.sessions.add(s);
   }
@@ -166,6 +169,12 @@ function setup(ctx: ServerContext, conn: RtspConn, req: RtspRequest): Reply {
   if (!tr || (tr.protocol === 'udp' && !ctx.udp())) return fail(461, 'no supported transport offered');
   const existing = sessionOf(ctx, conn, req, false);
   if (existing && existing.mount !== mount) return fail(459, 'session belongs to another mount');
+  if (!existing) {
+    // RFC 2326 §11.3.5: 453 is a resource reservation refused. Without it one connection pipelining
+    // SETUPs could create sessions (and UDP peers) without end.
+    if (conn.sessions.size >= ctx.maxSessionsPerConnection) return fail(453, `at most ${ctx.maxSessionsPerConnection} sessions per connection`);
+    if (ctx.sessionCount() >= ctx.maxSessions) return fail(503, `at most ${ctx.maxSessions} sessions`);
+  }
   const session = existing ?? new Session(mount, conn);
   const ssrc = ssrcHex(mount.ssrc);
   let transport: SessionTransport;
