@@ -143,6 +143,16 @@ describe('connections', () => {
     expect((await next.request('OPTIONS', '*')).status).toBe(200);
   });
 
+  it('answers a request that came with the client\'s FIN (half-close), then closes', async () => {
+    const s = await start();
+    const c = await client();
+    c.socket.end('OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n');
+    const r = await c.nextResponse();
+    expect(r.status).toBe(200);
+    expect(r.headers.cseq).toBe('7');
+    await waitFor(() => c.closed && s.connectionCount === 0, 'connection closed');
+  });
+
   it('listens only on the configured host: bound to 127.0.0.1, 127.0.0.2 is refused', async () => {
     // On Linux the whole of 127/8 is loopback, so 127.0.0.2 is another local address of this machine.
     await start();
