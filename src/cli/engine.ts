@@ -10,8 +10,8 @@ import { redactText } from '../redact.js';
 import { parseOptions, portSchema } from './args.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
-           [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5] [--mqtt-url mqtt://host:1883]
-           [--stats-interval 0]
+           [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
+           [--mqtt-url mqtt://host:1883] [--stats-interval 0]
   Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines.
   --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).`;
 
@@ -19,7 +19,9 @@ export const engineOptionsSchema = z.object({
   'max-runs': z.coerce.number().int().min(0).max(1000).default(4),
   'poll-interval': z.coerce.number().min(0.1).max(60).default(1),
   'rtsp-port': portSchema.default(8554),
-  'rtsp-host': z.string().default('0.0.0.0'),
+  /** Default 0.0.0.0 for `sie engine`; `sie serve` uses its --host. */
+  'rtsp-host': z.string().min(1).optional(),
+  'rtsp-max-connections': z.coerce.number().int().min(1).max(100_000).default(256),
   'advertise-host': z.string().min(1).default('127.0.0.1'),
   'lease-ttl': z.coerce.number().min(1).max(600).default(10),
   'stall-timeout': z.coerce.number().positive().max(300).default(5),
@@ -34,7 +36,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<
   const url = databaseUrl();
   const pool = createPool(url, { logger, applicationName: 'sie-engine' });
   await migrate(pool, { logger });
-  const server = new RtspServer({ host: o['rtsp-host'], port: o['rtsp-port'], logger });
+  const server = new RtspServer({ host: o['rtsp-host'] ?? '0.0.0.0', port: o['rtsp-port'], maxConnections: o['rtsp-max-connections'], logger });
   await server.listen();
   const engine = new Engine({
     pool,
@@ -73,8 +75,10 @@ export async function engineCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(engineOptionNames.map((n) => [n, { type: 'string' as const }])) });
   const o = parseOptions(engineOptionsSchema, values);
   const logger = createLogger({ cmd: 'engine' });
+  // Listen before startEngine prints its line: a supervisor may send SIGTERM as soon as it sees it.
+  const signalled = waitForSignal();
   const running = await startEngine(o, logger);
-  const signal = await waitForSignal();
+  const signal = await signalled;
   logger.info({ signal }, 'engine stopping: releasing runs');
   await running.stop();
   process.stdout.write('engine: stopped\n');

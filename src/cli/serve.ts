@@ -8,7 +8,8 @@ import { engineOptionsSchema, startEngine, waitForSignal } from './engine.js';
 import { parseOptions, portSchema } from './args.js';
 
 export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [engine options]
-  The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR).`;
+  The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR). RTSP listens on --host
+  too unless --rtsp-host says otherwise.`;
 
 const schema = engineOptionsSchema.extend({
   host: z.string().default('127.0.0.1'),
@@ -20,8 +21,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) });
   const o = parseOptions(schema, values);
   const logger = createLogger({ cmd: 'serve' });
+  // Listen before the first line is printed: a supervisor may send SIGTERM as soon as it sees it.
+  const signalled = waitForSignal();
   // The engine migrates the database before anything else starts.
-  const engine = await startEngine(o, logger);
+  // One --host for everything this process serves: a loopback API must not come with a public RTSP port.
+  const engine = await startEngine({ ...o, 'rtsp-host': o['rtsp-host'] ?? o.host }, logger);
   const pool = createPool(databaseUrl(), { logger, applicationName: 'sie-api' });
   const app = await buildApi({
     pool,
@@ -33,7 +37,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   process.stdout.write(`api: http://${o.host}:${port}/ (docs at /docs)\n`);
-  const signal = await waitForSignal();
+  const signal = await signalled;
   logger.info({ signal }, 'serve stopping');
   await app.close();
   await engine.stop();

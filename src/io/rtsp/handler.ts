@@ -10,10 +10,19 @@ import type { UdpPair } from './udp.js';
 import { parseRequestTarget, redactUrl } from './url.js';
 
 /**
- * Every method we answer. GET_PARAMETER must be listed: VLC sends keep-alives only if it is, FFmpeg
+ * The methods we advertise. GET_PARAMETER must be listed: VLC sends keep-alives only if it is, FFmpeg
  * falls back to OPTIONS, and GStreamer sends only advertised methods.
+ *
+ * PAUSE is answered but not listed, on purpose. When a GStreamer pipeline stops, rtspsrc queues PAUSE
+ * (PLAYING→PAUSED) and at once CLOSE (PAUSED→READY), and CLOSE cancels the PAUSE in flight. If the
+ * cancel lands before PAUSE is written, GStreamer's rtspconnection reports the cancelled write
+ * (nothing written) as "Received end-of-file", and rtspsrc posts "Could not send message" as an
+ * error: gst-launch exits 1 although the server never saw the PAUSE and answered the TEARDOWN
+ * (GStreamer 1.22; the same code is in its main branch). rtspsrc skips PAUSE for a server that does
+ * not list it, so its shutdown is TEARDOWN alone. Pausing a live stream gains a viewer nothing; a
+ * GStreamer viewer that pauses over TCP stops reading and is dropped after writeTimeoutMs.
  */
-export const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
+export const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
 
 /** What request handling needs from the server. */
 export interface ServerContext {
@@ -23,6 +32,9 @@ export interface ServerContext {
   readonly writeQueueSize: number;
   readonly describeWaitMs: number;
   readonly srIntervalMs: number;
+  readonly maxSessionsPerConnection: number;
+  readonly maxSessions: number;
+  sessionCount(): number;
   udp(): UdpPair | undefined;
   mount(path: string): Mount | undefined;
   session(id: string): Session | undefined;
@@ -104,7 +116,7 @@ function sessionOf(ctx: ServerContext, conn: RtspConn, req: RtspRequest, require
   const s = ctx.session(raw.split(';')[0]!.trim());
   if (!s || (s.transport?.protocol === 'tcp' && s.conn !== conn)) return fail(454, 'unknown session');
   s.touch();
-  if (!s.conn) {
+  if (!s.conn && conn.sessions.size < ctx.maxSessionsPerConnection) {
     s.conn = conn; // a UDP session picked up again by a new connection
     conn.sessions.add(s);
   }
@@ -157,6 +169,12 @@ function setup(ctx: ServerContext, conn: RtspConn, req: RtspRequest): Reply {
   if (!tr || (tr.protocol === 'udp' && !ctx.udp())) return fail(461, 'no supported transport offered');
   const existing = sessionOf(ctx, conn, req, false);
   if (existing && existing.mount !== mount) return fail(459, 'session belongs to another mount');
+  if (!existing) {
+    // RFC 2326 §11.3.5: 453 is a resource reservation refused. Without it one connection pipelining
+    // SETUPs could create sessions (and UDP peers) without end.
+    if (conn.sessions.size >= ctx.maxSessionsPerConnection) return fail(453, `at most ${ctx.maxSessionsPerConnection} sessions per connection`);
+    if (ctx.sessionCount() >= ctx.maxSessions) return fail(503, `at most ${ctx.maxSessions} sessions`);
+  }
   const session = existing ?? new Session(mount, conn);
   const ssrc = ssrcHex(mount.ssrc);
   let transport: SessionTransport;

@@ -30,6 +30,11 @@ const LFLF = Buffer.from('\n\n');
 export class RtspParser {
   private buf: Buffer = Buffer.alloc(0);
 
+  /** Bytes of a message begun but not complete yet. */
+  get bufferedBytes(): number {
+    return this.buf.length;
+  }
+
   push(chunk: Buffer): RtspMessage[] {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     const out: RtspMessage[] = [];
@@ -67,6 +72,8 @@ export class RtspParser {
       if (this.buf.length > MAX_HEADER_BYTES) throw new RtspParseError('request header too large');
       return undefined;
     }
+    // Also when the whole oversized header came in one chunk.
+    if (end > MAX_HEADER_BYTES) throw new RtspParseError('request header too large');
     const lines = this.buf.subarray(0, end).toString('latin1').split(/\r?\n/);
     const requestLine = lines.shift() ?? '';
     const m = /^([A-Za-z_]+) (\S+) RTSP\/1\.0$/.exec(requestLine.trim());
@@ -100,6 +107,8 @@ const REASONS: Record<number, string> = {
   401: 'Unauthorized',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  453: 'Not Enough Bandwidth',
   454: 'Session Not Found',
   455: 'Method Not Valid in This State',
   459: 'Aggregate Operation Not Allowed',

@@ -5,6 +5,7 @@ import type { MountAuth } from './auth.js';
 import { RtspConn } from './conn.js';
 import { InvalidRtspOptionError, MountExistsError, RtspBindError } from './errors.js';
 import { handleRequest, type ServerContext } from './handler.js';
+import type { RtspRequest } from './message.js';
 import { Mount, type RtspMount } from './mount.js';
 import type { Session } from './session.js';
 import type { VideoCodec } from './types.js';
@@ -32,6 +33,14 @@ export interface RtspServerOptions {
   writeTimeoutMs?: number;
   /** GOP cache bound per mount, in packets; default 8192 (about 11 MB). */
   gopCacheMaxPackets?: number;
+  /** Open client connections at most; one more is closed at once. Default 256. */
+  maxConnections?: number;
+  /** Sessions one connection may set up (one per mount read); the next SETUP gets 453. Default 4. */
+  maxSessionsPerConnection?: number;
+  /** Sessions in all (UDP ones outlive their connection until they expire); then SETUP gets 503. Default 1024. */
+  maxSessions?: number;
+  /** A request must be complete within this long of its first byte, however slowly it trickles; default 10000 ms. */
+  requestTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -40,7 +49,8 @@ export interface RtspServerOptions {
  * or UDP unicast. Request handling is in handler.ts, one connection in conn.ts, one stream in mount.ts.
  */
 export class RtspServer {
-  private readonly tcp = net.createServer((s) => this.onSocket(s));
+  // Half-open: a client may send TEARDOWN and FIN together and still get the reply.
+  private readonly tcp = net.createServer({ allowHalfOpen: true }, (s) => this.onSocket(s));
   private readonly mounts = new Map<string, Mount>();
   private readonly sessions = new Map<string, Session>();
   private readonly conns = new Set<RtspConn>();
@@ -50,6 +60,9 @@ export class RtspServer {
   private readonly ctx: ServerContext;
   private readonly log: Logger;
   private readonly timeoutMs: number;
+  private readonly limits: { maxConnections: number; requestTimeoutMs: number };
+  private refusedSince = 0;
+  private refused = 0;
   private listening = false;
 
   constructor(private readonly opts: RtspServerOptions) {
@@ -61,6 +74,16 @@ export class RtspServer {
     if (!Number.isInteger(udpPort) || udpPort % 2 !== 0 || udpPort < 0 || udpPort > 65534) {
       throw new InvalidRtspOptionError(`udpRtpPort must be an even port (RTCP uses the next one), got ${udpPort}`);
     }
+    const count = (name: string, v: number): number => {
+      if (!Number.isInteger(v) || v < 1) throw new InvalidRtspOptionError(`${name} must be an integer ≥ 1, got ${v}`);
+      return v;
+    };
+    const maxSessionsPerConnection = count('maxSessionsPerConnection', opts.maxSessionsPerConnection ?? 4);
+    const maxSessions = count('maxSessions', opts.maxSessions ?? 1024);
+    this.limits = {
+      maxConnections: count('maxConnections', opts.maxConnections ?? 256),
+      requestTimeoutMs: count('requestTimeoutMs', opts.requestTimeoutMs ?? 10_000),
+    };
     this.timeoutMs = timeoutS * 1000;
     this.log = (opts.logger ?? silentLogger).child({ component: 'rtsp-server' });
     this.ctx = {
@@ -70,6 +93,9 @@ export class RtspServer {
       writeQueueSize: queue,
       describeWaitMs: opts.describeWaitMs ?? 2000,
       srIntervalMs: opts.senderReportIntervalMs ?? 5000,
+      maxSessionsPerConnection,
+      maxSessions,
+      sessionCount: () => this.sessions.size,
       udp: () => this.udp,
       mount: (p) => this.mounts.get(p),
       session: (id) => this.sessions.get(id),
@@ -152,9 +178,32 @@ export class RtspServer {
     }
   }
 
+  /** Client connections open now, for monitoring and tests. */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
   private onSocket(socket: net.Socket): void {
-    const conn = new RtspConn(socket, { handleRequest: (c, r) => handleRequest(this.ctx, c, r), onConnClosed: (c) => this.onConnClosed(c) }, this.log);
+    if (this.conns.size >= this.limits.maxConnections) {
+      // Refused before a byte is read: no request to answer, and a flood must not cost more than this.
+      socket.on('error', () => {});
+      socket.destroy();
+      this.noteRefused();
+      return;
+    }
+    const host = { handleRequest: (c: RtspConn, r: RtspRequest) => handleRequest(this.ctx, c, r), onConnClosed: (c: RtspConn) => this.onConnClosed(c) };
+    const conn = new RtspConn(socket, host, this.log, { requestTimeoutMs: this.limits.requestTimeoutMs });
     this.conns.add(conn);
+  }
+
+  /** One warning per 10 s at most while connections are being refused. */
+  private noteRefused(): void {
+    this.refused++;
+    const now = Date.now();
+    if (now - this.refusedSince < 10_000) return;
+    this.log.warn({ maxConnections: this.limits.maxConnections, refused: this.refused }, 'connection limit reached, refusing connections');
+    this.refusedSince = now;
+    this.refused = 0;
   }
 
   private onConnClosed(conn: RtspConn): void {
