@@ -7,7 +7,7 @@ import { migrate } from '../io/db/migrate.js';
 import { Engine } from '../engine/engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
-import { parseOptions, portSchema } from './args.js';
+import { parseOptions, portSchema, unambiguousUrl } from './args.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5] [--mqtt-url mqtt://host:1883]
@@ -21,7 +21,7 @@ export const engineOptionsSchema = z.object({
   'advertise-host': z.string().min(1).default('127.0.0.1'),
   'lease-ttl': z.coerce.number().min(1).max(600).default(10),
   'stall-timeout': z.coerce.number().positive().max(300).default(5),
-  'mqtt-url': z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://').optional(),
+  'mqtt-url': unambiguousUrl(z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://')).optional(),
 });
 export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
 export const engineOptionNames = Object.keys(engineOptionsSchema.shape);
