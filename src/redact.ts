@@ -91,6 +91,9 @@ export function secretsOfUrl(url: string): string[] {
   } catch {
     // A stray '%': only the raw form can appear.
   }
+  // Child output is read line by line: a password holding a line break (a row from before the edge
+  // refused them) is echoed as pieces on separate lines, each of which must go.
+  for (const s of [...out]) if (/[\r\n]/.test(s)) out.push(...s.split(/[\r\n]+/).filter(Boolean));
   return [...new Set(out)];
 }
 

@@ -30,6 +30,10 @@ describe('redaction of credentials', () => {
     expect(secretsOfUrl('rtsp://u:p\tssW0rdX@h/x')).toEqual(['p\tssW0rdX']);
     expect(secretsOfUrl('rtsp://u:p%40ss%zz@h/x')).toEqual(['p%40ss%zz']);
     expect(secretsOfUrl('rtsp://u@h/x')).toEqual([]);
+    // ffmpeg's stderr is read by lines: a newline in the password splits the URL over two of them.
+    const nl = secretsOfUrl('rtsp://u:p\nssW0rdX@h/x');
+    expect(nl).toContain('ssW0rdX');
+    expect(redactSecrets('ssW0rdX@h/x: Connection refused', nl)).toBe('***@h/x: Connection refused');
     expect(redactSecrets('auth failed for p\tssW0rdX', secretsOfUrl('rtsp://u:p\tssW0rdX@h/x'))).toBe('auth failed for ***');
   });
 
