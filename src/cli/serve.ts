@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { buildApi } from '../io/http/app.js';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { createLogger } from '../log.js';
-import { engineOptionsSchema, startEngine, waitForSignal } from './engine.js';
+import { engineOptionsSchema, mediaRootOption, startEngine, waitForSignal } from './engine.js';
 import { parseOptions, portSchema } from './args.js';
 
-export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [engine options]
-  The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR).`;
+export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [--media-root DIR] [engine options]
+  The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR). file:// sources are refused
+  unless --media-root (or SIE_MEDIA_ROOT) names the directory they must be under.`;
 
 const schema = engineOptionsSchema.extend({
   host: z.string().default('127.0.0.1'),
@@ -19,6 +20,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const names = Object.keys(schema.shape);
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) });
   const o = parseOptions(schema, values);
+  const mediaRoot = mediaRootOption(o['media-root']);
   const logger = createLogger({ cmd: 'serve' });
   // The engine migrates the database before anything else starts.
   const engine = await startEngine(o, logger);
@@ -26,6 +28,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const app = await buildApi({
     pool,
     dataDir: resolve(process.env.SIE_DATA_DIR ?? '.sie'),
+    mediaRoot,
     logger,
     maxModelBytes: process.env.SIE_MAX_MODEL_BYTES ? Number(process.env.SIE_MAX_MODEL_BYTES) : undefined,
   });
