@@ -1,14 +1,69 @@
 /**
  * Camera credentials must never reach logs, API responses, metrics or traces. Everything that prints a
  * URL or relays a child process's output goes through here.
+ *
+ * Credentials are found the way the programs that use the URL find them, not with a "no '@', no space"
+ * pattern: the authority runs from `scheme://` to the first '/', '?' or '#', and the userinfo is
+ * everything before the LAST '@' in it (ffmpeg's av_url_split and the WHATWG URL parser both take the
+ * last '@'). So `rtsp://u:p@ss@host/x` has the password `p@ss`, and `rtsp://u:p\tss@host/x` the
+ * password `p<TAB>ss`: both are hidden whole. In free text this may hide a little too much (an '@' later
+ * on the same span of prose): that is the safe side.
  */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*)(:[^\s/@]*)?@/gi;
+const SCHEME = /\b[a-z][a-z0-9+.-]*:\/\//gi;
+
+interface Authority {
+  /** Index just after `scheme://`. */
+  start: number;
+  /** Index of the '/', '?', '#' (or the limit) that ends the authority. */
+  end: number;
+  /** Index of the '@' that ends the userinfo, or -1 when there is none. */
+  at: number;
+}
+
+function authorityAt(text: string, start: number, limit: number): Authority {
+  let end = start;
+  while (end < limit) {
+    const c = text.charCodeAt(end);
+    if (c === 0x2f /* / */ || c === 0x3f /* ? */ || c === 0x23 /* # */) break;
+    end++;
+  }
+  const at = end > start ? text.lastIndexOf('@', end - 1) : -1;
+  return { start, end, at: at >= start ? at : -1 };
+}
+
+/** The parts of one URL (the whole string): undefined when it has no `scheme://`. */
+export function splitUrl(url: string): { scheme: string; userinfo: string | undefined; host: string; rest: string } | undefined {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)/i.exec(url);
+  if (!m) return undefined;
+  const a = authorityAt(url, m[1]!.length, url.length);
+  return {
+    scheme: m[1]!,
+    userinfo: a.at < 0 ? undefined : url.slice(a.start, a.at),
+    host: url.slice(a.at < 0 ? a.start : a.at + 1, a.end),
+    rest: url.slice(a.end),
+  };
+}
 
 /** rtsp://user:secret@host/x → rtsp://user:***@host/x, inside any text (a user without password stays). */
 export function redactText(text: string): string {
-  return text.replace(URL_USERINFO, (_m, scheme: string, user: string, password: string | undefined) =>
-    password ? `${scheme}${user}:***@` : `${scheme}${user}@`,
-  );
+  if (!text.includes('://')) return text;
+  const starts = [...text.matchAll(SCHEME)];
+  let out = '';
+  let pos = 0;
+  for (let i = 0; i < starts.length; i++) {
+    const m = starts[i]!;
+    const start = m.index + m[0].length;
+    // The next URL's scheme ends this one's authority at the latest (it holds a '/' anyway).
+    const limit = i + 1 < starts.length ? starts[i + 1]!.index : text.length;
+    if (start < pos) continue;
+    const a = authorityAt(text, start, limit);
+    if (a.at < 0) continue;
+    const userinfo = text.slice(start, a.at);
+    const colon = userinfo.indexOf(':');
+    out += text.slice(pos, start) + (colon >= 0 ? `${userinfo.slice(0, colon)}:***` : userinfo) + '@';
+    pos = a.at + 1;
+  }
+  return out + text.slice(pos);
 }
 
 /** Also removes given secrets wherever they appear on their own (ffmpeg echoes parts of URLs). */
@@ -20,18 +75,26 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   return out;
 }
 
-/** The password (and user) of a URL, decoded, so they can be scrubbed from free text. */
+/**
+ * The password of a URL, as written and percent-decoded, so it can be scrubbed from free text. Found by
+ * the same rule as redactText (last '@'), not by `new URL`, which silently drops tabs and newlines.
+ */
 export function secretsOfUrl(url: string): string[] {
+  const userinfo = splitUrl(url)?.userinfo;
+  const colon = userinfo?.indexOf(':') ?? -1;
+  if (userinfo === undefined || colon < 0) return [];
+  const raw = userinfo.slice(colon + 1);
+  if (!raw) return [];
+  const out = [raw];
   try {
-    const u = new URL(url);
-    const out: string[] = [];
-    if (u.password) {
-      out.push(u.password, decodeURIComponent(u.password));
-    }
-    return [...new Set(out)];
+    out.push(decodeURIComponent(raw));
   } catch {
-    return [];
+    // A stray '%': only the raw form can appear.
   }
+  // Child output is read line by line: a password holding a line break (a row from before the edge
+  // refused them) is echoed as pieces on separate lines, each of which must go.
+  for (const s of [...out]) if (/[\r\n]/.test(s)) out.push(...s.split(/[\r\n]+/).filter(Boolean));
+  return [...new Set(out)];
 }
 
 /**

@@ -7,13 +7,15 @@ import { migrate } from '../io/db/migrate.js';
 import { Engine } from '../engine/engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
-import { parseOptions, portSchema } from './args.js';
+import { UsageError, parseOptions, portSchema, unambiguousUrl } from './args.js';
+import { mediaRootFrom } from '../io/mediaRoot.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
-           [--mqtt-url mqtt://host:1883] [--stats-interval 0]
+           [--mqtt-url mqtt://host:1883] [--stats-interval 0] [--media-root DIR]
   Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines.
-  --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).`;
+  --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).
+  file:// sources are read only below --media-root (or SIE_MEDIA_ROOT); without one they fail.`;
 
 export const engineOptionsSchema = z.object({
   'max-runs': z.coerce.number().int().min(0).max(1000).default(4),
@@ -25,14 +27,25 @@ export const engineOptionsSchema = z.object({
   'advertise-host': z.string().min(1).default('127.0.0.1'),
   'lease-ttl': z.coerce.number().min(1).max(600).default(10),
   'stall-timeout': z.coerce.number().positive().max(300).default(5),
-  'mqtt-url': z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://').optional(),
+  'media-root': z.string().min(1).optional(),
+  'mqtt-url': unambiguousUrl(z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://')).optional(),
   'stats-interval': z.coerce.number().min(0).max(3600).default(0),
 });
 export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
 export const engineOptionNames = Object.keys(engineOptionsSchema.shape);
 
+/** --media-root, else SIE_MEDIA_ROOT, as a real path; undefined when neither is set (no file sources). */
+export function mediaRootOption(value: string | undefined): string | undefined {
+  try {
+    return mediaRootFrom(value);
+  } catch (err) {
+    throw new UsageError(`--media-root: ${(err as Error).message}`);
+  }
+}
+
 /** Starts the RTSP server and an engine on the database; returns a stop function (release runs, close). */
 export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<{ engine: Engine; stop(): Promise<void> }> {
+  const mediaRoot = mediaRootOption(o['media-root']);
   const url = databaseUrl();
   const pool = createPool(url, { logger, applicationName: 'sie-engine' });
   await migrate(pool, { logger });
@@ -43,6 +56,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<
     databaseUrl: url,
     server,
     dataDir: resolve(process.env.SIE_DATA_DIR ?? '.sie'),
+    mediaRoot,
     logger,
     maxRuns: o['max-runs'],
     pollIntervalS: o['poll-interval'],

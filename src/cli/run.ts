@@ -10,7 +10,7 @@ import { startRun } from '../actors/run.js';
 import { totalDropped, type RunStats } from '../actors/resources.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
-import { UsageError, mountSchema, parseOptions, portSchema } from './args.js';
+import { UsageError, mountSchema, parseOptions, portSchema, unambiguousUrl } from './args.js';
 import { configBodySchema } from '../config/index.js';
 import { loadConfigFile } from '../config/file.js';
 import { appendFileSync } from 'node:fs';
@@ -24,10 +24,10 @@ export const runUsage = `sie run SOURCE --model PATH --labels PATH [--format yol
   H.264 on rtsp://HOST:PORT/MOUNT (or pushed to --push). Ctrl-C stops it.`;
 
 const schema = z.object({
-  source: z
-    .string()
-    .min(1)
-    .refine((s) => isRtspUrl(s) || existsSync(s), 'not an rtsp:// or rtsps:// URL, nor an existing file'),
+  source: unambiguousUrl(z.string().min(1), isRtspUrl).refine(
+    (s) => isRtspUrl(s) || existsSync(s),
+    'not an rtsp:// or rtsps:// URL, nor an existing file',
+  ),
   model: z.string().refine(existsSync, 'model file not found'),
   labels: z.string().refine(existsSync, 'labels file not found'),
   format: z.enum(['yolox']).default('yolox'),
@@ -48,7 +48,7 @@ const schema = z.object({
   'connect-timeout': z.coerce.number().positive().max(300).default(10),
   'stall-timeout': z.coerce.number().positive().max(300).default(5),
   retries: z.coerce.number().int().min(0).max(1000).default(5),
-  push: z.string().regex(/^rtsps?:\/\//, 'expected an rtsp:// URL').optional(),
+  push: unambiguousUrl(z.string().regex(/^rtsps?:\/\//, 'expected an rtsp:// URL')).optional(),
   preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('ultrafast'),
   bitrate: z.coerce.number().int().min(100).max(50_000).optional(),
   keyint: z.coerce.number().positive().max(30).default(2),

@@ -4,12 +4,13 @@ import { z } from 'zod';
 import { buildApi } from '../io/http/app.js';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { createLogger } from '../log.js';
-import { engineOptionsSchema, startEngine, waitForSignal } from './engine.js';
+import { engineOptionsSchema, mediaRootOption, startEngine, waitForSignal } from './engine.js';
 import { parseOptions, portSchema } from './args.js';
 
-export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [engine options]
+export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [--media-root DIR] [engine options]
   The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR). RTSP listens on --host
-  too unless --rtsp-host says otherwise.`;
+  too unless --rtsp-host says otherwise. file:// sources are refused unless --media-root (or
+  SIE_MEDIA_ROOT) names the directory they must be under.`;
 
 const schema = engineOptionsSchema.extend({
   host: z.string().default('127.0.0.1'),
@@ -20,6 +21,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const names = Object.keys(schema.shape);
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) });
   const o = parseOptions(schema, values);
+  const mediaRoot = mediaRootOption(o['media-root']);
   const logger = createLogger({ cmd: 'serve' });
   // Listen before the first line is printed: a supervisor may send SIGTERM as soon as it sees it.
   const signalled = waitForSignal();
@@ -30,6 +32,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const app = await buildApi({
     pool,
     dataDir: resolve(process.env.SIE_DATA_DIR ?? '.sie'),
+    mediaRoot,
     logger,
     maxModelBytes: process.env.SIE_MAX_MODEL_BYTES ? Number(process.env.SIE_MAX_MODEL_BYTES) : undefined,
   });

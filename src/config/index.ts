@@ -3,6 +3,7 @@ import { inferenceConfigSchema } from './inference.js';
 import { drawingConfigSchema } from './drawing.js';
 import { rulesConfigSchema } from './rules.js';
 import { redactText } from '../redact.js';
+import { urlInputProblem } from '../urlCheck.js';
 
 function isHttpUrl(s: string): boolean {
   try {
@@ -27,6 +28,10 @@ export const webhookConfigSchema = z
     url: z
       .string()
       .max(2048)
+      .superRefine((s, ctx) => {
+        const problem = urlInputProblem(s);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem, abort: true });
+      })
       .refine(isHttpUrl, 'expected http://host/… or https://host/…')
       .describe('receiver of the events, one JSON event per POST (credentials allowed; never shown back)'),
     headers: z

@@ -16,12 +16,15 @@ import { coerceError } from '../errors.js';
 import { RunSupervisor } from './runSupervisor.js';
 import { createEventPruner, createEventStore, createMqttDeliverer, createWebhookDeliverer, type EventStore } from '../events/index.js';
 import type { Logger } from '../log.js';
+import { openMediaRoot } from '../io/mediaRoot.js';
 
 export interface EngineOptions {
   pool: Pool;
   databaseUrl: string;
   server: RtspServer;
   dataDir: string;
+  /** `--media-root`: file sources only below it, by real path (openMediaRoot); undefined = no file sources. */
+  mediaRoot?: string;
   logger: Logger;
   engineId?: string;
   maxRuns: number;
@@ -69,6 +72,8 @@ export class Engine {
       pool: o.pool,
       engineId: this.id,
       dataDir: o.dataDir,
+      // As a real path: the containment check compares real paths.
+      mediaRoot: o.mediaRoot === undefined ? undefined : openMediaRoot(o.mediaRoot),
       server: o.server,
       encoder: o.encoder ?? defaultEncoderSettings,
       stallTimeoutS: o.stallTimeoutS ?? 5,

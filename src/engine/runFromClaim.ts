@@ -1,18 +1,29 @@
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { configBodySchema, describeZodError, type ConfigBody } from '../config/index.js';
 import { ConfigInvalidError } from '../errors.js';
+import { resolveMediaFile } from '../io/mediaRoot.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
 import type { SourceSpec } from '../io/ffmpeg/decoder.js';
 import type { DetectorOptions } from '../io/models/detector.js';
 import type { ModelFormat } from '../io/models/modelSpec.js';
 import type { RetryPolicy } from '../machines/run.machine.js';
 
-/** `file:///x.mp4` and plain absolute paths are file sources (read at their own rate, end `completed`). */
-export function sourceFromUrl(url: string): SourceSpec {
+/**
+ * `file:///x.mp4` and plain absolute paths are file sources (read at their own rate, end `completed`),
+ * allowed only below the engine's media root and opened by their real path (a row may come from plain
+ * SQL, so the API's check is not enough). Anything else ffmpeg could open (`concat:`, `http:`, `pipe:`)
+ * is refused.
+ */
+export function sourceFromUrl(url: string, mediaRoot: string | undefined): SourceSpec {
   if (/^rtsps?:\/\//i.test(url)) return { url, transport: 'tcp', realtime: true };
-  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-  return { url: path, transport: 'tcp', realtime: true };
+  if (!url.startsWith('file://') && !url.startsWith('/')) {
+    throw new ConfigInvalidError('source_url: expected rtsp://, rtsps:// or file:///absolute/path');
+  }
+  try {
+    return { url: resolveMediaFile(mediaRoot, url), transport: 'tcp', realtime: true };
+  } catch (err) {
+    throw new ConfigInvalidError(`source_url: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export interface RunSettingsFromClaim {
@@ -24,11 +35,12 @@ export interface RunSettingsFromClaim {
 }
 
 /** Turns a claimed row into run settings; the stored config is parsed again (a row may come from SQL). */
-export function runSettingsFromClaim(row: ClaimedRun, dataDir: string): RunSettingsFromClaim {
+/** `mediaRoot`: real path of the directory file sources must be under; undefined = no file sources. */
+export function runSettingsFromClaim(row: ClaimedRun, dataDir: string, mediaRoot?: string): RunSettingsFromClaim {
   const parsed = configBodySchema.safeParse(row.body);
   if (!parsed.success) throw new ConfigInvalidError(`config ${row.config_id} v${row.config_version}: ${describeZodError(parsed.error)}`);
   return {
-    source: sourceFromUrl(row.source_url),
+    source: sourceFromUrl(row.source_url, mediaRoot),
     config: parsed.data,
     detector: {
       weightsPath: join(dataDir, row.model_file_path),

@@ -37,6 +37,8 @@ export interface RunSupervisorDeps {
   pool: Pool;
   engineId: string;
   dataDir: string;
+  /** File sources only below this directory (a real path); undefined = none. */
+  mediaRoot?: string;
   server: RtspServer;
   encoder: EncoderSettings;
   stallTimeoutS: number;
@@ -79,7 +81,7 @@ export class RunSupervisor {
     this.runs.set(row.id, sup);
     let settings;
     try {
-      settings = runSettingsFromClaim(row, this.d.dataDir);
+      settings = runSettingsFromClaim(row, this.d.dataDir, this.d.mediaRoot);
     } catch (err) {
       const e = coerceError(err);
       void sup.counters.close();

@@ -24,6 +24,8 @@ async function startEngine(opts: Partial<{ pollIntervalS: number; leaseTtlS: num
     databaseUrl: db.url,
     server,
     dataDir: MODELS_DIR,
+    // The file-source test writes its clip under the temp dir.
+    mediaRoot: tmpdir(),
     logger: silentLogger,
     maxRuns: opts.maxRuns ?? 4,
     pollIntervalS: opts.pollIntervalS ?? 1,

@@ -44,6 +44,7 @@ beforeAll(async () => {
     databaseUrl: db.url,
     server: rtsp,
     dataDir: MODELS_DIR,
+    mediaRoot: tmpdir(),
     logger: silentLogger,
     maxRuns: 2,
     pollIntervalS: 0.5,

@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { redactSecrets, redactText, secretsOfUrl } from '../../src/redact.js';
+import { redactUrl } from '../../src/io/rtsp/url.js';
+import { urlInputProblem } from '../../src/urlCheck.js';
 
 describe('redaction of credentials', () => {
   it.each([
@@ -9,8 +12,34 @@ describe('redaction of credentials', () => {
     ['rtsp://:onlypass@cam/x', 'rtsp://:***@cam/x'],
     ['no url here', 'no url here'],
     ['two rtsp://a:b@h/1 and rtsp://c:d@h/2', 'two rtsp://a:***@h/1 and rtsp://c:***@h/2'],
+    // Issue 12: the password holds what the old pattern stopped at ('@', whitespace, controls).
+    ['rtsp://u:p@ssW0rdX@127.0.0.1:1/x', 'rtsp://u:***@127.0.0.1:1/x'],
+    ['rtsp://u:p\tssW0rdX@127.0.0.1:1/x', 'rtsp://u:***@127.0.0.1:1/x'],
+    ['rtsp://u:p\nssW0rdX@127.0.0.1:1/x', 'rtsp://u:***@127.0.0.1:1/x'],
+    ['rtsp://u:p ss@W0rd X@127.0.0.1:1/x failed', 'rtsp://u:***@127.0.0.1:1/x failed'],
+    ['rtsp://u:a@b@c@host', 'rtsp://u:***@host'],
+    ['rtsp://u:pw@h?x=1', 'rtsp://u:***@h?x=1'],
+    ['two rtsp://a:b@h and rtsp://c:d@h', 'two rtsp://a:***@h and rtsp://c:***@h'],
+    ['rtsp://u:p\u0000\u202ess@h/x', 'rtsp://u:***@h/x'],
   ])('%s', (input, expected) => {
     expect(redactText(input)).toBe(expected);
+  });
+
+  it('finds the password of pathological URLs by the last @, keeping tabs and newlines (new URL drops them)', () => {
+    expect(secretsOfUrl('rtsp://u:p@ssW0rdX@127.0.0.1:1/x')).toEqual(['p@ssW0rdX']);
+    expect(secretsOfUrl('rtsp://u:p\tssW0rdX@h/x')).toEqual(['p\tssW0rdX']);
+    expect(secretsOfUrl('rtsp://u:p%40ss%zz@h/x')).toEqual(['p%40ss%zz']);
+    expect(secretsOfUrl('rtsp://u@h/x')).toEqual([]);
+    // ffmpeg's stderr is read by lines: a newline in the password splits the URL over two of them.
+    const nl = secretsOfUrl('rtsp://u:p\nssW0rdX@h/x');
+    expect(nl).toContain('ssW0rdX');
+    expect(redactSecrets('ssW0rdX@h/x: Connection refused', nl)).toBe('***@h/x: Connection refused');
+    expect(redactSecrets('auth failed for p\tssW0rdX', secretsOfUrl('rtsp://u:p\tssW0rdX@h/x'))).toBe('auth failed for ***');
+  });
+
+  it("the RTSP server's request-URL redactor strips up to the last '@' too", () => {
+    expect(redactUrl('rtsp://u:p@ssW0rdX@127.0.0.1:1/x')).toBe('rtsp://127.0.0.1:1/x');
+    expect(redactUrl('rtsp://cam/x@y')).toBe('rtsp://cam/x@y');
   });
 
   it('scrubs a password that ffmpeg echoes outside a URL', () => {
@@ -40,4 +69,61 @@ describe('redactDeep', () => {
     expect(r.stderr).toContain('cam:***@h/1');
     expect(r.stderr).not.toContain('hunter22');
   });
+});
+
+/** Any character but the three that end an authority for every parser ('/', '?', '#'). */
+const passwordArb = fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }).filter((p) => !/[/?#]/.test(p));
+const userArb = fc.stringMatching(/^[a-z][a-z0-9._-]{0,11}$/);
+
+describe('redaction, for any password (property)', () => {
+  it('never shows the password of a URL, alone or inside text', () => {
+    fc.assert(
+      fc.property(userArb, passwordArb, fc.constantFrom('127.0.0.1:1/x', 'cam.local/a/b?c=1', 'h'), (user, pw, rest) => {
+        const url = `rtsp://${user}:${pw}@${rest}`;
+        const shown = `rtsp://${user}:***@${rest}`;
+        expect(redactText(url)).toBe(shown);
+        expect(redactText(`opening ${url} failed`)).toBe(`opening ${shown} failed`);
+        // ffmpeg echoing the password on its own (long enough to scrub without eating ordinary text).
+        if (pw.length >= 3) expect(redactSecrets(`auth for ${pw}`, secretsOfUrl(url))).not.toContain(pw);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('an accepted URL means the same credentials to WHATWG URL as to our redactor (unambiguous)', () => {
+    fc.assert(
+      fc.property(userArb, passwordArb, (user, pw) => {
+        const url = `rtsp://${user}:${pw}@127.0.0.1:1/x`;
+        if (urlInputProblem(url) !== undefined) return;
+        const u = new URL(url);
+        expect(u.hostname).toBe('127.0.0.1');
+        expect(u.username).toBe(user);
+        expect(decodeURIComponent(u.password)).toBe(decodeURIComponent(pw));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('urlInputProblem: what the edges refuse, without quoting the URL', () => {
+  it.each([
+    ['rtsp://u:p@ssW0rdX@127.0.0.1:1/x', /percent-encode '@'/],
+    ['rtsp://u:p\tssW0rdX@127.0.0.1:1/x', /whitespace or control/],
+    ['rtsp://u:p\nssW0rdX@127.0.0.1:1/x', /whitespace or control/],
+    ['rtsp://u:p ss@127.0.0.1:1/x', /whitespace or control/],
+    ['rtsp://u:p\u202ess@h/x', /whitespace or control/],
+    ['rtsp://u:p"ss@h/x', /percent-encode '"'/],
+    ['rtsp://u:p%zzss@h/x', /%XX escape/],
+    ['rtsp://u:12/ssW0rdX@h/x', /'@' after the host/],
+    ['https://hook:to ken@example.com/x', /whitespace/],
+  ])('%s', (url, why) => {
+    const p = urlInputProblem(url);
+    expect(p).toMatch(why);
+    expect(p).not.toMatch(/ssW0rdX|ken/);
+  });
+
+  it.each(['rtsp://u:p%40ssW0rdX@127.0.0.1:1/x', 'rtsp://cam.local/1', 'rtsps://u:p!$&()*+,;=~@cam:322/x', 'file:///srv/clips/a.mp4', 'http://127.0.0.1:9/hook'])(
+    'accepts %s',
+    (url) => expect(urlInputProblem(url)).toBeUndefined(),
+  );
 });

@@ -49,6 +49,9 @@ export function decoderArgs(opts: DecoderOptions): string[] {
   } else if (source.realtime) {
     args.push('-re');
   }
+  // The URL, credentials included, is on ffmpeg's argv, visible on the process list: the RTSP demuxer
+  // takes credentials only from the URL and ffmpeg 5.1 cannot read an argument from a file (README,
+  // "Security"). Its stderr is scrubbed of the password (secretsOfUrl) before anything relays it.
   args.push('-i', source.url, '-an', '-sn', '-dn', '-map', '0:v:0');
   // The metadata filter pair prints every frame's index and pts on stderr: raw video on a pipe carries no
   // timestamps, and this costs nothing per pixel (unlike showinfo, which checksums each frame).

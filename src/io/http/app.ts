@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../../log.js';
 import type { ApiContext, ZodApp } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { ModelStore } from './modelStore.js';
+import { openMediaRoot } from '../mediaRoot.js';
 import { configRoutes } from './routes/configs.js';
 import { eventRoutes, type EventRouteOptions } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -22,6 +23,8 @@ export interface ApiOptions {
   pool: Pool;
   /** SIE_DATA_DIR: uploaded models go to <dataDir>/models/. */
   dataDir: string;
+  /** SIE_MEDIA_ROOT / --media-root: file:// sources only below it; undefined (default) = refused. */
+  mediaRoot?: string;
   logger?: Logger;
   /** SIE_MAX_MODEL_BYTES (default 500 MB). */
   maxModelBytes?: number;
@@ -79,6 +82,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     pool: opts.pool,
     store: new ModelStore(opts.dataDir),
     maxModelBytes: opts.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES,
+    mediaRoot: opts.mediaRoot === undefined ? undefined : openMediaRoot(opts.mediaRoot),
   };
   const zapp: ZodApp = app.withTypeProvider<ZodTypeProvider>();
   healthRoutes(zapp, ctx);

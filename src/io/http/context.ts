@@ -23,6 +23,8 @@ export interface ApiContext {
   readonly store: ModelStore;
   /** Largest accepted ONNX upload in bytes (SIE_MAX_MODEL_BYTES); larger ones get 413. */
   readonly maxModelBytes: number;
+  /** Real path file:// sources must be under; undefined = file sources refused. */
+  readonly mediaRoot: string | undefined;
 }
 
 /** Status codes every route may answer with an error body; listed in the OpenAPI document. */

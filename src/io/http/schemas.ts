@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { configBodySchema } from '../../config/index.js';
 import { mountSchema } from '../../cli/args.js';
 import { RUN_STATES } from '../db/rows.js';
+import { urlInputProblem } from '../../urlCheck.js';
 
 /**
  * Request and response shapes of the API. Requests are strict (an unknown key is a 400, never silently
@@ -99,8 +100,16 @@ export const runCreateSchema = z.strictObject({
   source_url: z
     .string()
     .max(4096)
+    // Ambiguous userinfo or whitespace first (see urlInputProblem for why they are refused, not fixed).
+    .superRefine((s, ctx) => {
+      const problem = urlInputProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, abort: true });
+    })
     .refine(isAllowedSource, 'expected rtsp://host/…, rtsps://host/… or file:///absolute/path')
-    .describe('camera URL (credentials allowed; never shown back) or file:///absolute/path'),
+    .describe(
+      'camera URL (credentials allowed, percent-encoded; never shown back) or file:///absolute/path under the media root ' +
+        '(--media-root / SIE_MEDIA_ROOT; file sources are refused when none is set)',
+    ),
   output: z
     .strictObject({ mount: mountSchema.max(200).optional().describe('RTSP path of the output; default the run id') })
     .default({}),

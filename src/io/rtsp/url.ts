@@ -53,5 +53,6 @@ export function parseRequestTarget(url: string): RequestTarget {
 
 /** The URL with any `user:password@` removed, safe to echo in headers and logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/^(rtsps?:\/\/)[^@/?]*@/i, '$1');
+  // Up to the LAST '@' of the authority, as parsers read it: a password may hold an unencoded '@'.
+  return url.replace(/^(rtsps?:\/\/)[^/?#]*@/i, '$1');
 }

@@ -8,6 +8,7 @@ import { lockConfigForRun } from '../../db/sql/lockConfigForRun.js';
 import { requestRunStop } from '../../db/sql/requestRunStop.js';
 import { withTransaction } from '../../db/tx.js';
 import type { ApiContext, ZodApp } from '../context.js';
+import { resolveMediaFile } from '../../mediaRoot.js';
 import { conflict, notFound, unprocessable } from '../errors.js';
 import { errorSchema, idParamsSchema, noContent, runCreateSchema, runListQuerySchema, runSchema, transitionSchema } from '../schemas.js';
 import { runView, transitionView } from '../views.js';
@@ -32,6 +33,14 @@ export function runRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async (req, reply) => {
       const b = req.body;
+      // The engine checks again when it opens the file (rows may come from SQL; files may change).
+      if (b.source_url.startsWith('file:')) {
+        try {
+          resolveMediaFile(ctx.mediaRoot, b.source_url);
+        } catch (err) {
+          throw unprocessable(`source_url: ${(err as Error).message}`);
+        }
+      }
       const row = await withTransaction(ctx.pool, async (c) => {
         const config = await lockConfigForRun(c, b.config_id);
         // Another client's config answers like a missing one: ids of other tenants are not confirmed.
