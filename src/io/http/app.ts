@@ -6,7 +6,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Pool } from 'pg';
 import { silentLogger, type Logger } from '../../log.js';
 import type { ApiContext, ZodApp } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { installEdgeChecks } from './edge.js';
+import { frameworkErrors, installErrorHandlers, MAX_PARAM_LENGTH } from './errors.js';
 import { ModelStore } from './modelStore.js';
 import { configRoutes } from './routes/configs.js';
 import { eventRoutes, type EventRouteOptions } from './routes/events.js';
@@ -52,10 +53,13 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     loggerInstance: (opts.logger ?? silentLogger) as FastifyBaseLogger,
     // Bodies are JSON configs and runs, small; models come as multipart, limited separately.
     bodyLimit: 1024 * 1024,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
+  installEdgeChecks(app);
 
   await app.register(fastifyMultipart, { throwFileSizeLimit: true });
   await app.register(fastifySwagger, {
