@@ -5,10 +5,11 @@ import { buildApi } from '../io/http/app.js';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { createLogger } from '../log.js';
 import { engineOptionsSchema, startEngine, waitForSignal } from './engine.js';
+import { apiEnvironment } from './apiEnv.js';
 import { parseOptions, portSchema } from './args.js';
 
 export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [engine options]
-  The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR).`;
+  The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR, SIE_MAX_MODEL_BYTES).`;
 
 const schema = engineOptionsSchema.extend({
   host: z.string().default('127.0.0.1'),
@@ -19,15 +20,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const names = Object.keys(schema.shape);
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) });
   const o = parseOptions(schema, values);
+  // Checked before the engine starts: a bad value must stop `sie serve` at once, not fail every upload later.
+  const env = apiEnvironment();
   const logger = createLogger({ cmd: 'serve' });
   // The engine migrates the database before anything else starts.
   const engine = await startEngine(o, logger);
   const pool = createPool(databaseUrl(), { logger, applicationName: 'sie-api' });
   const app = await buildApi({
     pool,
-    dataDir: resolve(process.env.SIE_DATA_DIR ?? '.sie'),
+    dataDir: resolve(env.dataDir),
     logger,
-    maxModelBytes: process.env.SIE_MAX_MODEL_BYTES ? Number(process.env.SIE_MAX_MODEL_BYTES) : undefined,
+    maxModelBytes: env.maxModelBytes,
   });
   await app.listen({ host: o.host, port: o.port });
   const addr = app.server.address();

@@ -48,6 +48,11 @@ const modelUploadBody = {
  * of src/io/http/schemas.ts (which reuse src/config), errors are always `{error, detail}`.
  */
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const maxModelBytes = opts.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES;
+  // NaN here once made every upload a 500 while the server looked healthy: refuse to build instead.
+  if (!Number.isSafeInteger(maxModelBytes) || maxModelBytes <= 0) {
+    throw new Error(`maxModelBytes: expected a positive whole number of bytes, got ${maxModelBytes}`);
+  }
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only keeps the instance's type the default one.
     loggerInstance: (opts.logger ?? silentLogger) as FastifyBaseLogger,
@@ -82,7 +87,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const ctx: ApiContext = {
     pool: opts.pool,
     store: new ModelStore(opts.dataDir),
-    maxModelBytes: opts.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES,
+    maxModelBytes,
   };
   const zapp: ZodApp = app.withTypeProvider<ZodTypeProvider>();
   healthRoutes(zapp, ctx);
