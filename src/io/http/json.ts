@@ -128,6 +128,7 @@ export function parseStrictJson(text: string): unknown {
     if (c === 't') return expectWord('true', true);
     if (c === 'f') return expectWord('false', false);
     if (c === 'n') return expectWord('null', null);
+    if (c === '-' && text.startsWith('-Infinity', i)) return fail('-Infinity is not a JSON value');
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return parseNumber();
     if (c === 'N' && text.startsWith('NaN', i)) return fail('NaN is not a JSON value');
     if (c === 'I' && text.startsWith('Infinity', i)) return fail('Infinity is not a JSON value');
