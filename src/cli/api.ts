@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { migrate } from '../io/db/migrate.js';
-import { buildApi, DEFAULT_DATA_DIR, DEFAULT_MAX_MODEL_BYTES } from '../io/http/app.js';
+import { buildApi } from '../io/http/app.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
+import { apiEnvironment } from './apiEnv.js';
 import { parseOptions, portSchema, UsageError } from './args.js';
 import { mediaRootOption } from './engine.js';
 
@@ -20,11 +21,6 @@ const schema = z.object({
   'media-root': z.string().min(1).optional(),
 });
 
-const envSchema = z.object({
-  SIE_DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
-  SIE_MAX_MODEL_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_MODEL_BYTES),
-});
-
 export async function apiCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -34,11 +30,7 @@ export async function apiCommand(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${apiUsage}`);
   const o = parseOptions(schema, values);
   const mediaRoot = mediaRootOption(o['media-root']);
-  const env = envSchema.safeParse({
-    SIE_DATA_DIR: process.env.SIE_DATA_DIR || undefined,
-    SIE_MAX_MODEL_BYTES: process.env.SIE_MAX_MODEL_BYTES || undefined,
-  });
-  if (!env.success) throw new UsageError(`environment: ${env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const env = apiEnvironment();
 
   const logger = createLogger({ cmd: 'api' });
   const url = databaseUrl();
@@ -50,7 +42,7 @@ export async function apiCommand(argv: string[]): Promise<number> {
     const hint = (err as { code?: string }).code === '3D000' ? ' (create it with: sie db create)' : '';
     throw new Error(`database ${redactText(url)}: ${(err as Error).message}${hint}`, { cause: err });
   }
-  const app = await buildApi({ pool, dataDir: env.data.SIE_DATA_DIR, mediaRoot, logger, maxModelBytes: env.data.SIE_MAX_MODEL_BYTES });
+  const app = await buildApi({ pool, dataDir: env.dataDir, mediaRoot, logger, maxModelBytes: env.maxModelBytes });
   const address = await app.listen({ host: o.host, port: o.port });
   process.stdout.write(`sie api: ${address} (docs: ${address}/docs, OpenAPI: ${address}/openapi.json)\n`);
   await new Promise<void>((resolve) => {

@@ -5,12 +5,13 @@ import { buildApi } from '../io/http/app.js';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { createLogger } from '../log.js';
 import { engineOptionsSchema, mediaRootOption, startEngine, waitForSignal } from './engine.js';
+import { apiEnvironment } from './apiEnv.js';
 import { parseOptions, portSchema } from './args.js';
 
 export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [--media-root DIR] [engine options]
-  The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR). RTSP listens on --host
-  too unless --rtsp-host says otherwise. file:// sources are refused unless --media-root (or
-  SIE_MEDIA_ROOT) names the directory they must be under.`;
+  The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR, SIE_MAX_MODEL_BYTES). RTSP
+  listens on --host too unless --rtsp-host says otherwise. file:// sources are refused unless
+  --media-root (or SIE_MEDIA_ROOT) names the directory they must be under.`;
 
 const schema = engineOptionsSchema.extend({
   host: z.string().default('127.0.0.1'),
@@ -22,6 +23,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) });
   const o = parseOptions(schema, values);
   const mediaRoot = mediaRootOption(o['media-root']);
+  // Checked before the engine starts: a bad value must stop `sie serve` at once, not fail every upload later.
+  const env = apiEnvironment();
   const logger = createLogger({ cmd: 'serve' });
   // Listen before the first line is printed: a supervisor may send SIGTERM as soon as it sees it.
   const signalled = waitForSignal();
@@ -31,10 +34,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const pool = createPool(databaseUrl(), { logger, applicationName: 'sie-api' });
   const app = await buildApi({
     pool,
-    dataDir: resolve(process.env.SIE_DATA_DIR ?? '.sie'),
+    dataDir: resolve(env.dataDir),
     mediaRoot,
     logger,
-    maxModelBytes: process.env.SIE_MAX_MODEL_BYTES ? Number(process.env.SIE_MAX_MODEL_BYTES) : undefined,
+    maxModelBytes: env.maxModelBytes,
   });
   await app.listen({ host: o.host, port: o.port });
   const addr = app.server.address();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { polygonSelfIntersection, type SelfIntersection } from '../rules/geometry.js';
 
 /**
  * `rules` section: what to watch for in a stream. Geometry is in fractions of the frame (0..1, x right, y down)
@@ -20,11 +21,34 @@ function doubleArea(points: ReadonlyArray<readonly [number, number]>): number {
   return s;
 }
 
+/** Do all points lie on one line (within rounding of fractions of the frame)? */
+function onOneLine(points: ReadonlyArray<readonly [number, number]>): boolean {
+  const [x0, y0] = points[0]!;
+  const far = points.find(([x, y]) => x !== x0 || y !== y0);
+  if (!far) return true;
+  return points.every(([x, y]) => Math.abs((far[0] - x0) * (y - y0) - (far[1] - y0) * (x - x0)) <= 1e-12);
+}
+
+/** Edges and points counted from 0, as in the config's array: edge i runs from point i to point i+1. */
+function describeSelfIntersection(bad: SelfIntersection, n: number): string {
+  if (bad.kind === 'repeated_point') return `point ${bad.second} repeats point ${bad.first} (a zone must be a simple polygon)`;
+  const edge = (e: number) => `edge ${e} (point ${e} → point ${(e + 1) % n})`;
+  return `the polygon crosses or touches itself: ${edge(bad.edgeA)} meets ${edge(bad.edgeB)} (a zone must be a simple polygon, its edges meeting only at shared corners)`;
+}
+
 export const polygonSchema = z
   .array(pointSchema)
   .min(3, 'a polygon needs at least 3 points')
   .max(100)
-  .refine((p) => Math.abs(doubleArea(p)) > 1e-9, 'the polygon has no area (its points lie on one line)')
+  .superRefine((p, ctx) => {
+    // Points on one line fold back on themselves too; "no area" says more. A symmetric bow tie also has zero
+    // signed area but is not on one line: "crosses itself" is its fault.
+    const noArea = 'the polygon has no area (its points lie on one line)';
+    if (onOneLine(p)) return void ctx.addIssue({ code: 'custom', message: noArea });
+    const bad = polygonSelfIntersection(p);
+    if (bad) ctx.addIssue({ code: 'custom', message: describeSelfIntersection(bad, p.length) });
+    else if (Math.abs(doubleArea(p)) <= 1e-9) ctx.addIssue({ code: 'custom', message: noArea });
+  })
   .describe('closed polygon [[x, y], ...], at least 3 points, in fractions of the frame; the last point joins the first');
 
 export const lineSchema = z

@@ -104,3 +104,60 @@ export function anchorPoint(xyxy: ArrayLike<number>, i: number, anchor: Anchor):
       return [x2, y2];
   }
 }
+
+/** Why a closed polygon is not simple (its boundary meets itself), naming points by index; undefined when simple. */
+export type SelfIntersection =
+  | { kind: 'repeated_point'; first: number; second: number }
+  | { kind: 'edges_meet'; edgeA: number; edgeB: number };
+
+/**
+ * Does the closed polygon (edge i joins point i to point i+1, the last edge joins the last point to the first)
+ * touch or cross itself? Such a "bow tie" has no clear inside: even-odd ray casting calls its overlap outside,
+ * so a zone drawn that way silently misses objects. Checks every pair of edges (O(n²); zones have ≤ 100
+ * points): edges that share no point must not meet at all, neighbours must meet only at their shared point
+ * (a spike folding back along itself overlaps), and no point may repeat (except a last point equal to the first).
+ */
+export function polygonSelfIntersection(input: readonly Point[]): SelfIntersection | undefined {
+  // A ring closed GeoJSON-style (last point = first) is the same polygon: its zero-length closing edge is harmless.
+  const last = input[input.length - 1];
+  const closed = input.length > 3 && last !== undefined && last[0] === input[0]![0] && last[1] === input[0]![1];
+  const points = closed ? input.slice(0, -1) : input;
+  const n = points.length;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      if (points[i]![0] === points[j]![0] && points[i]![1] === points[j]![1]) return { kind: 'repeated_point', first: i, second: j };
+    }
+  }
+  if (n < 3) return undefined;
+  const edge = (k: number): [Point, Point] => [points[k]!, points[(k + 1) % n]!];
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      const [p1, p2] = edge(a);
+      const [q1, q2] = edge(b);
+      const adjacent = b === a + 1 || (a === 0 && b === n - 1);
+      if (!adjacent) {
+        if (segmentsIntersect(p1, p2, q1, q2)) return { kind: 'edges_meet', edgeA: a, edgeB: b };
+        continue;
+      }
+      // Neighbours share one point; they overlap when the far end of one lies on the other (collinear fold).
+      // A triangle's three edges are pairwise neighbours, so this also covers it.
+      const [shared, farA, farB] = b === a + 1 ? [p2, p1, q2] : [p1, p2, q1];
+      if (onSegmentCollinear(shared, farA, farB) || onSegmentCollinear(shared, farB, farA)) {
+        return { kind: 'edges_meet', edgeA: a, edgeB: b };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Is c on the closed segment a–b (collinear and within its bounds)? */
+function onSegmentCollinear(a: Point, b: Point, c: Point): boolean {
+  const cross = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+  return (
+    cross === 0 &&
+    Math.min(a[0], b[0]) <= c[0] &&
+    c[0] <= Math.max(a[0], b[0]) &&
+    Math.min(a[1], b[1]) <= c[1] &&
+    c[1] <= Math.max(a[1], b[1])
+  );
+}

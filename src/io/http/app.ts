@@ -6,7 +6,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Pool } from 'pg';
 import { silentLogger, type Logger } from '../../log.js';
 import type { ApiContext, ZodApp } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { installEdgeChecks } from './edge.js';
+import { frameworkErrors, installErrorHandlers, MAX_PARAM_LENGTH } from './errors.js';
 import { ModelStore } from './modelStore.js';
 import { openMediaRoot } from '../mediaRoot.js';
 import { configRoutes } from './routes/configs.js';
@@ -50,15 +51,23 @@ const modelUploadBody = {
  * of src/io/http/schemas.ts (which reuse src/config), errors are always `{error, detail}`.
  */
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const maxModelBytes = opts.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES;
+  // NaN here once made every upload a 500 while the server looked healthy: refuse to build instead.
+  if (!Number.isSafeInteger(maxModelBytes) || maxModelBytes <= 0) {
+    throw new Error(`maxModelBytes: expected a positive whole number of bytes, got ${maxModelBytes}`);
+  }
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only keeps the instance's type the default one.
     loggerInstance: (opts.logger ?? silentLogger) as FastifyBaseLogger,
     // Bodies are JSON configs and runs, small; models come as multipart, limited separately.
     bodyLimit: 1024 * 1024,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
+  installEdgeChecks(app);
 
   await app.register(fastifyMultipart, { throwFileSizeLimit: true });
   await app.register(fastifySwagger, {
@@ -81,7 +90,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const ctx: ApiContext = {
     pool: opts.pool,
     store: new ModelStore(opts.dataDir),
-    maxModelBytes: opts.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES,
+    maxModelBytes,
     mediaRoot: opts.mediaRoot === undefined ? undefined : openMediaRoot(opts.mediaRoot),
   };
   const zapp: ZodApp = app.withTypeProvider<ZodTypeProvider>();

@@ -64,6 +64,24 @@ function fromFastifyError(err: FastifyError): ApiError | undefined {
 }
 
 /**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors` option): a path that
+ * is not valid percent-encoding, or a path parameter longer than the router's limit. Without this they leave
+ * in Fastify's own `{error, code, message}` shape.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const detail =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? `path: a parameter is longer than ${MAX_PARAM_LENGTH} characters`
+      : err.code === 'FST_ERR_BAD_URL'
+        ? 'path: not a valid URL path (bad percent-encoding)'
+        : `path: ${err.message}`;
+  void reply.code(400).type('application/json').send({ error: 'validation', detail });
+}
+
+/** Fastify's default router limit, named so the message above can quote it. */
+export const MAX_PARAM_LENGTH = 100;
+
+/**
  * Every error leaves as JSON `{error, detail}`. Unknown errors are logged (as redacted text: a pg error's
  * `detail` can quote a whole row, camera URL included) and answered 500 without internals.
  */

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, unlink } from 'node:fs/promises';
+import { access, mkdir, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -87,13 +87,65 @@ export class ModelStore {
   }
 
   /**
-   * Moves validated temp files to their content-addressed names. Renaming over an existing file is safe:
-   * the same name means the same bytes (weights), or a deleted model's labels being replaced.
+   * Moves validated temp files to their content-addressed names, undoably: the caller does this inside the
+   * transaction that records the row, and calls undo() when that transaction does not commit, so a failed
+   * upload leaves the store as it was. A weights file already there is kept (the same name means the same
+   * bytes: a deleted model's file, kept for its old config versions); a labels file already there is moved
+   * aside first and put back by undo(), removed by done().
    */
-  async commit(weights: SavedUpload, labels: SavedUpload): Promise<{ file: string; labels: string }> {
+  async place(weights: SavedUpload, labels: SavedUpload): Promise<Placement> {
     const rel = this.relativePaths(weights.sha256);
-    await rename(weights.path, join(resolve(this.dataDir), rel.file));
-    await rename(labels.path, join(resolve(this.dataDir), rel.labels));
-    return rel;
+    const root = resolve(this.dataDir);
+    const fileDst = join(root, rel.file);
+    const labelsDst = join(root, rel.labels);
+    const undoSteps: (() => Promise<void>)[] = [];
+    const doneSteps: (() => Promise<void>)[] = [];
+    const undo = async (): Promise<void> => {
+      // Newest first: the new labels go before the old ones come back.
+      for (const step of undoSteps.reverse()) await step().catch(() => undefined);
+      undoSteps.length = 0;
+    };
+    try {
+      if (!(await exists(fileDst))) {
+        await rename(weights.path, fileDst);
+        undoSteps.push(() => unlink(fileDst));
+      }
+      if (await exists(labelsDst)) {
+        const aside = join(this.tmpDir, `${randomUUID()}.labels.old`);
+        await rename(labelsDst, aside);
+        undoSteps.push(() => rename(aside, labelsDst));
+        doneSteps.push(() => unlink(aside));
+      }
+      await rename(labels.path, labelsDst);
+      undoSteps.push(() => unlink(labelsDst));
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+    return {
+      rel,
+      undo,
+      done: async () => {
+        for (const step of doneSteps) await step().catch(() => undefined);
+      },
+    };
+  }
+}
+
+/** Files moved into place by ModelStore.place, not yet final. */
+export interface Placement {
+  readonly rel: { file: string; labels: string };
+  /** Puts the store back as it was before place(). */
+  undo(): Promise<void>;
+  /** The row is committed: drops what undo() would have needed. */
+  done(): Promise<void>;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -63,7 +63,7 @@ export async function createRun(app: FastifyInstance, body: Record<string, unkno
 }
 
 /** Multipart body of POST /v1/models. */
-export function modelForm(p: { file?: Buffer; labels?: string; name?: string; format?: string; extra?: Record<string, string> }): FormData {
+export function modelForm(p: { file?: Buffer; labels?: string | Buffer; name?: string; format?: string; extra?: Record<string, string> }): FormData {
   const form = new FormData();
   if (p.name !== undefined) form.append('name', p.name);
   if (p.format !== undefined) form.append('format', p.format);

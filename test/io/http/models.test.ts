@@ -128,7 +128,7 @@ describe('GET and DELETE /v1/models', () => {
     expect(bad.json().detail).toMatch(/^id: /);
   });
 
-  it('refuses to delete a model an unfinished run uses (409), deletes it once the run is stopped', async () => {
+  it('refuses to delete a model an unfinished run or a config uses (409 naming them), deletes it once both are gone', async () => {
     const [model] = (await h.app.inject('/v1/models')).json();
     const config = await createConfig(h.app, { client_id: 'acme', model_id: model.id });
     const run = await createRun(h.app, { client_id: 'acme', config_id: config.id, source_url: 'rtsp://cam/1' });
@@ -136,6 +136,13 @@ describe('GET and DELETE /v1/models', () => {
     expect(refused.statusCode).toBe(409);
     expect(refused.json().detail).toContain('1 unfinished run');
     expect((await h.app.inject({ method: 'POST', url: `/v1/runs/${run.id}/stop` })).statusCode).toBe(202);
+    // The run is finished, but the config still names the model: deleting it would break the config.
+    const stillUsed = await h.app.inject({ method: 'DELETE', url: `/v1/models/${model.id}` });
+    expect(stillUsed.statusCode).toBe(409);
+    expect(stillUsed.json()).toMatchObject({ error: 'conflict' });
+    expect(stillUsed.json().detail).toContain(`1 config(s): ${config.id} ("c")`);
+    expect((await h.app.inject(`/v1/configs/${config.id}`)).statusCode).toBe(200);
+    expect((await h.app.inject({ method: 'DELETE', url: `/v1/configs/${config.id}` })).statusCode).toBe(204);
     const deleted = await h.app.inject({ method: 'DELETE', url: `/v1/models/${model.id}` });
     expect(deleted.statusCode).toBe(204);
     expect(deleted.body).toBe('');

@@ -1,7 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { describeZodError } from '../../../config/index.js';
-import { SieError } from '../../../errors.js';
-import { loadLabels } from '../../models/modelSpec.js';
+import { configsUsingModel } from '../../db/sql/configsUsingModel.js';
 import { findModelBySha } from '../../db/sql/findModelBySha.js';
 import { getModel } from '../../db/sql/getModel.js';
 import { insertModel, type NewModel } from '../../db/sql/insertModel.js';
@@ -12,8 +13,10 @@ import { softDeleteModel } from '../../db/sql/softDeleteModel.js';
 import { unfinishedRunsUsingModel } from '../../db/sql/unfinishedRunsUsingModel.js';
 import { withTransaction } from '../../db/tx.js';
 import type { ApiContext, ZodApp } from '../context.js';
-import { badRequest, conflict, notFound, unprocessable } from '../errors.js';
-import type { SavedUpload } from '../modelStore.js';
+import { ApiError, badRequest, conflict, notFound } from '../errors.js';
+import { parseLabelsFile } from '../labels.js';
+import type { Placement, SavedUpload } from '../modelStore.js';
+import { findBadString } from '../strings.js';
 import { errorSchema, idParamsSchema, modelFieldsSchema, modelSchema, noContent } from '../schemas.js';
 import { modelView } from '../views.js';
 
@@ -44,30 +47,17 @@ export function modelRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async (req, reply) => {
       const up: Upload = { fields: {} };
+      let result: Awaited<ReturnType<typeof storeUpload>>;
       try {
-        // Parts arrive in the client's order; each file is streamed to disk before the next part is read.
-        const parts = req.parts({ limits: { fileSize: ctx.maxModelBytes, files: 2, fields: 4, parts: 6, fieldSize: 1024 } });
-        for await (const part of parts) {
-          if (part.type === 'file') {
-            const name = part.filename || part.fieldname;
-            if (part.fieldname === 'file' && !up.weights) up.weights = await ctx.store.save('file', part.file, name, ctx.maxModelBytes);
-            else if (part.fieldname === 'labels' && !up.labels) up.labels = await ctx.store.save('labels', part.file, name, MAX_LABELS_BYTES);
-            else {
-              part.file.resume();
-              throw badRequest(`${part.fieldname}: unexpected file (expected one "file" and one "labels")`);
-            }
-          } else {
-            if (!FIELDS.has(part.fieldname)) throw badRequest(`${part.fieldname}: unknown field (expected name, format)`);
-            up.fields[part.fieldname] = String(part.value);
-          }
-        }
-        const { status, body } = await storeUpload(ctx, up);
-        return reply.code(status).send(body);
+        await readParts(req, ctx, up);
+        result = await storeUpload(ctx, up);
       } finally {
-        // After a successful commit the temp files were renamed away and these are no-ops.
+        // Before the answer goes, so a client that lists the store after it never sees a temp file. After a
+        // successful commit the temp files were renamed away and these are no-ops.
         await ctx.store.discard(up.weights);
         await ctx.store.discard(up.labels);
       }
+      return reply.code(result.status).send(result.body);
     },
   );
 
@@ -92,7 +82,7 @@ export function modelRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['models'],
-        summary: 'Delete a model (409 while an unfinished run uses it)',
+        summary: 'Delete a model (409 while a config or an unfinished run uses it)',
         params: idParamsSchema,
         response: { 204: noContent, ...errors },
       },
@@ -100,9 +90,17 @@ export function modelRoutes(app: ZodApp, ctx: ApiContext): void {
     async (req, reply) => {
       const { id } = req.params;
       await withTransaction(ctx.pool, async (c) => {
+        // The lock first: configs and runs being written against this model finish before the checks read.
         if (!(await lockModel(c, id))) throw notFound('model', id);
         const n = await unfinishedRunsUsingModel(c, id);
         if (n > 0) throw conflict(`model ${id} is used by ${n} unfinished run(s); stop them first`);
+        // A config whose model is gone can start no run and accept no PUT: refuse rather than break it.
+        const using = await configsUsingModel(c, id);
+        if (using.total > 0) {
+          const names = using.configs.map((x) => `${x.id} (${JSON.stringify(x.name)})`).join(', ');
+          const more = using.total > using.configs.length ? ` and ${using.total - using.configs.length} more` : '';
+          throw conflict(`model ${id} is used by ${using.total} config(s): ${names}${more}; delete them or change their model_id first`);
+        }
         await softDeleteModel(c, id);
       });
       return reply.code(204).send(null);
@@ -110,23 +108,55 @@ export function modelRoutes(app: ZodApp, ctx: ApiContext): void {
   );
 }
 
-/** Everything after the parts are on disk: check, validate, move into place, record. */
+/**
+ * Streams the parts to temp files and collects the fields. A body busboy cannot read (no boundary, garbage,
+ * cut short) is the caller's fault: 400, not 500. Errors of our own (a full disk) keep their 500.
+ */
+async function readParts(req: FastifyRequest, ctx: ApiContext, up: Upload): Promise<void> {
+  try {
+    // Parts arrive in the client's order; each file is streamed to disk before the next part is read.
+    const parts = req.parts({ limits: { fileSize: ctx.maxModelBytes, files: 2, fields: 4, parts: 6, fieldSize: 1024 } });
+    for await (const part of parts) {
+      if (part.type === 'file') {
+        const name = part.filename || part.fieldname;
+        if (part.fieldname === 'file' && !up.weights) up.weights = await ctx.store.save('file', part.file, name, ctx.maxModelBytes);
+        else if (part.fieldname === 'labels' && !up.labels) up.labels = await ctx.store.save('labels', part.file, name, MAX_LABELS_BYTES);
+        else {
+          part.file.resume();
+          throw badRequest(`${part.fieldname}: unexpected file (expected one "file" and one "labels")`);
+        }
+      } else {
+        if (!FIELDS.has(part.fieldname)) throw badRequest(`${part.fieldname}: unknown field (expected name, format)`);
+        up.fields[part.fieldname] = String(part.value);
+      }
+    }
+  } catch (err) {
+    throw asMultipartError(err);
+  }
+}
+
+function asMultipartError(err: unknown): unknown {
+  if (err instanceof ApiError || !(err instanceof Error)) return err;
+  // Fastify's and @fastify/multipart's own errors carry their status (413 limits, 415 not multipart).
+  if ((err as { statusCode?: number }).statusCode !== undefined) return err;
+  // A system call that failed (ENOSPC, EACCES) is ours.
+  if ((err as NodeJS.ErrnoException).syscall !== undefined) return err;
+  return badRequest(`body: malformed multipart/form-data (${err.message})`);
+}
+
+/** Everything after the parts are on disk: check, validate, then store the row and the files all or nothing. */
 async function storeUpload(ctx: ApiContext, up: Upload): Promise<{ status: 200 | 201; body: ReturnType<typeof modelView> }> {
   if (!up.weights) throw badRequest('file: required (the ONNX weights)');
   if (!up.labels) throw badRequest('labels: required (a text file, one class name a line)');
+  // Multipart fields do not go through the app's preValidation check (the body is streamed): the same check here.
+  const badField = findBadString(up.fields);
+  if (badField) throw badRequest(`${badField.path}: ${badField.reason}`);
   const parsed = modelFieldsSchema.safeParse(up.fields);
   if (!parsed.success) throw badRequest(describeZodError(parsed.error));
   const { name, format } = parsed.data;
   const weights = up.weights;
   const labelsFile = up.labels;
-
-  let labels: string[];
-  try {
-    labels = await loadLabels(labelsFile.path);
-  } catch (err) {
-    if (err instanceof SieError) throw unprocessable(`labels: ${err.message.split(labelsFile.path).join(labelsFile.filename)}`);
-    throw err;
-  }
+  const labels = parseLabelsFile(await readFile(labelsFile.path), labelsFile.filename);
 
   const existing = await findModelBySha(ctx.pool, weights.sha256);
   if (existing && !existing.deleted_at) {
@@ -138,7 +168,7 @@ async function storeUpload(ctx: ApiContext, up: Upload): Promise<{ status: 200 |
   }
 
   const size = await ctx.store.validate(weights, labels, format);
-  const rel = await ctx.store.commit(weights, labelsFile);
+  const rel = ctx.store.relativePaths(weights.sha256);
   const row: NewModel = {
     name,
     format,
@@ -150,12 +180,39 @@ async function storeUpload(ctx: ApiContext, up: Upload): Promise<{ status: 200 |
     inputHeight: size.height,
     labels,
   };
-  const created = existing ? await restoreModel(ctx.pool, existing.id, row) : await insertModel(ctx.pool, row);
+  // The row is written first and the files moved in before COMMIT: an upload that loses a race for the same
+  // bytes (no row comes back) never touches the files, and one whose transaction fails takes its files back.
+  let placement: Placement | undefined;
+  let created;
+  try {
+    created = await withTransaction(ctx.pool, async (c) => {
+      const r = existing ? await restoreModel(c, existing.id, row) : await insertModel(c, row);
+      if (r) placement = await ctx.store.place(weights, labelsFile);
+      return r;
+    });
+  } catch (err) {
+    if (placement && !(await committedAnyway(ctx, weights.sha256))) await placement.undo();
+    throw err;
+  }
+  await placement?.done();
   if (created) return { status: 201, body: modelView(created) };
   // Another upload of the same bytes won the race between our check and our insert: answer with its row.
   const winner = await findModelBySha(ctx.pool, weights.sha256);
   if (!winner || winner.deleted_at) throw new Error(`model ${weights.sha256} vanished while being stored`);
   return { status: 200, body: modelView(winner) };
+}
+
+/**
+ * A COMMIT that failed on the wire may still have committed: removing the files then would break a live
+ * model, so they are taken back only when the row is known to be absent (an unreachable database keeps them).
+ */
+async function committedAnyway(ctx: ApiContext, sha256: string): Promise<boolean> {
+  try {
+    const m = await findModelBySha(ctx.pool, sha256);
+    return m !== undefined && m.deleted_at === null;
+  } catch {
+    return true;
+  }
 }
 
 function sameLabels(a: readonly string[], b: readonly string[]): boolean {

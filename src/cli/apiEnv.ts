@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { DEFAULT_DATA_DIR, DEFAULT_MAX_MODEL_BYTES } from '../io/http/app.js';
+import { UsageError } from './args.js';
+
+/** What the API reads from the environment, validated once at start by `sie api` and `sie serve`. */
+export interface ApiEnvironment {
+  /** SIE_DATA_DIR (default ./.sie). */
+  readonly dataDir: string;
+  /** SIE_MAX_MODEL_BYTES (default 500 MB). */
+  readonly maxModelBytes: number;
+}
+
+// Digits only: "1MB", "1e9", "0x10" or "500 000" must not start a server whose every upload then fails.
+const bytes = z
+  .string()
+  .regex(/^\d{1,15}$/, 'expected a whole number of bytes, e.g. 524288000 for 500 MB')
+  .transform(Number)
+  .refine((n) => n > 0, 'must be at least 1');
+
+const schema = z.object({
+  SIE_DATA_DIR: z.string().min(1),
+  SIE_MAX_MODEL_BYTES: bytes,
+});
+
+/**
+ * The API's settings from `env`; a bad value is a UsageError naming the variable and its value (the CLI
+ * exits 2 with it on stderr) instead of a server that starts and answers 500 later. Empty counts as unset.
+ */
+export function apiEnvironment(env: NodeJS.ProcessEnv = process.env): ApiEnvironment {
+  const raw = {
+    SIE_DATA_DIR: env.SIE_DATA_DIR || DEFAULT_DATA_DIR,
+    SIE_MAX_MODEL_BYTES: env.SIE_MAX_MODEL_BYTES?.trim() || String(DEFAULT_MAX_MODEL_BYTES),
+  };
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const name = String(issue.path[0]);
+    const value = raw[name as keyof typeof raw];
+    throw new UsageError(`environment: ${name}=${JSON.stringify(value)}: ${issue.message}`);
+  }
+  return { dataDir: r.data.SIE_DATA_DIR, maxModelBytes: r.data.SIE_MAX_MODEL_BYTES };
+}
