@@ -8,6 +8,7 @@ import { Engine } from '../engine/engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
 import { parseOptions, portSchema } from './args.js';
+import { waitForShutdownSignal } from './signals.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5] [--mqtt-url mqtt://host:1883]
@@ -58,19 +59,12 @@ export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<
   };
 }
 
-export async function waitForSignal(): Promise<string> {
-  return new Promise((r) => {
-    process.once('SIGINT', () => r('SIGINT'));
-    process.once('SIGTERM', () => r('SIGTERM'));
-  });
-}
-
 export async function engineCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(engineOptionNames.map((n) => [n, { type: 'string' as const }])) });
   const o = parseOptions(engineOptionsSchema, values);
   const logger = createLogger({ cmd: 'engine' });
   const running = await startEngine(o, logger);
-  const signal = await waitForSignal();
+  const signal = await waitForShutdownSignal(logger, 'engine');
   logger.info({ signal }, 'engine stopping: releasing runs');
   await running.stop();
   process.stdout.write('engine: stopped\n');

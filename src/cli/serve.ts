@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { buildApi } from '../io/http/app.js';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { createLogger } from '../log.js';
-import { engineOptionsSchema, startEngine, waitForSignal } from './engine.js';
+import { engineOptionsSchema, startEngine } from './engine.js';
+import { waitForShutdownSignal } from './signals.js';
 import { parseOptions, portSchema } from './args.js';
 
 export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [engine options]
@@ -33,11 +34,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   process.stdout.write(`api: http://${o.host}:${port}/ (docs at /docs)\n`);
-  const signal = await waitForSignal();
-  logger.info({ signal }, 'serve stopping');
+  const signal = await waitForShutdownSignal(logger, 'serve');
+  logger.info({ signal }, 'serve stopping: closing the API, releasing runs');
   await app.close();
   await engine.stop();
   await pool.end();
+  logger.info('serve stopped');
   process.stdout.write('serve: stopped\n');
   return 0;
 }
