@@ -3,12 +3,13 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # ffmpeg: both media pipelines. GStreamer and tshark: independent RTSP clients / RTP checkers in tests.
+# mosquitto: the MQTT broker the event-delivery tests publish to.
 # fonts-dejavu-core: the glyphs our labels are drawn with (rasterised once per run, never per frame).
 APT_PACKAGES := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav tshark fonts-dejavu-core \
-  fontconfig procps curl postgresql
+  fontconfig procps curl postgresql mosquitto
 
-.PHONY: help deps apt-deps node-deps build typecheck lint test demo postgres clean
+.PHONY: help deps apt-deps node-deps build typecheck lint test demo postgres mosquitto clean
 
 help:
 	@echo "make demo   install what is missing, start the camera simulator and an annotated run"
@@ -56,8 +57,21 @@ postgres: apt-deps
 	  su postgres -c "psql -qAtc 'select pg_reload_conf()'" >/dev/null; \
 	fi
 
+# The MQTT tests publish to a broker: with SIE_MQTT_URL set, that broker is used as it is; otherwise the
+# local Mosquitto on 127.0.0.1:1883 is started (as a daemon, the Debian package's config) when nothing answers
+# there. The tests fail, rather than skip, without a broker.
+mosquitto: apt-deps
+	@if [ -n "$$SIE_MQTT_URL" ]; then exit 0; fi; \
+	answers() { timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/1883' 2>/dev/null; }; \
+	if ! answers; then \
+	  mkdir -p /run/mosquitto && chown mosquitto: /run/mosquitto 2>/dev/null; \
+	  mosquitto -d -c /etc/mosquitto/mosquitto.conf; \
+	fi; \
+	for i in $$(seq 1 50); do answers && break; sleep 0.2; done; \
+	answers || { echo "Mosquitto did not come up on 127.0.0.1:1883" >&2; exit 1; }
+
 # The suite, then one plain closing line (`tests: N passed, N failed`) counted from vitest's JSON report.
-test: deps postgres build typecheck lint
+test: deps postgres mosquitto build typecheck lint
 	@rm -f .vitest-results.json
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-results.json; status=$$?; \
 	node -e 'const r=require("./.vitest-results.json");console.log("tests: "+r.numPassedTests+" passed, "+r.numFailedTests+" failed"+(r.numPendingTests?", "+r.numPendingTests+" skipped":""))' || true; \

@@ -9,11 +9,13 @@ import { createLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
 import { UsageError, parseOptions, portSchema, unambiguousUrl } from './args.js';
 import { mediaRootFrom } from '../io/mediaRoot.js';
+import { waitForShutdownSignal } from './signals.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
            [--mqtt-url mqtt://host:1883] [--stats-interval 0] [--media-root DIR]
-  Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines.
+  Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines
+  (a repeated SIGTERM is logged and ignored; SIGINT during the shutdown forces an exit without the release).
   --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).
   file:// sources are read only below --media-root (or SIE_MEDIA_ROOT); without one they fail.`;
 
@@ -78,19 +80,12 @@ export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<
   };
 }
 
-export async function waitForSignal(): Promise<string> {
-  return new Promise((r) => {
-    process.once('SIGINT', () => r('SIGINT'));
-    process.once('SIGTERM', () => r('SIGTERM'));
-  });
-}
-
 export async function engineCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(engineOptionNames.map((n) => [n, { type: 'string' as const }])) });
   const o = parseOptions(engineOptionsSchema, values);
   const logger = createLogger({ cmd: 'engine' });
   // Listen before startEngine prints its line: a supervisor may send SIGTERM as soon as it sees it.
-  const signalled = waitForSignal();
+  const signalled = waitForShutdownSignal(logger, 'engine');
   const running = await startEngine(o, logger);
   const signal = await signalled;
   logger.info({ signal }, 'engine stopping: releasing runs');

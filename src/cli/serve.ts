@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { buildApi } from '../io/http/app.js';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { createLogger } from '../log.js';
-import { engineOptionsSchema, mediaRootOption, startEngine, waitForSignal } from './engine.js';
+import { engineOptionsSchema, mediaRootOption, startEngine } from './engine.js';
 import { apiEnvironment } from './apiEnv.js';
+import { waitForShutdownSignal } from './signals.js';
 import { parseOptions, portSchema } from './args.js';
 
 export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [--media-root DIR] [engine options]
@@ -27,7 +28,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const env = apiEnvironment();
   const logger = createLogger({ cmd: 'serve' });
   // Listen before the first line is printed: a supervisor may send SIGTERM as soon as it sees it.
-  const signalled = waitForSignal();
+  const signalled = waitForShutdownSignal(logger, 'serve');
   // The engine migrates the database before anything else starts.
   // One --host for everything this process serves: a loopback API must not come with a public RTSP port.
   const engine = await startEngine({ ...o, 'rtsp-host': o['rtsp-host'] ?? o.host }, logger);
@@ -44,10 +45,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   process.stdout.write(`api: http://${o.host}:${port}/ (docs at /docs)\n`);
   const signal = await signalled;
-  logger.info({ signal }, 'serve stopping');
+  logger.info({ signal }, 'serve stopping: closing the API, releasing runs');
   await app.close();
   await engine.stop();
   await pool.end();
+  logger.info('serve stopped');
   process.stdout.write('serve: stopped\n');
   return 0;
 }

@@ -167,7 +167,7 @@ export class Engine {
   /** One claim round: reclaim dead engines' runs, apply stop requests and config changes, claim what fits. */
   private async claim(log: Logger): Promise<number> {
     const o = this.o;
-    await reclaimExpiredRuns(o.pool);
+    await reclaimExpiredRuns(o.pool, this.id);
     for (const id of await stopRequestedRuns(o.pool, this.id)) this.runs.stop(id);
     for (const configId of new Set((await staleConfigRuns(o.pool, this.id)).map((r) => r.config_id))) {
       await this.runs.applyConfigChange(configId);

@@ -136,24 +136,8 @@ describe('engine: runs as jobs', () => {
     await waitForRun(db.pool, id, (r) => r.state === 'completed', 30_000);
     expect((await transitions(db.pool, id)).slice(-2)).toEqual(['running', 'completed']);
   }, 40_000);
-
-  it('two engines on one database never run the same run', async () => {
-    const a = await startEngine({ maxRuns: 3 });
-    const b = await startEngine({ maxRuns: 3 });
-    const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push(await insertRun(db.pool, configId, `rtsp://127.0.0.1:1/x${i}`, { connect_timeout_s: 5 }));
-    for (const id of ids) await waitForRun(db.pool, id, (r) => r.state !== 'pending', 5_000);
-    const owners = await Promise.all(ids.map(async (id) => (await getRun(db.pool, id)).engine_id));
-    for (let i = 0; i < ids.length; i++) {
-      const ownerCount = [a.engine, b.engine].filter((e) => e.runs.has(ids[i]!)).length;
-      expect(ownerCount, `run ${i} owned by ${owners[i]}`).toBeLessThanOrEqual(1);
-    }
-    const claims = await db.pool.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM run_transitions WHERE run_id = ANY($1) AND to_state = 'starting'`,
-      [ids],
-    );
-    expect(Number(claims.rows[0]!.n)).toBe(4);
-  }, 30_000);
+  // Two engines on one database never running the same run: test/fault/engine-failover.test.ts, on runs
+  // that really stream (the check that was here ran on runs that failed at once, so it proved little).
 });
 
 /** Mean chroma of a region of a yuv420p picture (U, V). */

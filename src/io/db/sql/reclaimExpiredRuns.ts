@@ -5,11 +5,18 @@ import type { Pool } from 'pg';
  * take them; a run whose stop was requested meanwhile goes to `stopped` instead. The dead engines' rows
  * are deleted, which also tells a merely paused engine, when it wakes, that it lost its runs.
  * Returns how many runs were put back.
+ *
+ * `selfId`, the calling engine, is never reclaimed: it is evidently alive (it is running this statement),
+ * and its runs are still executing. Its lease can look expired after the database was down for longer
+ * than the TTL (no heartbeat could land); when the database returns, the poll's claim round often runs
+ * before the next heartbeat, and reclaiming ourselves would stop every stream we carry (lease lost), only
+ * to claim the same runs again. Our next heartbeat renews the lease instead; another engine may still
+ * reclaim us meanwhile, and then our fenced writes fail and we stop, as designed.
  */
-export async function reclaimExpiredRuns(pool: Pool): Promise<number> {
+export async function reclaimExpiredRuns(pool: Pool, selfId: string | null = null): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(
     `WITH dead AS (
-       DELETE FROM engines WHERE lease_expires_at < now() RETURNING id
+       DELETE FROM engines WHERE lease_expires_at < now() AND id IS DISTINCT FROM $1 RETURNING id
      ), prev AS (
        SELECT r.id, r.state AS old_state, dead.id AS old_engine
        FROM runs r JOIN dead ON r.engine_id = dead.id
@@ -28,6 +35,7 @@ export async function reclaimExpiredRuns(pool: Pool): Promise<number> {
        SELECT id, old_state, state, 'engine ' || old_engine || ' lease expired', NULL FROM moved
      )
      SELECT count(*)::text AS n FROM moved`,
+    [selfId],
   );
   return Number(rows[0]?.n ?? 0);
 }
