@@ -126,7 +126,7 @@ describe('events from a run reach the database, SSE and a webhook', () => {
     // Webhook: every event, each with its id as the idempotency key (at least once: duplicates allowed).
     const t0 = Date.now();
     while (!ids.every((x) => received.some((r) => r.id === x))) {
-      expect(Date.now() - t0, 'webhook deliveries').toBeLessThan(15_000);
+      expect(Date.now() - t0, 'webhook deliveries').toBeLessThan(60_000);
       await new Promise((r) => setTimeout(r, 100));
     }
     for (const r of received) expect(r.key).toBe(r.id);
@@ -141,5 +141,5 @@ describe('events from a run reach the database, SSE and a webhook', () => {
     const walk = run.counters.walkway!.counts!.person!;
     expect(walk.in).toBe(crossings.filter((c) => c.direction === 'in').length);
     expect(walk.out).toBe(crossings.filter((c) => c.direction === 'out').length);
-  }, 120_000);
+  }, 180_000);
 });

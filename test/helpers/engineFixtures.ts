@@ -70,3 +70,21 @@ export async function waitForRun(pool: Pool, id: string, ok: (r: RunRow) => bool
   }
   return last;
 }
+
+/**
+ * Waits until an engine started after `since` has its LISTEN connection set up (all three channels: the
+ * last LISTEN is done and the connection idle), so a NOTIFY sent now reaches it.
+ */
+export async function waitForListen(pool: Pool, since: Date, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const r = await pool.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND backend_start >= $1 AND state = 'idle' AND query ILIKE 'LISTEN%sie_config_changed%'`,
+      [since],
+    );
+    if (Number(r.rows[0]!.n) > 0) return;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`no LISTEN connection after ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
