@@ -197,24 +197,7 @@ describe('live config changes', () => {
 });
 
 describe('engine failover', () => {
-  it('SIGKILL of an engine: its run is running on another engine within lease TTL + poll interval', async () => {
-    const camPort = await freePort();
-    await camera(camPort);
-    const env = { SIE_DATABASE_URL: db.url, SIE_DATA_DIR: MODELS_DIR };
-    const victim = start(SIE, ['engine', '--rtsp-port', String(await freePort()), '--lease-ttl', '3', '--poll-interval', '0.5'], env);
-    await victim.waitFor(/^engine: /m, 20_000);
-    const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`);
-    const first = await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
-    const survivor = await startEngine({ leaseTtlS: 3, pollIntervalS: 0.5 });
-    victim.child.kill('SIGKILL');
-    const t0 = Date.now();
-    const r = await waitForRun(db.pool, id, (x) => x.state === 'running' && x.engine_id === survivor.engine.id, 30_000);
-    const took = Date.now() - t0;
-    expect(r.engine_id).not.toBe(first.engine_id);
-    // lease TTL 3 s + poll 0.5 s, plus the time to reconnect the camera and get a first frame
-    expect(took).toBeLessThan(3_000 + 500 + 4_000);
-    console.log(`failover: run running on the survivor ${took} ms after SIGKILL`);
-  }, 90_000);
+  // SIGKILL failover (timed, audited, several streaming runs): test/fault/engine-failover.test.ts.
 
   it('SIGTERM releases the runs so another engine takes them at once', async () => {
     const camPort = await freePort();
