@@ -7,8 +7,10 @@ import { createLogger } from '../log.js';
 import { UsageError, mountSchema, parseOptions, portSchema, sizeSchema } from './args.js';
 
 export const cameraUsage = `sie camera FILE [--port 8554] [--host 0.0.0.0] [--mount cam] [--codec h264|h265] [--size WxH]
-           [--keyint 2] [--user U --password P]
-  Re-encodes FILE in real time, looping forever, and serves it as an RTSP camera.`;
+           [--keyint 2] [--user U --password P] [--copy]
+  Re-encodes FILE in real time, looping forever, and serves it as an RTSP camera. --copy serves FILE's
+  video bitstream unchanged instead (its codec must be --codec; --size and --keyint do not apply): for
+  streams with broken packets or a resolution change, which a re-encode would repair.`;
 
 const schema = z
   .object({
@@ -21,6 +23,7 @@ const schema = z
     keyint: z.coerce.number().positive().max(30).default(2),
     user: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
+    copy: z.boolean().default(false),
   })
   .refine((o) => (o.user === undefined) === (o.password === undefined), { message: 'give both --user and --password', path: ['password'] });
 
@@ -37,6 +40,7 @@ export async function cameraCommand(argv: string[]): Promise<void> {
       keyint: { type: 'string' },
       user: { type: 'string' },
       password: { type: 'string' },
+      copy: { type: 'boolean' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`expected one FILE\n${cameraUsage}`);
@@ -46,7 +50,7 @@ export async function cameraCommand(argv: string[]): Promise<void> {
   await server.listen();
   const auth = o.user && o.password ? { user: o.user, password: o.password } : undefined;
   const mount = server.createMount(o.mount, { codec: o.codec, auth });
-  const camera = new CameraSimulator({ file: o.file, codec: o.codec, size: o.size, keyframeIntervalS: o.keyint }, mount, logger);
+  const camera = new CameraSimulator({ file: o.file, codec: o.codec, size: o.size, keyframeIntervalS: o.keyint, copy: o.copy }, mount, logger);
   await camera.start();
   const userPart = o.user ? `${o.user}:***@` : '';
   process.stdout.write(`camera: rtsp://${userPart}127.0.0.1:${server.port}/${o.mount}\n`);

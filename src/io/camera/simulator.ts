@@ -12,11 +12,19 @@ export interface CameraOptions {
   size?: { width: number; height: number };
   /** Keyframe interval in seconds (real cameras: 1–4 s). */
   keyframeIntervalS: number;
+  /** Serve the file's video bitstream as it is, without re-encoding: broken or unusual streams (corrupt
+   *  packets, a resolution change mid-stream) reach the client exactly as they are in the file. */
+  copy?: boolean;
 }
 
 export function cameraArgs(o: CameraOptions, fps = 25): string[] {
   const gop = String(Math.max(1, Math.round(o.keyframeIntervalS * fps)));
   const args = ['-hide_banner', '-nostats', '-nostdin', '-loglevel', 'info', '-re', '-stream_loop', '-1', '-i', o.file, '-an', '-map', '0:v:0'];
+  if (o.copy) {
+    // No bitstream filter either: h264_metadata would parse (and may reject) the very units we want to pass on.
+    args.push('-c:v', 'copy', '-f', o.codec === 'h264' ? 'h264' : 'hevc', 'pipe:1');
+    return args;
+  }
   if (o.size) args.push('-vf', `scale=${o.size.width}:${o.size.height}`);
   args.push('-pix_fmt', 'yuv420p');
   if (o.codec === 'h264') {
