@@ -64,7 +64,6 @@ describe('fault: the camera drops and comes back', () => {
     const slate = await viewer.waitFor(isSlate(liveLuma), killedAt, 10_000, 'slate');
     // In the stream's own time: the slate follows the detected loss within a second (0.3 s for our
     // mapping of clocks); a dropped connection is detected at once, so it also follows the kill closely.
-    console.log('slate after detection', slate.pts - viewer.ptsAt(lost.atMs), 'after kill', slate.pts - viewer.ptsAt(killedAt), 'detect', lost.atMs - killedAt);
     expect(slate.pts - viewer.ptsAt(lost.atMs), 'slate after the loss was detected (s)').toBeLessThanOrEqual(1.3);
     expect(slate.pts - viewer.ptsAt(killedAt), 'slate after the kill (s)').toBeLessThanOrEqual(3);
 
@@ -73,7 +72,6 @@ describe('fault: the camera drops and comes back', () => {
     cam = await startCamera(camPort);
     const backAt = Date.now();
     const live = await viewer.waitFor(isLive(liveLuma), backAt, 15_000, 'live video after the return');
-    console.log('live after return', live.pts - viewer.ptsAt(backAt), live.wallMs - backAt);
     expect(live.pts - viewer.ptsAt(backAt), 'live video after the camera returned (s)').toBeLessThanOrEqual(5);
     await waitForRun(db.pool, id, (r) => r.state === 'running', 15_000);
     await sleep(1500);
@@ -82,7 +80,6 @@ describe('fault: the camera drops and comes back', () => {
     expect(viewer.alive, 'reader still connected').toBe(true);
     const endAt = Date.now();
     await viewer.stop();
-    console.log('gap', viewer.largestPtsGap(watchFrom, endAt), viewer.frames.length);
     expect(viewer.largestPtsGap(watchFrom, endAt), 'largest pts step seen by the reader (s)').toBeLessThanOrEqual(1.2);
     const seen = viewer.frames.filter((f) => f.wallMs >= killedAt);
     expect(seen.some(isSlate(liveLuma)) && seen.at(-1)!.luma > liveLuma * 0.8).toBe(true);

@@ -187,7 +187,7 @@ export interface ChildProcessInfo {
 
 /** The processes whose parent is `pid` (procps' ps: state and full command line). */
 export function childrenOf(pid: number): ChildProcessInfo[] {
-  let out = '';
+  let out: string;
   try {
     out = execFileSync('ps', ['-o', 'pid=,stat=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
   } catch {
