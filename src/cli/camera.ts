@@ -7,10 +7,12 @@ import { createLogger } from '../log.js';
 import { UsageError, mountSchema, parseOptions, portSchema, sizeSchema } from './args.js';
 
 export const cameraUsage = `sie camera FILE [--port 8554] [--host 0.0.0.0] [--mount cam] [--codec h264|h265] [--size WxH]
-           [--keyint 2] [--user U [--password-file F | --password P]]
+           [--keyint 2] [--user U [--password-file F | --password P]] [--copy]
   Re-encodes FILE in real time, looping forever, and serves it as an RTSP camera. With --user, clients
   must authenticate; the password comes from --password-file F (its first line), else SIE_CAMERA_PASSWORD,
-  else --password P (visible to every local user on the process list: for throwaway tests only).`;
+  else --password P (visible to every local user on the process list: for throwaway tests only).
+  --copy serves FILE's video bitstream unchanged instead (its codec must be --codec; --size and --keyint
+  do not apply): for streams with broken packets or a resolution change, which a re-encode would repair.`;
 
 const schema = z
   .object({
@@ -24,6 +26,7 @@ const schema = z
     user: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
     'password-file': z.string().min(1).optional(),
+    copy: z.boolean().default(false),
   })
   .refine((o) => o.password === undefined || o['password-file'] === undefined, {
     message: 'give one of --password and --password-file',
@@ -64,6 +67,7 @@ export async function cameraCommand(argv: string[]): Promise<void> {
       user: { type: 'string' },
       password: { type: 'string' },
       'password-file': { type: 'string' },
+      copy: { type: 'boolean' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`expected one FILE\n${cameraUsage}`);
@@ -77,7 +81,7 @@ export async function cameraCommand(argv: string[]): Promise<void> {
   await server.listen();
   const auth = o.user && password ? { user: o.user, password } : undefined;
   const mount = server.createMount(o.mount, { codec: o.codec, auth });
-  const camera = new CameraSimulator({ file: o.file, codec: o.codec, size: o.size, keyframeIntervalS: o.keyint }, mount, logger);
+  const camera = new CameraSimulator({ file: o.file, codec: o.codec, size: o.size, keyframeIntervalS: o.keyint, copy: o.copy }, mount, logger);
   await camera.start();
   const userPart = o.user ? `${o.user}:***@` : '';
   process.stdout.write(`camera: rtsp://${userPart}127.0.0.1:${server.port}/${o.mount}\n`);

@@ -12,11 +12,20 @@ export interface CameraOptions {
   size?: { width: number; height: number };
   /** Keyframe interval in seconds (real cameras: 1–4 s). */
   keyframeIntervalS: number;
+  /** Serve the file's video bitstream as it is, without re-encoding: broken or unusual streams (corrupt
+   *  packets, a resolution change mid-stream) reach the client exactly as they are in the file. */
+  copy?: boolean;
 }
 
 export function cameraArgs(o: CameraOptions, fps = 25): string[] {
   const gop = String(Math.max(1, Math.round(o.keyframeIntervalS * fps)));
   const args = ['-hide_banner', '-nostats', '-nostdin', '-loglevel', 'info', '-re', '-stream_loop', '-1', '-i', o.file, '-an', '-map', '0:v:0'];
+  if (o.copy) {
+    args.splice(args.indexOf('-stream_loop'), 2); // looped by CameraSimulator: raw .h264 files cannot seek
+    // No bitstream filter either: h264_metadata would parse (and may reject) the very units we want to pass on.
+    args.push('-c:v', 'copy', '-f', o.codec === 'h264' ? 'h264' : 'hevc', 'pipe:1');
+    return args;
+  }
   if (o.size) args.push('-vf', `scale=${o.size.width}:${o.size.height}`);
   args.push('-pix_fmt', 'yuv420p');
   if (o.codec === 'h264') {
@@ -61,10 +70,22 @@ export class CameraSimulator {
       this.mount.writeAccessUnit(nalus, this.accessUnits / fps);
       this.accessUnits++;
     });
-    this.proc = new ManagedProcess(resolveFfmpeg(), cameraArgs(this.o, fps), { logger: this.logger });
-    this.proc.child.stdout.on('data', (c: Buffer) => splitter.push(c));
-    void this.proc.exited.then((exit) => {
-      if (!this.stopped) this.logger.error({ code: exit.code, stderr: this.proc?.recentStderr().slice(-6) }, 'camera ffmpeg exited');
+    this.spawn(fps, splitter);
+  }
+
+  private spawn(fps: number, splitter: AccessUnitSplitter): void {
+    const proc = new ManagedProcess(resolveFfmpeg(), cameraArgs(this.o, fps), { logger: this.logger });
+    this.proc = proc;
+    proc.child.stdout.on('data', (c: Buffer) => splitter.push(c));
+    void proc.exited.then((exit) => {
+      if (this.stopped) return;
+      // --copy cannot use -stream_loop (a raw .h264 file does not seek): the loop is ours, with the
+      // pts running on. A failed start is not retried, or a bad file would spin.
+      if (this.o.copy && exit.code === 0 && this.accessUnits > 0) {
+        this.spawn(fps, splitter);
+        return;
+      }
+      this.logger.error({ code: exit.code, stderr: proc.recentStderr().slice(-6) }, 'camera ffmpeg exited');
     });
   }
 

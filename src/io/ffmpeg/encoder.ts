@@ -85,8 +85,11 @@ export class FfmpegEncoder {
       this.proc.child.stdout.resume();
     }
     void this.proc.exited.then((exit) => {
-      this.splitter?.flush();
-      if (this.stopped) return;
+      if (this.stopped) {
+        this.splitter?.flush();
+        return;
+      }
+      // Died on its own (killed, crashed): its last bytes may be a picture cut short; not flushed to readers.
       this.stopped = true;
       const stderr = this.proc.recentStderr();
       opts.logger.error({ code: exit.code, signal: exit.signal, stderr: stderr.slice(-8) }, 'encoder ffmpeg exited');

@@ -32,6 +32,10 @@ export interface PublisherOptions {
 /** After this long without a new frame (or at once when told the source is lost) the output shows a slate. */
 const SLATE_AFTER_MS = 1500;
 
+/** An encoder that dies more often than this within the window is broken, not unlucky: the run fails. */
+const MAX_ENCODER_RESTARTS = 5;
+const ENCODER_RESTART_WINDOW_MS = 60_000;
+
 /**
  * The output clock. ffmpeg numbers raw frames by arrival, so the output's timing is ours: at every tick of
  * a constant-rate clock we send the newest annotated frame, repeat the last one if the next is late, or a
@@ -39,7 +43,9 @@ const SLATE_AFTER_MS = 1500;
  * whether or not frames arrive and whether or not anyone watches.
  */
 export class Publisher {
-  private readonly encoder: FfmpegEncoder;
+  private encoder: FfmpegEncoder;
+  /** When ffmpeg #2 was restarted lately (see encoderDied). */
+  private restarts: number[] = [];
   private readonly periodMs: number;
   private readonly startMs = performance.now();
   private tick = 0;
@@ -57,20 +63,51 @@ export class Publisher {
 
   constructor(private readonly o: PublisherOptions) {
     this.periodMs = 1000 / o.fps;
+    this.encoder = this.startEncoder();
+    this.schedule();
+  }
+
+  private startEncoder(): FfmpegEncoder {
+    const o = this.o;
     const output: EncoderOutput = o.mount ? { kind: 'pipe' } : { kind: 'push', url: o.pushUrl ?? '' };
-    this.encoder = new FfmpegEncoder({
+    const encoder: FfmpegEncoder = new FfmpegEncoder({
       width: o.width,
       height: o.height,
       fps: o.fps,
       settings: o.encoder,
       output,
       logger: o.logger,
-      onAccessUnit: (nalus) => this.onAccessUnit(nalus),
+      // A dead encoder's last words may still be in its pipe after the new one started: not ours any more.
+      onAccessUnit: (nalus) => {
+        if (encoder === this.encoder) this.onAccessUnit(nalus);
+      },
       onExit: (err) => {
-        if (!this.stopped && err) o.onFatal(err);
+        if (!this.stopped && err && encoder === this.encoder) this.encoderDied(err);
       },
     });
-    this.schedule();
+    return encoder;
+  }
+
+  /**
+   * ffmpeg #2 died under us (killed from outside, crashed): start another one. The clock, the mount and
+   * its readers stay; the new encoder begins with a keyframe and its parameter sets, so readers carry on
+   * after a short gap. Only an encoder that keeps dying ends the run.
+   */
+  private encoderDied(err: SieError): void {
+    const now = performance.now();
+    this.restarts = this.restarts.filter((t) => now - t < ENCODER_RESTART_WINDOW_MS);
+    if (this.restarts.length >= MAX_ENCODER_RESTARTS) {
+      this.o.logger.error({ restarts: this.restarts.length }, 'encoder ffmpeg keeps dying: giving up');
+      this.o.onFatal(err);
+      return;
+    }
+    this.restarts.push(now);
+    this.o.logger.warn({ err: err.message }, 'encoder ffmpeg died: starting a new one');
+    // Pictures the dead encoder had taken never come out: their pts must not be paired with the new one's.
+    this.inFlight.length = 0;
+    this.pending = undefined;
+    this.waitingForEncoder = false;
+    this.encoder = this.startEncoder();
   }
 
   sourceLost(): void {
@@ -138,7 +175,10 @@ export class Publisher {
     this.pending = { picture, ptsS };
     if (this.waitingForEncoder) return;
     this.waitingForEncoder = true;
-    this.encoder.onceWritable(() => {
+    const encoder = this.encoder;
+    encoder.onceWritable(() => {
+      // Replaced meanwhile (encoderDied): the new one's own wait, if any, decides.
+      if (encoder !== this.encoder) return;
       this.waitingForEncoder = false;
       const held = this.pending;
       this.pending = undefined;

@@ -4,9 +4,11 @@ import { defaultEncoderSettings } from '../../../src/io/ffmpeg/encoder.js';
 import { yuv420pSize, type FrameRecord } from '../../../src/frame.js';
 import { silentLogger } from '../../../src/log.js';
 import { fakeFfmpeg } from '../../helpers/fakeFfmpeg.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** A stand-in for ffmpeg #2 that swallows whatever it is sent and never answers: a push to a server. */
-const fake = fakeFfmpeg('publisher', { ffmpeg: ['exec cat > /dev/null'] });
+const fake = fakeFfmpeg('publisher', { ffmpeg: ['exec cat > /dev/null'], dying: ['echo x >> "$SIE_TEST_SPAWNS"', 'exit 1'] });
 beforeAll(fake.install);
 afterAll(fake.restore);
 
@@ -37,6 +39,37 @@ describe('publisher', () => {
       expect((p as unknown as { inFlight: number[] }).inFlight.length).toBe(0);
     } finally {
       await p.stop();
+    }
+  });
+
+  it('an encoder that dies is replaced; one that keeps dying ends the run (5 restarts a minute at most)', async () => {
+    const counters: PublisherCounters = { framesOut: 0, framesRepeated: 0, framesSlate: 0, accessUnitsOut: 0, droppedEncoderBusy: 0, firstOutputAtMs: undefined };
+    const spawns = join(fake.dir, 'spawns');
+    process.env.SIE_TEST_SPAWNS = spawns;
+    process.env.FFMPEG_PATH = fake.paths.dying;
+    let next = 0;
+    let fatal: Error | undefined;
+    const p = new Publisher({
+      fps: 50,
+      width: 16,
+      height: 16,
+      encoder: defaultEncoderSettings,
+      mount: undefined,
+      pushUrl: 'rtsp://127.0.0.1:1/out',
+      nextFrame: () => frame(next++),
+      counters,
+      logger: silentLogger,
+      onFatal: (err) => (fatal = err),
+    });
+    try {
+      const t0 = Date.now();
+      while (!fatal && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+      expect(fatal?.message).toMatch(/encoder exited/);
+      expect(readFileSync(spawns, 'utf8').trim().split('\n').length, 'first encoder + 5 replacements').toBe(6);
+    } finally {
+      await p.stop();
+      process.env.FFMPEG_PATH = fake.paths.ffmpeg;
+      delete process.env.SIE_TEST_SPAWNS;
     }
   });
 });

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
+import { PLAZA, runFfmpeg } from '../helpers/media.js';
+import { freePort, killAll, runToEnd, sleep } from '../helpers/processes.js';
+import {
+  LIGHT_CONFIG,
+  StreamWatcher,
+  distinctPictures,
+  median,
+  startCamera,
+  startEngineProcess,
+  transitionsAt,
+  type EngineProcess,
+  type SeenFrame,
+} from '../helpers/mediaFaults.js';
+
+/**
+ * Hostile bitstreams from a camera: `sie camera --copy` serves an H.264 elementary stream exactly as it
+ * is (a re-encode would repair it), looping. The media are made here, in a temporary folder.
+ */
+
+let db: TestDatabase;
+let configId: string;
+let engine: EngineProcess;
+let dir: string;
+
+/** Plaza from `fromS` for `seconds`, as Annex-B H.264 of the given size (keyframe each second). */
+async function h264(file: string, size: string, fromS: number, seconds: number): Promise<Buffer> {
+  const out = join(dir, file);
+  await runFfmpeg(['-y', '-ss', String(fromS), '-i', PLAZA, '-t', String(seconds), '-an', '-vf', `scale=${size.replace('x', ':')}`,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', '10', '-x264-params', 'repeat-headers=1', '-f', 'h264', out]);
+  return readFileSync(out);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sie-bitstream-'));
+  db = await createTestDatabase();
+  ({ configId } = await insertModelAndConfig(db.pool, 'acme', LIGHT_CONFIG));
+  engine = await startEngineProcess(db.url, { stallTimeoutS: 3 });
+});
+
+afterAll(async () => {
+  await killAll();
+  await db?.drop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function runOn(file: string, mount: string): Promise<{ id: string; viewer: StreamWatcher }> {
+  const camPort = await freePort();
+  await startCamera(camPort, { file, args: ['--copy'] });
+  const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, {
+    output_mount: mount,
+    retry_max_attempts: 20,
+    retry_backoff_initial_s: 0.2,
+    retry_backoff_max_s: 0.5,
+    connect_timeout_s: 10,
+  });
+  const { output_url } = await waitForRun(db.pool, id, (r) => r.state === 'running', 40_000);
+  return { id, viewer: new StreamWatcher(output_url!) };
+}
+
+async function stopRun(id: string): Promise<void> {
+  await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [id]);
+  await waitForRun(db.pool, id, (r) => r.state === 'stopped', 15_000);
+}
+
+/** Judged per second of the stream: pictures keep coming and keep changing (real video, not a frozen one). */
+function expectLiveEverySecond(frames: SeenFrame[], liveLuma: number): void {
+  const t0 = frames[0]!.pts;
+  const t1 = frames.at(-1)!.pts;
+  for (let s = t0; s + 1 <= t1; s += 1) {
+    const sec = frames.filter((f) => f.pts >= s && f.pts < s + 1);
+    expect(sec.length, `pictures in second ${(s - t0).toFixed(0)}`).toBeGreaterThanOrEqual(5);
+    expect(distinctPictures(sec), `distinct pictures in second ${(s - t0).toFixed(0)}`).toBeGreaterThanOrEqual(3);
+    expect(median(sec.map((f) => f.luma)), `brightness in second ${(s - t0).toFixed(0)} (not the slate)`).toBeGreaterThan(liveLuma * 0.8);
+  }
+}
+
+describe('fault: broken bitstream from the camera', () => {
+  it('garbage and cut-out bytes in the stream: decoding goes on, the run stays up, the output keeps moving', async () => {
+    // 4 s looped; from 25 % to 70 % of it, 200 garbage bytes every 6 KB, and three 3 KB holes (truncated units).
+    const clean = await h264('clean.h264', '384x288', 0, 4);
+    const bad = Buffer.from(clean);
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed & 0xff);
+    for (let off = Math.floor(bad.length * 0.25); off < bad.length * 0.7; off += 6000) {
+      for (let i = 0; i < 200; i++) bad[off + i] = rnd();
+    }
+    const holes = [0.35, 0.5, 0.65].map((f) => Math.floor(bad.length * f));
+    const parts: Buffer[] = [];
+    let from = 0;
+    for (const h of holes) {
+      parts.push(bad.subarray(from, h));
+      from = h + 3000;
+    }
+    parts.push(bad.subarray(from));
+    const file = join(dir, 'broken.h264');
+    writeFileSync(file, Buffer.concat(parts));
+
+    // The file really is broken: a decoder reading it reports damage.
+    const check = await runToEnd('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
+    expect(check.stderr).toMatch(/error while decoding|concealing|Invalid/);
+
+    const { id, viewer } = await runOn(file, 'broken');
+    await viewer.waitFrames(10, 30_000);
+    const liveLuma = median(viewer.frames.map((f) => f.luma));
+    const startAt = Date.now();
+    await sleep(9_000); // two passes and more through the broken part
+    expect(engine.proc.child.exitCode, 'engine alive').toBeNull();
+    expect(viewer.alive, 'reader still connected').toBe(true);
+    const frames = viewer.frames.filter((f) => f.wallMs >= startAt);
+    expect(viewer.largestPtsGap(startAt), 'largest pts step (s)').toBeLessThanOrEqual(1.2);
+    expectLiveEverySecond(frames, liveLuma);
+    // A damaged picture is concealed by the decoder, not an outage: the run never left running.
+    const states = (await transitionsAt(db.pool, id)).map((t) => t.to);
+    expect(states.slice(states.indexOf('running'))).toEqual(['running']);
+    await viewer.stop();
+    await stopRun(id);
+  }, 90_000);
+
+  it('a resolution change mid-stream (640x360 ↔ 768x576): the output keeps its size, pictures stay live', async () => {
+    const file = join(dir, 'sizes.h264');
+    writeFileSync(file, Buffer.concat([await h264('a.h264', '640x360', 0, 3), await h264('b.h264', '768x576', 20, 3)]));
+    const { id, viewer } = await runOn(file, 'sizes');
+    await viewer.waitFrames(10, 30_000);
+    const liveLuma = median(viewer.frames.map((f) => f.luma));
+    const startAt = Date.now();
+    await sleep(9_000); // three changes of size at least
+    expect(engine.proc.child.exitCode, 'engine alive').toBeNull();
+    expect(viewer.alive, 'reader still connected').toBe(true);
+    const frames = viewer.frames.filter((f) => f.wallMs >= startAt);
+    expect(new Set(frames.map((f) => `${f.width}x${f.height}`))).toEqual(new Set(['640x360']));
+    expect(viewer.largestPtsGap(startAt), 'largest pts step (s)').toBeLessThanOrEqual(1.2);
+    expectLiveEverySecond(frames, liveLuma);
+    const states = (await transitionsAt(db.pool, id)).map((t) => t.to);
+    expect(states.slice(states.indexOf('running'))).toEqual(['running']);
+    await viewer.stop();
+    await stopRun(id);
+  }, 90_000);
+});
