@@ -43,7 +43,7 @@ describe('engine --mqtt-url', () => {
       const fixture = JSON.parse(readFileSync('test/fixtures/plaza-rules.json', 'utf8')) as { inference: object; rules: object[] };
       const { configId } = await insertModelAndConfig(db.pool, 'acme', { inference: { ...fixture.inference, iou: 0.45, every_nth_frame: 1 }, rules: fixture.rules });
 
-      const env = { SIE_DATABASE_URL: db.url, SIE_DATA_DIR: MODELS_DIR, SIE_MQTT_URL: '' };
+      const env = { SIE_DATABASE_URL: db.url, SIE_DATA_DIR: MODELS_DIR, SIE_MQTT_URL: '', SIE_MEDIA_ROOT: dir };
       const engine = start(SIE, ['engine', '--rtsp-port', String(await freePort()), '--poll-interval', '0.5', '--mqtt-url', BROKER], env);
       await engine.waitFor(/^engine: /m, 30_000);
       const id = await insertRun(db.pool, configId, `file://${clip}`);

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { MODELS_DIR, getRun, insertModelAndConfig, insertRun, transitions, waitForRun } from '../helpers/engineFixtures.js';
 import { sleep } from '../helpers/processes.js';
-import { PLAZA } from '../helpers/media.js';
+import { PLAZA, SHARED } from '../helpers/media.js';
 
 /**
  * Runs that cannot work, on a real engine and database: they end `failed` with the right error kind, at
@@ -32,6 +32,7 @@ beforeAll(async () => {
     databaseUrl: db.url,
     server,
     dataDir,
+    mediaRoot: SHARED,
     logger: silentLogger,
     maxRuns: 4,
     pollIntervalS: 0.5,

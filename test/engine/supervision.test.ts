@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { MODELS_DIR, getRun, insertModelAndConfig, insertRun, transitions, waitForRun } from '../helpers/engineFixtures.js';
 import { freePort, killAll, sleep, start } from '../helpers/processes.js';
-import { PLAZA, SIE } from '../helpers/media.js';
+import { PLAZA, SHARED, SIE } from '../helpers/media.js';
 
 /**
  * How the engine keeps a run to itself and lets go of it: the lease fence on every transition write, an
@@ -27,6 +27,7 @@ async function startEngine(opts: Partial<{ pollIntervalS: number; leaseTtlS: num
     databaseUrl: db.url,
     server,
     dataDir: MODELS_DIR,
+    mediaRoot: SHARED,
     logger: silentLogger,
     maxRuns: opts.maxRuns ?? 4,
     pollIntervalS: opts.pollIntervalS ?? 0.5,
@@ -134,7 +135,7 @@ describe('the lease fence', () => {
 
 describe('a paused engine', () => {
   it('paused past its lease loses the run to another engine, writes nothing for it when it wakes, and works again', async () => {
-    const env = { SIE_DATABASE_URL: db.url, SIE_DATA_DIR: MODELS_DIR };
+    const env = { SIE_DATABASE_URL: db.url, SIE_DATA_DIR: MODELS_DIR, SIE_MEDIA_ROOT: SHARED };
     const a = start(SIE, ['engine', '--rtsp-port', String(await freePort()), '--lease-ttl', '2', '--poll-interval', '0.5', '--max-runs', '2'], env);
     const aId = (await a.waitFor(/^engine: (\S+)/m, 30_000))[1]!;
     const pid = a.child.pid!;
@@ -194,7 +195,7 @@ describe('LISTEN', () => {
 
 describe('--max-runs', () => {
   it('an engine with --max-runs 1 runs one run at a time: the second waits and is claimed when the first ends', async () => {
-    const env = { SIE_DATABASE_URL: db.url, SIE_DATA_DIR: MODELS_DIR };
+    const env = { SIE_DATABASE_URL: db.url, SIE_DATA_DIR: MODELS_DIR, SIE_MEDIA_ROOT: SHARED };
     const e = start(SIE, ['engine', '--rtsp-port', String(await freePort()), '--max-runs', '1', '--poll-interval', '0.5'], env);
     const eId = (await e.waitFor(/^engine: (\S+)/m, 30_000))[1]!;
     const first = await insertRun(db.pool, configId, `file://${PLAZA}`, { output_mount: 'max-1' });
