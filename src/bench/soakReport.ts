@@ -91,6 +91,16 @@ export const DROP_GOAL_PCT = 1;
 /** fds may move by a few (database pool connections come and go); a leak grows with every outage. */
 export const fdTolerance = (min: number) => Math.max(4, Math.ceil(min * 0.05));
 
+/**
+ * How far the fds of the last third of the samples sit above those of the first third (medians): pool
+ * connections opening and closing move single samples up and down by several, a leak lifts the late ones.
+ */
+function fdGrowth(fds: number[]): { early: number; late: number } | null {
+  if (fds.length < 3) return null;
+  const third = Math.ceil(fds.length / 3);
+  return { early: median(fds.slice(0, third)), late: median(fds.slice(-third)) };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -127,6 +137,7 @@ export function summarise(samples: Sample[], outages: OutageRecord[], o: Summary
   const totals = last?.totals ?? { framesIn: 0, framesOut: 0, dropped: 0 };
   const dropPct = totals.framesIn > 0 ? round((totals.dropped / totals.framesIn) * 100, 3) : null;
   const fdsJudged = range(judged.map((s) => s.engine.fds));
+  const fdTrend = fdGrowth(judged.map((s) => s.engine.fds));
   const childrenJudged = range(judged.map((s) => s.engine.children));
   const recovered = outages.filter((x) => x.sawRetrying && x.runningAgainAtS !== null && x.allRunning).length;
 
@@ -138,8 +149,11 @@ export function summarise(samples: Sample[], outages: OutageRecord[], o: Summary
     },
     {
       name: 'open fds flat after warm-up',
-      pass: fdsJudged !== null && fdsJudged.max - fdsJudged.min <= fdTolerance(fdsJudged.min),
-      detail: fdsJudged ? `${fdsJudged.min}..${fdsJudged.max} on ${judgedOn} (tolerance ${fdTolerance(fdsJudged.min)})` : 'no samples after warm-up',
+      pass: fdsJudged !== null && fdTrend !== null && fdTrend.late - fdTrend.early <= fdTolerance(fdsJudged.min),
+      detail:
+        fdsJudged && fdTrend
+          ? `${fdsJudged.min}..${fdsJudged.max} on ${judgedOn}, median of the first third ${fdTrend.early}, of the last ${fdTrend.late} (tolerance ${fdTolerance(fdsJudged.min)})`
+          : 'too few samples after warm-up',
     },
     {
       name: 'child processes flat after warm-up',

@@ -19,9 +19,13 @@ export interface UnknownClassName {
 export function unknownClassNames(body: ConfigBody, labels: readonly string[]): UnknownClassName[] {
   const known = new Set(labels);
   const out: UnknownClassName[] = [];
+  // Suggestions cost one edit distance per label: computed once per distinct name, and for the first few
+  // names only, so a config full of unknown names (the API takes up to 1 MB) cannot hold the event loop.
+  const suggestions = new Map<string, string | undefined>();
   const check = (path: string, name: string) => {
     if (known.has(name)) return;
-    const suggestion = closestLabel(name, labels);
+    if (!suggestions.has(name) && suggestions.size < MAX_SUGGESTED) suggestions.set(name, closestLabel(name, labels));
+    const suggestion = suggestions.get(name);
     out.push(suggestion === undefined ? { path, name } : { path, name, suggestion });
   };
   body.inference.classes?.forEach((c, i) => check(`inference.classes.${i}`, c));
@@ -31,11 +35,19 @@ export function unknownClassNames(body: ConfigBody, labels: readonly string[]): 
   return out;
 }
 
+/** Distinct unknown names that get a suggestion. */
+const MAX_SUGGESTED = 10;
+/** Problems spelt out in one message; the rest are counted. */
+const MAX_DESCRIBED = 20;
+
 /** `rules.0.classes.0: 'unicorn' is not a class of the model (did you mean …)`, joined with '; '. */
 export function describeUnknownClassNames(problems: readonly UnknownClassName[]): string {
-  return problems
+  const shown = problems
+    .slice(0, MAX_DESCRIBED)
     .map((p) => `${p.path}: '${p.name}' is not a class of the model${p.suggestion === undefined ? '' : ` (did you mean '${p.suggestion}'?)`}`)
     .join('; ');
+  const more = problems.length - MAX_DESCRIBED;
+  return more > 0 ? `${shown}; and ${more} more` : shown;
 }
 
 /** Labels within edit distance 2 (and less than half the name) count as a likely typo. */

@@ -18,12 +18,13 @@ export const drawingConfigSchema = z
     lines: z.boolean().default(true).describe('draw counting lines with their in/out totals'),
     header: z.boolean().default(true).describe('draw a top-left bar with run name, source time and fps'),
     blur_classes: z
-      .array(z.string().min(1))
+      .array(z.string().min(1).max(200))
       .max(100)
       .default([])
       .describe('class names whose boxes are pixelated before anything is drawn (privacy); each must be a class of the model'),
     colors: z
-      .record(z.string().min(1), hexColor)
+      .record(z.string().min(1).max(200), hexColor)
+      .refine((c) => Object.keys(c).length <= 1000, 'at most 1000 classes')
       .optional()
       .describe("per-class colour overrides, class name to '#rrggbb'; other classes keep the default palette"),
     highlight_color: hexColor.default('#FF0000').describe('tint over objects that triggered a rule'),

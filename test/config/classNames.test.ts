@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertKnownClassNames, unknownClassNames } from '../../src/config/classNames.js';
+import { assertKnownClassNames, describeUnknownClassNames, unknownClassNames } from '../../src/config/classNames.js';
 import { configBodySchema } from '../../src/config/index.js';
 import { ConfigInvalidError } from '../../src/errors.js';
 
@@ -46,5 +46,19 @@ describe('unknownClassNames', () => {
       expect((err as ConfigInvalidError).retryable).toBe(false);
       expect((err as Error).message).toBe("drawing.blur_classes.0: 'persn' is not a class of the model (did you mean 'person'?)");
     }
+  });
+
+  it('bounds the work and the message for a config full of unknown names: suggestions for 10 distinct names, 20 spelt out', () => {
+    const names = Array.from({ length: 1000 }, (_, i) => `persn${i % 50}`);
+    const bad = body({ rules: [{ id: 'z', type: 'zone_presence', classes: names, zone }] });
+    const problems = unknownClassNames(bad, labels);
+    expect(problems).toHaveLength(1000);
+    const suggested = new Set(problems.filter((p) => p.suggestion !== undefined).map((p) => p.name));
+    expect(suggested.size).toBeLessThanOrEqual(10);
+    // A repeated name gets the same answer each time it is met.
+    expect(problems[50]).toEqual({ ...problems[0], path: 'rules.0.classes.50' });
+    const text = describeUnknownClassNames(problems);
+    expect(text.split('; ')).toHaveLength(21);
+    expect(text).toMatch(/; and 980 more$/);
   });
 });

@@ -195,6 +195,31 @@ describe('POST /v1/models: hostile uploads store nothing', () => {
   });
 });
 
+describe('POST /v1/models: two uploads of the same bytes', () => {
+  let h3: Harness;
+  beforeAll(async () => {
+    h3 = await startApi();
+  });
+  afterAll(() => h3.close());
+
+  it('the first failing at COMMIT never takes away the files of the second, which succeeds', async () => {
+    // The first COMMIT of a models row fails (a sequence is not rolled back), every later one passes.
+    await h3.db.pool.query(`
+      CREATE SEQUENCE test_commits;
+      CREATE FUNCTION test_refuse_first() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF nextval('test_commits') = 1 THEN PERFORM pg_sleep(0.3); RAISE EXCEPTION 'first commit refused'; END IF; RETURN NULL; END $$;
+      CREATE CONSTRAINT TRIGGER test_first AFTER INSERT ON models DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION test_refuse_first();`);
+    const upload = () => h3.app.inject({ method: 'POST', url: '/v1/models', payload: modelForm({ file: weights, labels, name: 'twin', format: 'yolox' }) });
+    const answers = await Promise.all([upload(), upload()]);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 500]);
+    const won = answers.find((a) => a.statusCode === 201)!.json();
+    expect((await h3.app.inject(`/v1/models/${won.id}`)).statusCode).toBe(200);
+    // The stored model's files are there: the failed upload took back nothing the winner uses.
+    expect(await filesUnder(join(h3.dataDir, 'models'))).toEqual(expect.arrayContaining([`${won.sha256}.onnx`, `${won.sha256}.labels.txt`]));
+  });
+});
+
 describe('DELETE /v1/models/{id} while configs use it', () => {
   it('answers 409 naming the configs and keeps the model', async () => {
     const m = await insertModelRow(h.db.pool);

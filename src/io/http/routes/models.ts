@@ -182,24 +182,42 @@ async function storeUpload(ctx: ApiContext, up: Upload): Promise<{ status: 200 |
   };
   // The row is written first and the files moved in before COMMIT: an upload that loses a race for the same
   // bytes (no row comes back) never touches the files, and one whose transaction fails takes its files back.
-  let placement: Placement | undefined;
-  let created;
-  try {
-    created = await withTransaction(ctx.pool, async (c) => {
-      const r = existing ? await restoreModel(c, existing.id, row) : await insertModel(c, row);
-      if (r) placement = await ctx.store.place(weights, labelsFile);
+  // One upload of given bytes at a time in this process, from the insert to the undo: a second upload of the
+  // same bytes, blocked on the row's unique key, would otherwise reuse the files a failed first one then removes.
+  const created = await oneAtATime(weights.sha256, async () => {
+    let placement: Placement | undefined;
+    try {
+      const r = await withTransaction(ctx.pool, async (c) => {
+        const inserted = existing ? await restoreModel(c, existing.id, row) : await insertModel(c, row);
+        if (inserted) placement = await ctx.store.place(weights, labelsFile);
+        return inserted;
+      });
+      await placement?.done();
       return r;
-    });
-  } catch (err) {
-    if (placement && !(await committedAnyway(ctx, weights.sha256))) await placement.undo();
-    throw err;
-  }
-  await placement?.done();
+    } catch (err) {
+      if (placement && !(await committedAnyway(ctx, weights.sha256))) await placement.undo();
+      throw err;
+    }
+  });
   if (created) return { status: 201, body: modelView(created) };
   // Another upload of the same bytes won the race between our check and our insert: answer with its row.
   const winner = await findModelBySha(ctx.pool, weights.sha256);
   if (!winner || winner.deleted_at) throw new Error(`model ${weights.sha256} vanished while being stored`);
   return { status: 200, body: modelView(winner) };
+}
+
+const inFlight = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after every earlier call with the same key has settled. */
+async function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const before = inFlight.get(key) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(fn);
+  inFlight.set(key, mine);
+  try {
+    return await mine;
+  } finally {
+    if (inFlight.get(key) === mine) inFlight.delete(key);
+  }
 }
 
 /**
