@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.js';
 import { RtspParseError } from './errors.js';
@@ -34,6 +33,12 @@ export interface ConnLimits {
 const MAX_PIPELINED = 32;
 
 /**
+ * After we end our side, how long the peer has to read what is queued and close its own. A peer that
+ * never sends FIN (or never reads) would otherwise keep the socket, and its connection slot, forever.
+ */
+const END_GRACE_MS = 1000;
+
+/**
  * One client TCP connection: parses requests and interleaved frames, answers requests strictly in
  * order (DESCRIBE may wait for the first keyframe), and owns the sessions set up over it.
  */
@@ -49,7 +54,10 @@ export class RtspConn {
   /** The peer sent FIN: answer what it asked, then end our side. */
   private peerEnded = false;
   private readPaused = false;
+  /** We ended (or refused) the connection: nothing more is read or answered. */
+  private ending = false;
   private partialTimer: NodeJS.Timeout | undefined;
+  private destroyTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -81,9 +89,14 @@ export class RtspConn {
     return used;
   }
 
-  /** Ends the connection after pending writes (RTCP BYE, a reply) are flushed. */
+  /** Ends the connection after pending writes (RTCP BYE, a reply) are flushed, or after END_GRACE_MS at most. */
   end(): void {
-    if (!this.closed) this.socket.end();
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    this.pending.length = 0;
+    this.clearPartial();
+    this.socket.end();
+    this.destroyLater();
   }
 
   /** Drops the connection now: the peer is stalled, waiting for a flush would never end. */
@@ -92,7 +105,7 @@ export class RtspConn {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.ending) return;
     this.lastActivity = Date.now();
     let messages;
     try {
@@ -103,7 +116,7 @@ export class RtspConn {
       this.fail(400);
       return;
     }
-    this.trackPartial();
+    this.trackPartial(messages.length > 0);
     for (const m of messages) {
       if (m.kind === 'interleaved') {
         // Client RTCP receiver reports over TCP: they only prove the client is alive.
@@ -115,18 +128,24 @@ export class RtspConn {
     if (this.pending.length >= MAX_PIPELINED && !this.readPaused) {
       this.readPaused = true;
       this.socket.pause();
+      // The rest of a request begun here waits on us now, not on the client.
+      this.clearPartial();
     }
-    void this.drain();
+    this.drain().catch((err: unknown) => {
+      // A bug, not the peer's doing: this connection cannot go on, the process must.
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'connection failed, closing');
+      this.destroy();
+    });
   }
 
-  /** Arms the request deadline at the first byte of an incomplete message; a complete one disarms it. */
-  private trackPartial(): void {
-    if (this.parser.bufferedBytes === 0) {
-      if (this.partialTimer) clearTimeout(this.partialTimer);
-      this.partialTimer = undefined;
-      return;
-    }
-    if (this.partialTimer) return;
+  /**
+   * Keeps the deadline of the one message in progress: armed at its first byte, disarmed when it
+   * completes. A chunk that completes a message and begins the next one starts a new deadline, so a
+   * pipelining client whose writes end mid-request is not timed from its first byte on.
+   */
+  private trackPartial(completedOne: boolean): void {
+    if (completedOne || this.parser.bufferedBytes === 0) this.clearPartial();
+    if (this.parser.bufferedBytes === 0 || this.partialTimer || this.readPaused) return;
     this.partialTimer = setTimeout(() => {
       this.partialTimer = undefined;
       if (this.closed) return;
@@ -136,24 +155,38 @@ export class RtspConn {
     this.partialTimer.unref();
   }
 
+  private clearPartial(): void {
+    if (this.partialTimer) clearTimeout(this.partialTimer);
+    this.partialTimer = undefined;
+  }
+
   /** Refuses the byte stream: one reply without CSeq (we have no request to echo), then close. */
   private fail(status: number): void {
     this.closed = true;
     this.pending.length = 0;
+    this.clearPartial();
     this.socket.end(serializeResponse({ status, headers: [] }, undefined));
-    // A peer that does not read would keep the socket in FIN_WAIT with our reply queued.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.destroyLater();
+  }
+
+  /** A peer that does not read, or never closes its side, would keep the socket with our FIN queued. */
+  private destroyLater(): void {
+    if (this.destroyTimer) return;
+    this.destroyTimer = setTimeout(() => this.socket.destroy(), END_GRACE_MS);
+    this.destroyTimer.unref();
   }
 
   private async drain(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.pending.length && !this.closed) {
+      while (this.pending.length && !this.closed && !this.ending && !this.socket.destroyed) {
         const req = this.pending.shift()!;
         if (this.readPaused && this.pending.length < MAX_PIPELINED / 2) {
           this.readPaused = false;
           this.socket.resume();
+          // Bytes of a request that came before we paused get a full deadline again.
+          this.trackPartial(false);
         }
         let reply: Reply;
         try {
@@ -162,7 +195,7 @@ export class RtspConn {
           this.log.error({ err: err instanceof Error ? err.message : String(err), method: req.method }, 'request handler failed');
           reply = { status: 500, headers: [] };
         }
-        if (this.closed) break;
+        if (this.closed || this.ending) break;
         const flushed = this.socket.write(serializeResponse(reply, req.headers.get('cseq')));
         reply.after?.();
         if (reply.close) {
@@ -175,24 +208,41 @@ export class RtspConn {
     } finally {
       this.busy = false;
     }
-    if (this.peerEnded && !this.closed && this.pending.length === 0) this.socket.end();
+    if (this.peerEnded && this.pending.length === 0) this.end();
   }
 
-  private async writable(): Promise<void> {
-    if (this.closed || !this.socket.writableNeedDrain) return;
-    await Promise.race([once(this.socket, 'drain'), once(this.socket, 'close')]);
+  /**
+   * Resolves once the socket takes writes again, or can never (error, close); never rejects. Not
+   * events.once: it rejects on 'error' whatever the event, and a race of two leaves the loser's
+   * listeners on the socket after every wait.
+   */
+  private writable(): Promise<void> {
+    const socket = this.socket;
+    if (this.closed || socket.destroyed || !socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        socket.off('error', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+      socket.on('error', done);
+    });
   }
 
   private onEnd(): void {
     this.peerEnded = true;
-    if (!this.busy && this.pending.length === 0 && !this.closed) this.socket.end();
+    if (!this.busy && this.pending.length === 0) this.end();
   }
 
   private onClose(): void {
     this.closed = true;
     this.pending.length = 0;
-    if (this.partialTimer) clearTimeout(this.partialTimer);
-    this.partialTimer = undefined;
+    this.clearPartial();
+    if (this.destroyTimer) clearTimeout(this.destroyTimer);
+    this.destroyTimer = undefined;
     this.host.onConnClosed(this);
   }
 }

@@ -21,7 +21,10 @@ export interface RtspServerOptions {
   udpRtpPort?: number;
   /** Disable UDP transport entirely (SETUP over UDP then gets 461, and clients switch to TCP). */
   udp?: boolean;
-  /** A session without requests or RTCP for this long is closed (UDP); default 60. */
+  /**
+   * A session without requests or RTCP for this long is closed (UDP); default 60. A connection without
+   * sessions and without a byte from its client for this long is closed too.
+   */
   sessionTimeoutS?: number;
   /** Per-reader queue in packets, default 512; a full queue drops that reader only. */
   writeQueueSize?: number;
