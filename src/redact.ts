@@ -9,7 +9,26 @@
  * password `p<TAB>ss`: both are hidden whole. In free text this may hide a little too much (an '@' later
  * on the same span of prose): that is the safe side.
  */
-const SCHEME = /\b[a-z][a-z0-9+.-]*:\/\//gi;
+const SCHEME_CHAR = /[a-z0-9+.-]/i;
+
+/**
+ * Every `scheme://` in free text: where its scheme begins and where its authority does. Found from each
+ * '://' by walking back over scheme characters, not with a word boundary before a scheme pattern:
+ * `x_rtsp://u:p@h` or `1rtsp://u:p@h` is still a URL whose userinfo a reader of the line can see. A '://'
+ * with no scheme letter before it counts too (the safe side). Linear in the text: a regex that may start
+ * a scheme at every letter rescans long runs of them (a base64 blob on the same line) once per letter.
+ */
+function schemesIn(text: string): { index: number; start: number }[] {
+  const out: { index: number; start: number }[] = [];
+  for (let sep = text.indexOf('://'); sep >= 0; sep = text.indexOf('://', sep + 3)) {
+    let index = sep;
+    while (index > 0 && SCHEME_CHAR.test(text[index - 1]!)) index--;
+    // A scheme begins with a letter: `1rtsp://` is `rtsp://` after a digit.
+    while (index < sep && !/[a-z]/i.test(text[index]!)) index++;
+    out.push({ index, start: sep + 3 });
+  }
+  return out;
+}
 
 interface Authority {
   /** Index just after `scheme://`. */
@@ -44,15 +63,23 @@ export function splitUrl(url: string): { scheme: string; userinfo: string | unde
   };
 }
 
+/**
+ * The URL without its userinfo at all (`rtsp://u:p@h/x` → `rtsp://h/x`), found by the same last-'@' rule:
+ * for what must not show even the user name (the RTSP server's Content-Base and RTP-Info headers).
+ */
+export function stripUserinfo(url: string): string {
+  const p = splitUrl(url);
+  return p?.userinfo === undefined ? url : p.scheme + p.host + p.rest;
+}
+
 /** rtsp://user:secret@host/x → rtsp://user:***@host/x, inside any text (a user without password stays). */
 export function redactText(text: string): string {
   if (!text.includes('://')) return text;
-  const starts = [...text.matchAll(SCHEME)];
+  const starts = schemesIn(text);
   let out = '';
   let pos = 0;
   for (let i = 0; i < starts.length; i++) {
-    const m = starts[i]!;
-    const start = m.index + m[0].length;
+    const start = starts[i]!.start;
     // The next URL's scheme ends this one's authority at the latest (it holds a '/' anyway).
     const limit = i + 1 < starts.length ? starts[i + 1]!.index : text.length;
     if (start < pos) continue;
@@ -97,13 +124,18 @@ export function secretsOfUrl(url: string): string[] {
   return [...new Set(out)];
 }
 
+/** What redactDeep puts in place of an object nested deeper than it looks. */
+export const TOO_DEEP = '[too deep]';
+
 /**
  * Redacts every string inside a JSON-like value (objects, arrays, Errors' messages), to a bounded depth:
  * log fields nest (`{ error: { message } }`, arrays of ffmpeg lines) and a password must not hide in one.
+ * An object below that depth is replaced, not passed on as it is: what was not looked at is not shown.
  */
 export function redactDeep(value: unknown, depth = 6): unknown {
   if (typeof value === 'string') return redactText(value);
-  if (depth <= 0 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth <= 0) return TOO_DEEP;
   if (value instanceof Error) return { name: value.name, message: redactText(value.message) };
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth - 1));
   if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value;

@@ -7,6 +7,35 @@ import { descendants } from './procfs.js';
 /** The compiled CLI beside this module (dist/cli/main.js): the soak starts real `sie` processes. */
 export const SIE_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
+/** Every Child not yet exited: what a hard stop (killAllChildren) must not leave behind. */
+const live = new Set<Child>();
+
+/**
+ * SIGKILL, at once, to every living Child's process group and to each of their descendants (found
+ * before any is killed: an orphan is reparented and no longer found under its old parent). For a second
+ * Ctrl-C: the children sit in process groups of their own, so the terminal's signal never reaches them,
+ * and a soak killed alone would leave the engine, cameras and readers running. Returns how many children were alive.
+ */
+export function killAllChildren(): number {
+  const children = [...live];
+  const pids = new Set(children.flatMap((c) => [...descendants(c.pid), c.pid]));
+  for (const c of children) {
+    try {
+      process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return children.length;
+}
+
 /** A child process with its output lines kept (the last few) and a way to wait for one. */
 export class Child {
   readonly proc: ChildProcess;
@@ -22,6 +51,7 @@ export class Child {
     // A process group of its own: Ctrl-C on the soak must not reach the engine and the cameras directly
     // (the soak stops them itself, in order, and would otherwise take the engine's exit for a crash).
     this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, detached: true });
+    if (this.proc.pid !== undefined) live.add(this);
     const keep = opts.keep ?? 40;
     const onLine = (line: string) => {
       this.tail.push(line);
@@ -33,6 +63,7 @@ export class Child {
     createInterface({ input: this.proc.stderr! }).on('line', onLine);
     this.exited = new Promise((resolve) =>
       this.proc.once('exit', (code, signal) => {
+        live.delete(this);
         resolve({ code, signal });
         this.waiters.forEach((w) => w());
       }),

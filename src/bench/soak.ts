@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { resolveFfmpeg } from '../io/ffmpeg/binary.js';
 import { Child, SIE_MAIN, freePort, sleep } from './children.js';
 import { descendants, fdCount, rssKb } from './procfs.js';
-import { createSoakDatabase, insertSoakRuns, prepareMedia } from './soakSetup.js';
+import { createSoakDatabase, dropSoakDatabase, insertSoakRuns, prepareMedia } from './soakSetup.js';
 import { formatSummary, summarise, type OutageRecord, type RunSample, type Sample, type SoakSummary } from './soakReport.js';
 
 export interface SoakOptions {
@@ -137,7 +137,7 @@ export async function runSoak(o: SoakOptions, io: SoakIo): Promise<SoakResult> {
 
   try {
     const media = await prepareMedia(o.media, tmp);
-    io.print(`soak: database ${new URL(db.url).pathname.slice(1)} (dropped at the end), temp dir ${tmp}\n`);
+    io.print(`soak: database ${db.name} (dropped at the end), temp dir ${tmp}\n`);
     io.print(`soak: media ${media.file} (${media.height}p at ${media.fps} fps${media.converted ? ', converted for the soak' : ''})\n`);
     for (let i = 0; i < o.streams; i++) cameras.push(new Camera(await freePort(), media.file));
     await Promise.all(cameras.map((c) => c.start()));
@@ -317,7 +317,7 @@ export async function runSoak(o: SoakOptions, io: SoakIo): Promise<SoakResult> {
     // SIGTERM releases the runs (a drain waits up to 30 s); then the cameras.
     await engine?.stop(40_000);
     await Promise.all(cameras.map((c) => c.child?.stop(5000)));
-    await db.drop().catch((err: unknown) => io.print(`soak: could not drop ${db.url}: ${(err as Error).message}\n`));
+    await dropSoakDatabase(db, (t) => io.print(t));
     rmSync(tmp, { recursive: true, force: true });
   }
 }

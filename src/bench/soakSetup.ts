@@ -7,6 +7,7 @@ import type { Pool } from 'pg';
 import { createPool, databaseUrl, dropDatabase, ensureDatabase } from '../io/db/pool.js';
 import { migrate } from '../io/db/migrate.js';
 import { resolveFfmpeg, resolveFfprobe } from '../io/ffmpeg/binary.js';
+import { redactText } from '../redact.js';
 
 const run = promisify(execFile);
 
@@ -35,7 +36,10 @@ export async function prepareMedia(file: string, tmpDir: string): Promise<{ file
 }
 
 export interface SoakDatabase {
+  /** SIE_DATABASE_URL's server with the soak's database: holds its password, never printed. */
   url: string;
+  /** The database's name alone: what the soak prints. */
+  name: string;
   pool: Pool;
   drop(): Promise<void>;
 }
@@ -43,19 +47,33 @@ export interface SoakDatabase {
 /** A database of its own (random name on SIE_DATABASE_URL's server), migrated; dropped at the end. */
 export async function createSoakDatabase(): Promise<SoakDatabase> {
   const u = new URL(databaseUrl());
-  u.pathname = `/sie_soak_${randomBytes(5).toString('hex')}`;
+  const name = `sie_soak_${randomBytes(5).toString('hex')}`;
+  u.pathname = `/${name}`;
   const url = u.toString();
   await ensureDatabase(url);
   const pool = createPool(url, { max: 3, applicationName: 'sie-soak' });
   await migrate(pool);
   return {
     url,
+    name,
     pool,
     async drop() {
       await pool.end();
       await dropDatabase(url);
     },
   };
+}
+
+/**
+ * Drops the soak's database; a failure is printed naming the database only (its URL holds the password
+ * of SIE_DATABASE_URL) and its message redacted, so the operator can drop it by hand.
+ */
+export async function dropSoakDatabase(db: Pick<SoakDatabase, 'name' | 'drop'>, print: (text: string) => void): Promise<void> {
+  try {
+    await db.drop();
+  } catch (err) {
+    print(`soak: could not drop database ${db.name}: ${redactText((err as Error).message)}\n`);
+  }
 }
 
 /**

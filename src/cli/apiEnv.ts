@@ -23,12 +23,20 @@ const schema = z.object({
 });
 
 /**
+ * SIE_DATA_DIR as every command reads it: unset or empty means ./.sie (not the working directory). The
+ * API and the engine must agree, or `sie serve` stores uploaded models where its engine never looks.
+ */
+export function dataDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SIE_DATA_DIR || DEFAULT_DATA_DIR;
+}
+
+/**
  * The API's settings from `env`; a bad value is a UsageError naming the variable and its value (the CLI
  * exits 2 with it on stderr) instead of a server that starts and answers 500 later. Empty counts as unset.
  */
 export function apiEnvironment(env: NodeJS.ProcessEnv = process.env): ApiEnvironment {
   const raw = {
-    SIE_DATA_DIR: env.SIE_DATA_DIR || DEFAULT_DATA_DIR,
+    SIE_DATA_DIR: dataDirFromEnv(env),
     SIE_MAX_MODEL_BYTES: env.SIE_MAX_MODEL_BYTES?.trim() || String(DEFAULT_MAX_MODEL_BYTES),
   };
   const r = schema.safeParse(raw);

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { urlInputProblem } from '../urlCheck.js';
 
 /** CLI errors: printed as one line naming the bad option, exit code 2. */
 export class UsageError extends Error {
@@ -30,13 +29,3 @@ export const mountSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'letters, digits, - and _ in /-separated parts');
 
-/**
- * A URL option that may carry credentials: refused when its userinfo is ambiguous or it holds whitespace
- * (see urlInputProblem); `when` limits the check (a SOURCE may also be a local file name, spaces allowed).
- */
-export function unambiguousUrl<T extends z.ZodType<string>>(schema: T, when: (s: string) => boolean = () => true): T {
-  return schema.superRefine((s, ctx) => {
-    const problem = when(s) ? urlInputProblem(s) : undefined;
-    if (problem) ctx.addIssue({ code: 'custom', message: problem, abort: true });
-  }) as unknown as T;
-}

@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { durationSchema } from '../bench/duration.js';
 import { runSoak } from '../bench/soak.js';
+import { killAllChildren } from '../bench/children.js';
+import { constants } from 'node:os';
 import { UsageError, parseOptions } from './args.js';
 
 const shared = () => resolve(process.env.SIE_SHARED ?? '../shared');
@@ -19,7 +21,8 @@ export const benchUsage = `sie bench --soak [--streams 4] [--duration 30m] [--ou
           first third) and at the end, fds and children after warm-up, drop %, outages and whether every
           run came back to running, with the load average, and PASS/MISS per goal (RSS growth < 2%, fds
           and children flat, drops < 1%). Exits 0 whatever the goals; 1 if the engine died under it.
-          Durations take s, m or h. Defaults read ../shared (or $SIE_SHARED). Ctrl-C ends it early.`;
+          Durations take s, m or h. Defaults read ../shared (or $SIE_SHARED). Ctrl-C ends it early;
+          a second Ctrl-C kills every child at once and exits (the temporary database is left).`;
 
 const schema = z
   .object({
@@ -67,12 +70,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   };
   for (const [name, path] of Object.entries(files)) if (!existsSync(path)) throw new UsageError(`--${name}: ${path} not found`);
   const abort = new AbortController();
-  const onSignal = () => {
-    process.stdout.write('bench: stopping early\n');
-    abort.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const uninstall = stopOnSignals(abort);
   try {
     const { exitCode } = await runSoak(
       {
@@ -88,7 +86,49 @@ export async function benchCommand(argv: string[]): Promise<number> {
     );
     return exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    uninstall();
   }
+}
+
+export interface HardStop {
+  /** Kills every child process at once; returns how many there were (default killAllChildren). */
+  killAll(): number;
+  write(text: string): void;
+  exit(code: number): void;
+}
+
+/**
+ * SIGINT / SIGTERM during a soak. The first ends it early: it stops the readers, the engine (which
+ * releases its runs) and the cameras in order, then drops its database. That can take a while (the
+ * engine's drain waits up to 30 s), so a second one kills every child's process group at once and exits.
+ * The handler stays installed until the soak ends: with `once`, a second Ctrl-C would find no handler and
+ * kill the soak alone, leaving the engine, cameras and readers (in process groups of their own, which the
+ * terminal's signal does not reach) running, and the temporary database behind.
+ */
+export function stopOnSignals(
+  abort: AbortController,
+  hard: HardStop = { killAll: killAllChildren, write: (t) => process.stdout.write(t), exit: (c) => process.exit(c) },
+  target: Pick<NodeJS.EventEmitter, 'on' | 'off'> = process,
+): () => void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    received++;
+    if (received === 1) {
+      hard.write(`bench: ${signal}: stopping early (send it again to kill everything at once)\n`);
+      abort.abort();
+      return;
+    }
+    const n = hard.killAll();
+    hard.write(
+      `bench: ${signal} again: killed ${n} child process group(s) with SIGKILL and exiting; the temporary database ` +
+        'and temp dir (named above) are NOT dropped: remove them by hand\n',
+    );
+    hard.exit(128 + (constants.signals[signal] ?? 2));
+  };
+  target.on('SIGINT', onSignal);
+  target.on('SIGTERM', onSignal);
+  return () => {
+    target.off('SIGINT', onSignal);
+    target.off('SIGTERM', onSignal);
+  };
 }

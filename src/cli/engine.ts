@@ -7,9 +7,12 @@ import { migrate } from '../io/db/migrate.js';
 import { Engine } from '../engine/engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
-import { UsageError, parseOptions, portSchema, unambiguousUrl } from './args.js';
+import { UsageError, parseOptions, portSchema } from './args.js';
+import { unambiguousUrl } from '../urlCheck.js';
 import { mediaRootFrom } from '../io/mediaRoot.js';
 import { waitForShutdownSignal } from './signals.js';
+import { dataDirFromEnv } from './apiEnv.js';
+import { mqttUrlFromEnv } from '../events/mqtt.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
@@ -18,6 +21,9 @@ export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rts
   (a repeated SIGTERM is logged and ignored; SIGINT during the shutdown forces an exit without the release).
   --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).
   file:// sources are read only below --media-root (or SIE_MEDIA_ROOT); without one they fail.`;
+
+/** --mqtt-url and SIE_MQTT_URL alike: a broker URL whose credentials every parser reads the same way. */
+const mqttUrlSchema = unambiguousUrl(z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://'));
 
 export const engineOptionsSchema = z.object({
   'max-runs': z.coerce.number().int().min(0).max(1000).default(4),
@@ -30,7 +36,7 @@ export const engineOptionsSchema = z.object({
   'lease-ttl': z.coerce.number().min(1).max(600).default(10),
   'stall-timeout': z.coerce.number().positive().max(300).default(5),
   'media-root': z.string().min(1).optional(),
-  'mqtt-url': unambiguousUrl(z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://')).optional(),
+  'mqtt-url': mqttUrlSchema.optional(),
   'stats-interval': z.coerce.number().min(0).max(3600).default(0),
 });
 export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
@@ -45,8 +51,32 @@ export function mediaRootOption(value: string | undefined): string | undefined {
   }
 }
 
-/** Starts the RTSP server and an engine on the database; returns a stop function (release runs, close). */
-export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<{ engine: Engine; stop(): Promise<void> }> {
+/** What the engine reads from the environment (besides SIE_DATABASE_URL and SIE_MEDIA_ROOT). */
+export interface EngineEnvironment {
+  /** SIE_DATA_DIR, resolved, read as the API reads it (dataDirFromEnv). */
+  readonly dataDir: string;
+  /** SIE_MQTT_URL, or undefined when unset or empty. */
+  readonly mqttUrl: string | undefined;
+}
+
+/**
+ * The engine's settings from `env`, checked at start: SIE_MQTT_URL gets the checks --mqtt-url gets, and a
+ * bad one is a UsageError naming the variable (exit 2). Its value is not quoted: it may hold a password.
+ */
+export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): EngineEnvironment {
+  const mqttUrl = mqttUrlFromEnv(env);
+  if (mqttUrl !== undefined) {
+    const r = mqttUrlSchema.safeParse(mqttUrl);
+    if (!r.success) throw new UsageError(`environment: SIE_MQTT_URL: ${r.error.issues[0]!.message}`);
+  }
+  return { dataDir: resolve(dataDirFromEnv(env)), mqttUrl };
+}
+
+/**
+ * Starts the RTSP server and an engine on the database; returns a stop function (release runs, close).
+ * `env` comes from engineEnvironment, read once by the command (`sie serve` shares its dataDir with the API).
+ */
+export async function startEngine(o: EngineCliOptions, logger: Logger, env: EngineEnvironment): Promise<{ engine: Engine; stop(): Promise<void> }> {
   const mediaRoot = mediaRootOption(o['media-root']);
   const url = databaseUrl();
   const pool = createPool(url, { logger, applicationName: 'sie-engine' });
@@ -57,7 +87,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<
     pool,
     databaseUrl: url,
     server,
-    dataDir: resolve(process.env.SIE_DATA_DIR ?? '.sie'),
+    dataDir: env.dataDir,
     mediaRoot,
     logger,
     maxRuns: o['max-runs'],
@@ -65,7 +95,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<
     leaseTtlS: o['lease-ttl'],
     advertiseHost: o['advertise-host'],
     stallTimeoutS: o['stall-timeout'],
-    mqttUrl: o['mqtt-url'] ?? process.env.SIE_MQTT_URL,
+    mqttUrl: o['mqtt-url'] ?? env.mqttUrl,
     statsIntervalS: o['stats-interval'],
   });
   engine.start();
@@ -83,10 +113,11 @@ export async function startEngine(o: EngineCliOptions, logger: Logger): Promise<
 export async function engineCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(engineOptionNames.map((n) => [n, { type: 'string' as const }])) });
   const o = parseOptions(engineOptionsSchema, values);
+  const env = engineEnvironment();
   const logger = createLogger({ cmd: 'engine' });
   // Listen before startEngine prints its line: a supervisor may send SIGTERM as soon as it sees it.
   const signalled = waitForShutdownSignal(logger, 'engine');
-  const running = await startEngine(o, logger);
+  const running = await startEngine(o, logger, env);
   const signal = await signalled;
   logger.info({ signal }, 'engine stopping: releasing runs');
   await running.stop();

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { buildApi } from '../io/http/app.js';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { createLogger } from '../log.js';
-import { engineOptionsSchema, mediaRootOption, startEngine } from './engine.js';
+import { engineEnvironment, engineOptionsSchema, mediaRootOption, startEngine } from './engine.js';
 import { apiEnvironment } from './apiEnv.js';
 import { waitForShutdownSignal } from './signals.js';
 import { parseOptions, portSchema } from './args.js';
@@ -26,16 +26,19 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const mediaRoot = mediaRootOption(o['media-root']);
   // Checked before the engine starts: a bad value must stop `sie serve` at once, not fail every upload later.
   const env = apiEnvironment();
+  // One reading of SIE_DATA_DIR for both halves: the API stores uploaded models where the engine looks.
+  const dataDir = resolve(env.dataDir);
+  const engineEnv = { ...engineEnvironment(), dataDir };
   const logger = createLogger({ cmd: 'serve' });
   // Listen before the first line is printed: a supervisor may send SIGTERM as soon as it sees it.
   const signalled = waitForShutdownSignal(logger, 'serve');
   // The engine migrates the database before anything else starts.
   // One --host for everything this process serves: a loopback API must not come with a public RTSP port.
-  const engine = await startEngine({ ...o, 'rtsp-host': o['rtsp-host'] ?? o.host }, logger);
+  const engine = await startEngine({ ...o, 'rtsp-host': o['rtsp-host'] ?? o.host }, logger, engineEnv);
   const pool = createPool(databaseUrl(), { logger, applicationName: 'sie-api' });
   const app = await buildApi({
     pool,
-    dataDir: resolve(env.dataDir),
+    dataDir,
     mediaRoot,
     logger,
     maxModelBytes: env.maxModelBytes,

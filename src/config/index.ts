@@ -3,7 +3,7 @@ import { inferenceConfigSchema } from './inference.js';
 import { drawingConfigSchema } from './drawing.js';
 import { rulesConfigSchema } from './rules.js';
 import { redactText } from '../redact.js';
-import { urlInputProblem } from '../urlCheck.js';
+import { unambiguousUrl } from '../urlCheck.js';
 
 function isHttpUrl(s: string): boolean {
   try {
@@ -25,13 +25,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  */
 export const webhookConfigSchema = z
   .object({
-    url: z
-      .string()
-      .max(2048)
-      .superRefine((s, ctx) => {
-        const problem = urlInputProblem(s);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem, abort: true });
-      })
+    url: unambiguousUrl(z.string().max(2048))
       .refine(isHttpUrl, 'expected http://host/… or https://host/…')
       .describe('receiver of the events, one JSON event per POST (credentials allowed; never shown back)'),
     headers: z

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redactSecrets, redactText, secretsOfUrl } from '../../src/redact.js';
+import { TOO_DEEP, redactDeep, redactSecrets, redactText, secretsOfUrl, stripUserinfo } from '../../src/redact.js';
 import { redactUrl } from '../../src/io/rtsp/url.js';
 import { urlInputProblem } from '../../src/urlCheck.js';
 
@@ -21,6 +21,10 @@ describe('redaction of credentials', () => {
     ['rtsp://u:pw@h?x=1', 'rtsp://u:***@h?x=1'],
     ['two rtsp://a:b@h and rtsp://c:d@h', 'two rtsp://a:***@h and rtsp://c:***@h'],
     ['rtsp://u:p\u0000\u202ess@h/x', 'rtsp://u:***@h/x'],
+    // A scheme glued to a word character before it (no word boundary there) is still a URL to a reader.
+    ['x_rtsp://u:pw@h/x', 'x_rtsp://u:***@h/x'],
+    ['1rtsp://u:pw@h/x', '1rtsp://u:***@h/x'],
+    ['id=42rtsps://u:pw@h and _mqtt://v:pw2@b', 'id=42rtsps://u:***@h and _mqtt://v:***@b'],
   ])('%s', (input, expected) => {
     expect(redactText(input)).toBe(expected);
   });
@@ -40,6 +44,10 @@ describe('redaction of credentials', () => {
   it("the RTSP server's request-URL redactor strips up to the last '@' too", () => {
     expect(redactUrl('rtsp://u:p@ssW0rdX@127.0.0.1:1/x')).toBe('rtsp://127.0.0.1:1/x');
     expect(redactUrl('rtsp://cam/x@y')).toBe('rtsp://cam/x@y');
+    expect(redactUrl('RTSP://u@cam:554/x?y=1')).toBe('RTSP://cam:554/x?y=1');
+    expect(redactUrl('*')).toBe('*');
+    // The same rule as redactText's, because it is redactText's (src/redact.ts).
+    expect(redactUrl('rtsp://u:a@b@c@host/x')).toBe(stripUserinfo('rtsp://u:a@b@c@host/x'));
   });
 
   it('scrubs a password that ffmpeg echoes outside a URL', () => {
@@ -58,6 +66,18 @@ describe('redactDeep', () => {
     expect(out).not.toMatch(/pw[123]/);
     expect(out).toContain('rtsp://u:***@h/x');
     expect(out).toContain('"n":3');
+  });
+
+  it('does not pass on unredacted what lies deeper than it looks', () => {
+    // 8 levels: `{ a: { a: ... { url } } }`, deeper than redactDeep's 6.
+    let nested: unknown = { url: 'rtsp://u:deepSecret1@h/x', list: ['rtsp://u:deepSecret2@h/y'] };
+    for (let i = 0; i < 8; i++) nested = { a: nested };
+    const out = JSON.stringify(redactDeep({ top: 'rtsp://u:pw0@h/z', nested }));
+    expect(out).not.toMatch(/deepSecret|pw0/);
+    expect(out).toContain(TOO_DEEP);
+    expect(out).toContain('rtsp://u:***@h/z');
+    // Numbers, booleans and null need no looking at, at any depth.
+    expect(redactDeep({ a: { a: { a: { a: { a: { a: { a: 1, b: null } } } } } } })).toEqual({ a: { a: { a: { a: { a: { a: TOO_DEEP } } } } } });
   });
 
   it('reaches a logger line: nested fields are redacted in what pino writes', async () => {
@@ -107,19 +127,40 @@ describe('redaction, for any password (property)', () => {
 
 describe('urlInputProblem: what the edges refuse, without quoting the URL', () => {
   it.each([
-    ['rtsp://u:p@ssW0rdX@127.0.0.1:1/x', /percent-encode '@'/],
+    ['rtsp://u:p@ssW0rdX@127.0.0.1:1/x', /must be percent-encoded/],
     ['rtsp://u:p\tssW0rdX@127.0.0.1:1/x', /whitespace or control/],
     ['rtsp://u:p\nssW0rdX@127.0.0.1:1/x', /whitespace or control/],
     ['rtsp://u:p ss@127.0.0.1:1/x', /whitespace or control/],
     ['rtsp://u:p\u202ess@h/x', /whitespace or control/],
-    ['rtsp://u:p"ss@h/x', /percent-encode '"'/],
-    ['rtsp://u:p%zzss@h/x', /%XX escape/],
+    ['rtsp://u:p"ss@h/x', /must be percent-encoded/],
+    ['rtsp://u:p%zzss@h/x', /not valid percent-encoding/],
+    // Each %XX is well formed, but they do not decode (UTF-8 cut short): the deliverer's and ffmpeg's
+    // decoding would fail at every use of a URL accepted here.
+    ['rtsp://u:p%C3ssW0rdX@h/x', /not valid percent-encoding/],
+    ['http://hook:ssW0rdX%E2%82@h/x', /not valid percent-encoding/],
+    ['http://ssW0rdX%FF:x@h/x', /not valid percent-encoding/],
     ['rtsp://u:12/ssW0rdX@h/x', /'@' after the host/],
     ['https://hook:to ken@example.com/x', /whitespace/],
   ])('%s', (url, why) => {
     const p = urlInputProblem(url);
     expect(p).toMatch(why);
     expect(p).not.toMatch(/ssW0rdX|ken/);
+  });
+
+  it('names the class of character the userinfo broke, never the character itself', () => {
+    // Quoting it (`must percent-encode '"'`) tells whoever reads the 400 or the log one character of a
+    // password. Every offending character gets the very same message.
+    const bad = ['"', '<', '>', '[', ']', '\\', '^', '`', '{', '|', '}', '@', 'é', '€', '😀'];
+    const messages = new Set(bad.map((c) => urlInputProblem(`rtsp://u:p${c}ssW0rdX@h/x`)));
+    expect([...messages]).toHaveLength(1);
+    const [message] = [...messages];
+    expect(message).toMatch(/^userinfo holds a character that must be percent-encoded/);
+    for (const c of ['"', '<', '>', '[', ']', '\\', '^', '`', '{', '|', '}', 'é', '€', '😀']) expect(message).not.toContain(c);
+  });
+
+  it('accepts escapes that decode, as every decoder will read them', () => {
+    expect(urlInputProblem('rtsp://u:p%C3%A9ss@h/x')).toBeUndefined();
+    expect(urlInputProblem('http://%E2%82%AC:p%25%3A@h/x')).toBeUndefined();
   });
 
   it.each(['rtsp://u:p%40ssW0rdX@127.0.0.1:1/x', 'rtsp://cam.local/1', 'rtsps://u:p!$&()*+,;=~@cam:322/x', 'file:///srv/clips/a.mp4', 'http://127.0.0.1:9/hook'])(

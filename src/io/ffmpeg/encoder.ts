@@ -132,16 +132,30 @@ export class FfmpegEncoder {
     return exit.code;
   }
 
-  /** Calls `cb` once ffmpeg has taken everything written so far (at once if it already has). */
+  /** Stopped, exited (perhaps not yet reported through onExit) or its stdin gone: it takes nothing more. */
+  private get dead(): boolean {
+    return this.stopped || this.proc.hasExited || this.proc.child.stdin.destroyed;
+  }
+
+  /**
+   * Calls `cb` once ffmpeg has taken everything written so far (soon if it already has); never for an
+   * encoder that is dead or dies meanwhile. A dead encoder's pipe is empty, and answering "writable" at
+   * once would have a caller retry tryWrite (false again) in a hot loop until the encoder is replaced or
+   * stopped; whoever replaces it drives the new one instead.
+   */
   onceWritable(cb: () => void): void {
+    if (this.dead) return;
     const stdin = this.proc.child.stdin;
-    if (stdin.writableLength === 0) setImmediate(cb);
-    else stdin.once('drain', cb);
+    const fire = () => {
+      if (!this.dead) cb();
+    };
+    if (stdin.writableLength === 0) setImmediate(fire);
+    else stdin.once('drain', fire);
   }
 
   /** Writes one frame if ffmpeg has taken the previous one; false = busy, the caller drops this frame. */
   tryWrite(pixels: Buffer): boolean {
-    if (this.stopped || this.proc.hasExited) return false;
+    if (this.dead) return false;
     if (this.proc.child.stdin.writableLength > 0) return false;
     this.proc.child.stdin.write(pixels);
     this.framesWritten++;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { configBodySchema } from '../../config/index.js';
 import { mountSchema } from '../../cli/args.js';
 import { RUN_STATES } from '../db/rows.js';
-import { urlInputProblem } from '../../urlCheck.js';
+import { unambiguousUrl } from '../../urlCheck.js';
 
 /**
  * Request and response shapes of the API. Requests are strict (an unknown key is a 400, never silently
@@ -97,14 +97,8 @@ const retrySchema = z
 export const runCreateSchema = z.strictObject({
   client_id: clientIdSchema,
   config_id: z.uuid(),
-  source_url: z
-    .string()
-    .max(4096)
-    // Ambiguous userinfo or whitespace first (see urlInputProblem for why they are refused, not fixed).
-    .superRefine((s, ctx) => {
-      const problem = urlInputProblem(s);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem, abort: true });
-    })
+  // Ambiguous userinfo or whitespace first (see urlInputProblem for why they are refused, not fixed).
+  source_url: unambiguousUrl(z.string().max(4096))
     .refine(isAllowedSource, 'expected rtsp://host/…, rtsps://host/… or file:///absolute/path')
     .describe(
       'camera URL (credentials allowed, percent-encoded; never shown back) or file:///absolute/path under the media root ' +

@@ -1,3 +1,4 @@
+import { stripUserinfo } from '../../redact.js';
 import { InvalidMountPathError } from './errors.js';
 
 /** A request URL reduced to what routing needs. */
@@ -53,6 +54,6 @@ export function parseRequestTarget(url: string): RequestTarget {
 
 /** The URL with any `user:password@` removed, safe to echo in headers and logs. */
 export function redactUrl(url: string): string {
-  // Up to the LAST '@' of the authority, as parsers read it: a password may hold an unencoded '@'.
-  return url.replace(/^(rtsps?:\/\/)[^/?#]*@/i, '$1');
+  // Up to the LAST '@' of the authority, as parsers read it: the one rule of src/redact.ts.
+  return stripUserinfo(url);
 }

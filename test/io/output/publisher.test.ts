@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Publisher, type PublisherCounters } from '../../../src/io/output/publisher.js';
-import { defaultEncoderSettings } from '../../../src/io/ffmpeg/encoder.js';
+import { FfmpegEncoder, defaultEncoderSettings } from '../../../src/io/ffmpeg/encoder.js';
 import { yuv420pSize, type FrameRecord } from '../../../src/frame.js';
 import { silentLogger } from '../../../src/log.js';
 import { fakeFfmpeg } from '../../helpers/fakeFfmpeg.js';
@@ -67,6 +67,72 @@ describe('publisher', () => {
       expect(fatal?.message).toMatch(/encoder exited/);
       expect(readFileSync(spawns, 'utf8').trim().split('\n').length, 'first encoder + 5 replacements').toBe(6);
     } finally {
+      await p.stop();
+      process.env.FFMPEG_PATH = fake.paths.ffmpeg;
+      delete process.env.SIE_TEST_SPAWNS;
+    }
+  });
+
+  it('a dead encoder never reports itself writable (that answer started a hot retry loop)', async () => {
+    process.env.FFMPEG_PATH = fake.paths.dying;
+    process.env.SIE_TEST_SPAWNS = join(fake.dir, 'spawns-encoder');
+    try {
+      let exited!: () => void;
+      const died = new Promise<void>((r) => (exited = () => r()));
+      const enc = new FfmpegEncoder({
+        width: 16,
+        height: 16,
+        fps: 50,
+        settings: defaultEncoderSettings,
+        output: { kind: 'push', url: 'rtsp://127.0.0.1:1/out' },
+        logger: silentLogger,
+        onExit: () => exited(),
+      });
+      await died;
+      let calls = 0;
+      enc.onceWritable(() => calls++);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(calls).toBe(0);
+      expect(enc.tryWrite(frame(0).pixels)).toBe(false);
+      await enc.stop();
+    } finally {
+      process.env.FFMPEG_PATH = fake.paths.ffmpeg;
+      delete process.env.SIE_TEST_SPAWNS;
+    }
+  });
+
+  it('after the encoder gave up for good, the clock still sends once a tick, not in a loop', async () => {
+    const counters: PublisherCounters = { framesOut: 0, framesRepeated: 0, framesSlate: 0, accessUnitsOut: 0, droppedEncoderBusy: 0, firstOutputAtMs: undefined };
+    process.env.SIE_TEST_SPAWNS = join(fake.dir, 'spawns-loop');
+    process.env.FFMPEG_PATH = fake.paths.dying;
+    const tryWrite = vi.spyOn(FfmpegEncoder.prototype, 'tryWrite');
+    let next = 0;
+    let fatal: Error | undefined;
+    const p = new Publisher({
+      fps: 50,
+      width: 16,
+      height: 16,
+      encoder: defaultEncoderSettings,
+      mount: undefined,
+      pushUrl: 'rtsp://127.0.0.1:1/out',
+      nextFrame: () => frame(next++),
+      counters,
+      logger: silentLogger,
+      onFatal: (err) => (fatal = err),
+    });
+    try {
+      const t0 = Date.now();
+      while (!fatal && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+      expect(fatal?.message).toMatch(/encoder exited/);
+      // The run is failing; until the supervisor stops the publisher, its clock ticks on. A tick is
+      // 20 ms: in 500 ms that is some 25 attempts (fewer under load). The loop made tens of thousands.
+      const before = tryWrite.mock.calls.length;
+      const ticksBefore = next;
+      await new Promise((r) => setTimeout(r, 500));
+      const attempts = tryWrite.mock.calls.length - before;
+      expect(attempts, `${attempts} writes tried in 500 ms`).toBeLessThanOrEqual(next - ticksBefore + 2);
+    } finally {
+      tryWrite.mockRestore();
       await p.stop();
       process.env.FFMPEG_PATH = fake.paths.ffmpeg;
       delete process.env.SIE_TEST_SPAWNS;
