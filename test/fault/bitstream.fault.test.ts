@@ -6,12 +6,13 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
 import { PLAZA, runFfmpeg } from '../helpers/media.js';
 import { freePort, killAll, runToEnd, sleep } from '../helpers/processes.js';
+import { startCamera } from '../helpers/cameras.js';
 import {
   LIGHT_CONFIG,
+  MAX_PTS_GAP_S,
   StreamWatcher,
   distinctPictures,
   median,
-  startCamera,
   startEngineProcess,
   transitionsAt,
   type EngineProcess,
@@ -68,15 +69,20 @@ async function stopRun(id: string): Promise<void> {
   await waitForRun(db.pool, id, (r) => r.state === 'stopped', 15_000);
 }
 
-/** Judged per second of the stream: pictures keep coming and keep changing (real video, not a frozen one). */
-function expectLiveEverySecond(frames: SeenFrame[], liveLuma: number): void {
-  const t0 = frames[0]!.pts;
-  const t1 = frames.at(-1)!.pts;
-  for (let s = t0; s + 1 <= t1; s += 1) {
-    const sec = frames.filter((f) => f.pts >= s && f.pts < s + 1);
-    expect(sec.length, `pictures in second ${(s - t0).toFixed(0)}`).toBeGreaterThanOrEqual(5);
-    expect(distinctPictures(sec), `distinct pictures in second ${(s - t0).toFixed(0)}`).toBeGreaterThanOrEqual(3);
-    expect(median(sec.map((f) => f.luma)), `brightness in second ${(s - t0).toFixed(0)} (not the slate)`).toBeGreaterThan(liveLuma * 0.8);
+/**
+ * Pictures keep coming (at least half the 10 fps over the window, no step over MAX_PTS_GAP_S) and keep
+ * changing: every run of 10 consecutive pictures (a second of output) holds several different pictures
+ * (real video, not a frozen one) and is live, not the slate. Judged by pictures rather than by seconds of
+ * pts: a tick the engine skipped under load moves the pts on, it does not change what the pictures show.
+ */
+function expectLiveThroughout(frames: SeenFrame[], liveLuma: number): void {
+  const span = frames.at(-1)!.pts - frames[0]!.pts;
+  expect(frames.length, `pictures over ${span.toFixed(1)} s of stream`).toBeGreaterThanOrEqual(5 * span);
+  for (let i = 0; i + 10 <= frames.length; i += 10) {
+    const run = frames.slice(i, i + 10);
+    const at = `pictures ${i}–${i + 9} (pts ${run[0]!.pts.toFixed(1)})`;
+    expect(distinctPictures(run), `distinct ${at}`).toBeGreaterThanOrEqual(3);
+    expect(median(run.map((f) => f.luma)), `brightness of ${at} (not the slate)`).toBeGreaterThan(liveLuma * 0.8);
   }
 }
 
@@ -113,8 +119,8 @@ describe('fault: broken bitstream from the camera', () => {
     expect(engine.proc.child.exitCode, 'engine alive').toBeNull();
     expect(viewer.alive, 'reader still connected').toBe(true);
     const frames = viewer.frames.filter((f) => f.wallMs >= startAt);
-    expect(viewer.largestPtsGap(startAt), 'largest pts step (s)').toBeLessThanOrEqual(1.2);
-    expectLiveEverySecond(frames, liveLuma);
+    expect(viewer.largestPtsGap(startAt), 'largest pts step (s)').toBeLessThanOrEqual(MAX_PTS_GAP_S);
+    expectLiveThroughout(frames, liveLuma);
     // A damaged picture is concealed by the decoder, not an outage: the run never left running.
     const states = (await transitionsAt(db.pool, id)).map((t) => t.to);
     expect(states.slice(states.indexOf('running'))).toEqual(['running']);
@@ -134,8 +140,8 @@ describe('fault: broken bitstream from the camera', () => {
     expect(viewer.alive, 'reader still connected').toBe(true);
     const frames = viewer.frames.filter((f) => f.wallMs >= startAt);
     expect(new Set(frames.map((f) => `${f.width}x${f.height}`))).toEqual(new Set(['640x360']));
-    expect(viewer.largestPtsGap(startAt), 'largest pts step (s)').toBeLessThanOrEqual(1.2);
-    expectLiveEverySecond(frames, liveLuma);
+    expect(viewer.largestPtsGap(startAt), 'largest pts step (s)').toBeLessThanOrEqual(MAX_PTS_GAP_S);
+    expectLiveThroughout(frames, liveLuma);
     const states = (await transitionsAt(db.pool, id)).map((t) => t.to);
     expect(states.slice(states.indexOf('running'))).toEqual(['running']);
     await viewer.stop();
