@@ -3,17 +3,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
+import { insertModelAndConfig, waitForRun } from '../helpers/engineFixtures.js';
 import { PLAZA, runFfmpeg } from '../helpers/media.js';
-import { freePort, killAll, runToEnd, sleep } from '../helpers/processes.js';
-import { startCamera } from '../helpers/cameras.js';
+import { killAll, runToEnd, sleep } from '../helpers/processes.js';
 import {
   LIGHT_CONFIG,
   MAX_PTS_GAP_S,
-  StreamWatcher,
   distinctPictures,
   median,
   startEngineProcess,
+  startWatchedRun,
   transitionsAt,
   type EngineProcess,
   type SeenFrame,
@@ -50,24 +49,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function runOn(file: string, mount: string): Promise<{ id: string; viewer: StreamWatcher }> {
-  const camPort = await freePort();
-  await startCamera(camPort, { file, args: ['--copy'] });
-  const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, {
-    output_mount: mount,
-    retry_max_attempts: 20,
-    retry_backoff_initial_s: 0.2,
-    retry_backoff_max_s: 0.5,
-    connect_timeout_s: 10,
-  });
-  const { output_url } = await waitForRun(db.pool, id, (r) => r.state === 'running', 40_000);
-  return { id, viewer: new StreamWatcher(output_url!) };
-}
-
-async function stopRun(id: string): Promise<void> {
-  await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [id]);
-  await waitForRun(db.pool, id, (r) => r.state === 'stopped', 15_000);
-}
 
 /**
  * Pictures keep coming (at least half the 10 fps over the window, no step over MAX_PTS_GAP_S) and keep
@@ -84,6 +65,33 @@ function expectLiveThroughout(frames: SeenFrame[], liveLuma: number): void {
     expect(distinctPictures(run), `distinct ${at}`).toBeGreaterThanOrEqual(3);
     expect(median(run.map((f) => f.luma)), `brightness of ${at} (not the slate)`).toBeGreaterThan(liveLuma * 0.8);
   }
+}
+
+/**
+ * A camera serving `file` as it is, a run on it, and 9 s of its output (passes and more through the file)
+ * judged: engine and reader alive, pictures live throughout, and the run never left running (a damaged
+ * picture is concealed by the decoder, not an outage). Returns the pictures of those 9 s.
+ */
+async function ridesThrough(file: string, mount: string): Promise<SeenFrame[]> {
+  const { id, viewer, liveLuma } = await startWatchedRun(
+    db.pool,
+    configId,
+    { output_mount: mount, retry_max_attempts: 20, retry_backoff_initial_s: 0.2, retry_backoff_max_s: 0.5, connect_timeout_s: 10 },
+    { camera: { file, args: ['--copy'] }, frames: 10 },
+  );
+  const startAt = Date.now();
+  await sleep(9_000);
+  expect(engine.proc.child.exitCode, 'engine alive').toBeNull();
+  expect(viewer.alive, 'reader still connected').toBe(true);
+  const frames = viewer.frames.filter((f) => f.wallMs >= startAt);
+  expect(viewer.largestPtsGap(startAt), 'largest pts step (s)').toBeLessThanOrEqual(MAX_PTS_GAP_S);
+  expectLiveThroughout(frames, liveLuma);
+  const states = (await transitionsAt(db.pool, id)).map((t) => t.to);
+  expect(states.slice(states.indexOf('running'))).toEqual(['running']);
+  await viewer.stop();
+  await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [id]);
+  await waitForRun(db.pool, id, (r) => r.state === 'stopped', 15_000);
+  return frames;
 }
 
 describe('fault: broken bitstream from the camera', () => {
@@ -111,40 +119,13 @@ describe('fault: broken bitstream from the camera', () => {
     const check = await runToEnd('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
     expect(check.stderr).toMatch(/error while decoding|concealing|Invalid/);
 
-    const { id, viewer } = await runOn(file, 'broken');
-    await viewer.waitFrames(10, 30_000);
-    const liveLuma = median(viewer.frames.map((f) => f.luma));
-    const startAt = Date.now();
-    await sleep(9_000); // two passes and more through the broken part
-    expect(engine.proc.child.exitCode, 'engine alive').toBeNull();
-    expect(viewer.alive, 'reader still connected').toBe(true);
-    const frames = viewer.frames.filter((f) => f.wallMs >= startAt);
-    expect(viewer.largestPtsGap(startAt), 'largest pts step (s)').toBeLessThanOrEqual(MAX_PTS_GAP_S);
-    expectLiveThroughout(frames, liveLuma);
-    // A damaged picture is concealed by the decoder, not an outage: the run never left running.
-    const states = (await transitionsAt(db.pool, id)).map((t) => t.to);
-    expect(states.slice(states.indexOf('running'))).toEqual(['running']);
-    await viewer.stop();
-    await stopRun(id);
+    await ridesThrough(file, 'broken'); // two passes and more through the broken part
   }, 90_000);
 
   it('a resolution change mid-stream (640x360 ↔ 768x576): the output keeps its size, pictures stay live', async () => {
     const file = join(dir, 'sizes.h264');
     writeFileSync(file, Buffer.concat([await h264('a.h264', '640x360', 0, 3), await h264('b.h264', '768x576', 20, 3)]));
-    const { id, viewer } = await runOn(file, 'sizes');
-    await viewer.waitFrames(10, 30_000);
-    const liveLuma = median(viewer.frames.map((f) => f.luma));
-    const startAt = Date.now();
-    await sleep(9_000); // three changes of size at least
-    expect(engine.proc.child.exitCode, 'engine alive').toBeNull();
-    expect(viewer.alive, 'reader still connected').toBe(true);
-    const frames = viewer.frames.filter((f) => f.wallMs >= startAt);
+    const frames = await ridesThrough(file, 'sizes'); // three changes of size at least
     expect(new Set(frames.map((f) => `${f.width}x${f.height}`))).toEqual(new Set(['640x360']));
-    expect(viewer.largestPtsGap(startAt), 'largest pts step (s)').toBeLessThanOrEqual(MAX_PTS_GAP_S);
-    expectLiveThroughout(frames, liveLuma);
-    const states = (await transitionsAt(db.pool, id)).map((t) => t.to);
-    expect(states.slice(states.indexOf('running'))).toEqual(['running']);
-    await viewer.stop();
-    await stopRun(id);
   }, 90_000);
 });

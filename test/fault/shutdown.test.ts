@@ -114,20 +114,28 @@ async function expectReleased(s: Setup): Promise<void> {
   expect(engines.rows, 'engine row removed').toEqual([]);
 }
 
+/**
+ * SIGTERM, and once its handling has begun (`stopping` logged) a second one, which certainly lands during
+ * the release (the rows are held meanwhile): it is logged, and the process carries on. Then the rows go.
+ */
+async function sigtermTwice(s: Setup, stopping: RegExp): Promise<void> {
+  const held = await holdRuns(s.runIds);
+  try {
+    s.proc.child.kill('SIGTERM');
+    await s.proc.waitFor(stopping, 10_000);
+    s.proc.child.kill('SIGTERM'); // the release cannot be done: it waits for the rows
+    await s.proc.waitFor(/already shutting down/, 10_000);
+    await sleep(500);
+    expect(s.proc.child.exitCode, 'the second SIGTERM did not end the process mid-release').toBeNull();
+  } finally {
+    await held.release();
+  }
+}
+
 describe('fault: graceful shutdown', () => {
   it('sie engine: SIGTERM, then a second SIGTERM during the shutdown: runs released, ffmpeg reaped, logged', async () => {
     const s = await startWithRuns('engine', []);
-    const held = await holdRuns(s.runIds);
-    try {
-      s.proc.child.kill('SIGTERM');
-      await s.proc.waitFor(/engine stopping: releasing runs/, 10_000);
-      s.proc.child.kill('SIGTERM'); // the release cannot be done: it waits for the rows
-      await s.proc.waitFor(/already shutting down/, 10_000);
-      await sleep(500);
-      expect(s.proc.child.exitCode, 'the second SIGTERM did not end the process mid-release').toBeNull();
-    } finally {
-      await held.release();
-    }
+    await sigtermTwice(s, /engine stopping: releasing runs/);
     const exit = await s.proc.exited;
     expect(exit, s.proc.stderr().slice(-3000)).toEqual({ code: 0, signal: null });
     expect(s.proc.stderr()).toMatch(/engine stopped; runs released/);
@@ -140,17 +148,7 @@ describe('fault: graceful shutdown', () => {
     const s = await startWithRuns('serve', ['--port', String(apiPort)]);
     await s.proc.waitFor(/^api: /m, 20_000);
     expect((await fetch(`http://127.0.0.1:${apiPort}/v1/runs/${s.runIds[0]}`)).status).toBe(200);
-    const held = await holdRuns(s.runIds);
-    try {
-      s.proc.child.kill('SIGTERM');
-      await s.proc.waitFor(/serve stopping/, 10_000);
-      s.proc.child.kill('SIGTERM'); // the release cannot be done: it waits for the rows
-      await s.proc.waitFor(/already shutting down/, 10_000);
-      await sleep(500);
-      expect(s.proc.child.exitCode, 'the second SIGTERM did not end the process mid-release').toBeNull();
-    } finally {
-      await held.release();
-    }
+    await sigtermTwice(s, /serve stopping/);
     const exit = await s.proc.exited;
     expect(exit, s.proc.stderr().slice(-3000)).toEqual({ code: 0, signal: null });
     expect(s.proc.stderr()).toMatch(/serve stopped/);

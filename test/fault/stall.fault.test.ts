@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
-import { freePort, killAll } from '../helpers/processes.js';
-import { startCamera } from '../helpers/cameras.js';
-import {
-  CAMERA_SIZE,
-  LIGHT_CONFIG,
-  MAX_PTS_GAP_S,
-  StreamWatcher,
-  median,
-  startEngineProcess,
-  transitionsAt,
-  waitForTransition,
-} from '../helpers/mediaFaults.js';
+import { insertModelAndConfig, waitForRun } from '../helpers/engineFixtures.js';
+import { killAll } from '../helpers/processes.js';
+import { LIGHT_CONFIG, MAX_PTS_GAP_S, startEngineProcess, startWatchedRun, transitionsAt, waitForTransition } from '../helpers/mediaFaults.js';
 
 /**
  * A camera that freezes: its process is stopped (SIGSTOP), so the TCP connection stays open and nothing
@@ -37,19 +27,13 @@ afterAll(async () => {
 
 describe('fault: a camera that stalls with its connection open', () => {
   it('is detected after the stall timeout (not before, not much later), shows the slate, and recovers', async () => {
-    const camPort = await freePort();
-    const cam = await startCamera(camPort, { size: CAMERA_SIZE });
-    const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, {
+    const { cam, id, viewer, liveLuma } = await startWatchedRun(db.pool, configId, {
       output_mount: 'stall',
       retry_max_attempts: 20,
       retry_backoff_initial_s: 0.2,
       retry_backoff_max_s: 0.5,
       connect_timeout_s: 10,
     });
-    const { output_url } = await waitForRun(db.pool, id, (r) => r.state === 'running', 40_000);
-    const viewer = new StreamWatcher(output_url!);
-    await viewer.waitFrames(20, 30_000);
-    const liveLuma = median(viewer.frames.map((f) => f.luma));
 
     const stalledAt = Date.now();
     cam.child.kill('SIGSTOP');

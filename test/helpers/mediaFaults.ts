@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { MODELS_DIR } from './engineFixtures.js';
+import { startCamera, type CameraOptions } from './cameras.js';
+import { MODELS_DIR, insertRun, waitForRun } from './engineFixtures.js';
 import { SIE } from './media.js';
 import { childrenOf, freePort, isZombie, sleep, start, type ChildProcessInfo, type Spawned } from './processes.js';
 
@@ -30,6 +31,36 @@ export async function startEngineProcess(databaseUrl: string, opts: { stallTimeo
   );
   await proc.waitFor(/^engine: /m, 30_000);
   return { proc, rtspPort, pid: proc.child.pid! };
+}
+
+export interface WatchedRun {
+  cam: Spawned;
+  camPort: number;
+  id: string;
+  outputUrl: string;
+  /** Connected before the fault, kept to the end. */
+  viewer: StreamWatcher;
+  /** Median brightness of the first pictures: live video (the slate is darker). */
+  liveLuma: number;
+}
+
+/**
+ * A camera on a free port (CAMERA_SIZE unless `camera` says otherwise), a run on it with the given columns
+ * (retry settings, output_mount…), running, and a viewer that has seen its first `frames` pictures.
+ */
+export async function startWatchedRun(
+  pool: Pool,
+  configId: string,
+  run: Record<string, unknown>,
+  opts: { camera?: CameraOptions; frames?: number } = {},
+): Promise<WatchedRun> {
+  const camPort = await freePort();
+  const cam = await startCamera(camPort, opts.camera ?? { size: CAMERA_SIZE });
+  const id = await insertRun(pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, run);
+  const outputUrl = (await waitForRun(pool, id, (r) => r.state === 'running', 40_000)).output_url!;
+  const viewer = new StreamWatcher(outputUrl);
+  await viewer.waitFrames(opts.frames ?? 20, 30_000);
+  return { cam, camPort, id, outputUrl, viewer, liveLuma: median(viewer.frames.map((f) => f.luma)) };
 }
 
 /** The config of these tests: inference on every 5th frame only (the pictures still flow at full rate). */

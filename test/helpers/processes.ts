@@ -1,5 +1,4 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 
 /** A child process whose output is collected, with helpers to wait for a line. Killed by killAll(). */
 export interface Spawned {
@@ -92,17 +91,8 @@ export async function killAll(): Promise<void> {
   await Promise.all(waits);
 }
 
-/** A TCP port free right now on 127.0.0.1 (chosen by the kernel). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port free right now on 127.0.0.1 (the bench's, which needs the same). */
+export { freePort } from '../../src/bench/children.js';
 
 export function isAlive(pid: number): boolean {
   try {

@@ -2,11 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Publisher, type PublisherCounters } from '../../../src/io/output/publisher.js';
-import { defaultEncoderSettings } from '../../../src/io/ffmpeg/encoder.js';
+import type { Publisher, PublisherCounters } from '../../../src/io/output/publisher.js';
 import { yuv420pSize, type FrameRecord } from '../../../src/frame.js';
-import { silentLogger } from '../../../src/log.js';
 import { fakeFfmpeg } from '../../helpers/fakeFfmpeg.js';
+import { newCounters, pushingPublisher } from '../../helpers/publisher.js';
 import { until } from '../../helpers/processes.js';
 
 /**
@@ -35,10 +34,6 @@ function frame(id: number, width: number, height: number): FrameRecord {
   return { runId: 'r', frameId: id, ptsS: id, arrivedAtMs: Date.now(), width, height, pixels, times: {} };
 }
 
-function newCounters(): PublisherCounters {
-  return { framesOut: 0, framesRepeated: 0, framesSlate: 0, accessUnitsOut: 0, droppedEncoderBusy: 0, firstOutputAtMs: undefined };
-}
-
 /** The recorded pictures (complete ones only), each as the frame id it was filled with. */
 function recorded(out: string, size: number): number[] {
   if (!existsSync(out)) return [];
@@ -54,20 +49,7 @@ function startPublisher(o: { fps: number; width: number; height: number; nextFra
   const go = join(dir, 'go');
   process.env.SIE_FAKE_OUT = out;
   if (o.go === false) process.env.SIE_FAKE_GO = go;
-  publisher = new Publisher({
-    fps: o.fps,
-    width: o.width,
-    height: o.height,
-    encoder: defaultEncoderSettings,
-    mount: undefined,
-    pushUrl: 'rtsp://127.0.0.1:1/out',
-    nextFrame: o.nextFrame,
-    counters: o.counters,
-    logger: silentLogger,
-    onFatal: (err) => {
-      throw err;
-    },
-  });
+  publisher = pushingPublisher(o);
   return { out, release: () => writeFileSync(go, '') };
 }
 
