@@ -3,7 +3,7 @@ import { createPool, dropDatabase } from '../../src/io/db/pool.js';
 import { randomDatabaseUrl } from '../helpers/db.js';
 import { MODELS_DIR, insertModelAndConfig, insertRun } from '../helpers/engineFixtures.js';
 import { freePort, killAll, sleep, start } from '../helpers/processes.js';
-import { SIE } from '../helpers/media.js';
+import { SIE, runSie } from '../helpers/media.js';
 
 /** The CLI's service commands as a user runs them: `sie db`, `sie api`, `sie serve`, each on its own database. */
 
@@ -12,15 +12,6 @@ function newDatabaseUrl(): string {
   const url = randomDatabaseUrl('sie_cli');
   dbs.push(url);
   return url;
-}
-
-/** Runs `sie …` to completion with the given environment. */
-async function sie(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = start(SIE, args, env);
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 60_000);
-  const { code } = await p.exited;
-  clearTimeout(timer);
-  return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
@@ -41,14 +32,14 @@ describe('sie db', () => {
     const url = newDatabaseUrl();
     const env = { SIE_DATABASE_URL: url };
     const name = new URL(url).pathname.slice(1);
-    const created = await sie(['db', 'create'], env);
+    const created = await runSie(['db', 'create'], env);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toContain(`${name}: created`);
-    const again = await sie(['db', 'create'], env);
+    const again = await runSie(['db', 'create'], env);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`${name}: exists already`);
 
-    const migrated = await sie(['db', 'migrate'], env);
+    const migrated = await runSie(['db', 'migrate'], env);
     expect(migrated.code, migrated.stderr).toBe(0);
     expect(migrated.stdout).toMatch(/: applied \S+/);
     const pool = createPool(url, { max: 1 });
@@ -58,7 +49,7 @@ describe('sie db', () => {
     } finally {
       await pool.end();
     }
-    const upToDate = await sie(['db', 'migrate'], env);
+    const upToDate = await runSie(['db', 'migrate'], env);
     expect(upToDate.code).toBe(0);
     expect(upToDate.stdout).toContain('up to date');
   }, 120_000);
@@ -66,7 +57,7 @@ describe('sie db', () => {
   it('an unknown or missing subcommand, or an extra argument, is a usage error (exit 2) with the usage', async () => {
     const env = { SIE_DATABASE_URL: newDatabaseUrl() };
     for (const args of [['db'], ['db', 'drop'], ['db', 'migrate', 'now']]) {
-      const r = await sie(args, env);
+      const r = await runSie(args, env);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain('sie db create|migrate');
     }
@@ -76,7 +67,7 @@ describe('sie db', () => {
 describe('sie api', () => {
   it('serves the API on the given port: health, readiness and a listing; SIGTERM ends it cleanly', async () => {
     const url = newDatabaseUrl();
-    expect((await sie(['db', 'create'], { SIE_DATABASE_URL: url })).code).toBe(0);
+    expect((await runSie(['db', 'create'], { SIE_DATABASE_URL: url })).code).toBe(0);
     const port = await freePort();
     const api = start(SIE, ['api', '--port', String(port)], { SIE_DATABASE_URL: url, SIE_DATA_DIR: MODELS_DIR });
     await api.waitFor(/^sie api: http:\/\/127\.0\.0\.1:\d+/m, 30_000);
@@ -93,7 +84,7 @@ describe('sie api', () => {
   }, 90_000);
 
   it('a database that does not exist: exits 1 and says how to create it', async () => {
-    const r = await sie(['api', '--port', String(await freePort())], { SIE_DATABASE_URL: newDatabaseUrl() });
+    const r = await runSie(['api', '--port', String(await freePort())], { SIE_DATABASE_URL: newDatabaseUrl() });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('create it with: sie db create');
   }, 60_000);
@@ -102,7 +93,7 @@ describe('sie api', () => {
 describe('sie serve', () => {
   it('the API and an engine in one process: a run inserted by SQL is claimed and its state read through the API', async () => {
     const url = newDatabaseUrl();
-    expect((await sie(['db', 'create'], { SIE_DATABASE_URL: url })).code).toBe(0);
+    expect((await runSie(['db', 'create'], { SIE_DATABASE_URL: url })).code).toBe(0);
     const port = await freePort();
     const serve = start(SIE, ['serve', '--port', String(port), '--rtsp-port', String(await freePort()), '--poll-interval', '0.5'], {
       SIE_DATABASE_URL: url,

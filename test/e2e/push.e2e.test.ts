@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { startCamera } from '../helpers/cameras.js';
 import { freePort, killAll, start } from '../helpers/processes.js';
-import { LABELS, MODEL, PLAZA, SIE } from '../helpers/media.js';
+import { LABELS, MODEL, SIE } from '../helpers/media.js';
 
 afterAll(killAll);
 
@@ -24,8 +25,7 @@ async function listeningOn(port: number, timeoutMs = 30_000): Promise<void> {
 describe('sie run --push to an external RTSP server', () => {
   it('publishes the annotated H.264 stream by ANNOUNCE/RECORD', async () => {
     const camPort = await freePort();
-    const cam = start(SIE, ['camera', PLAZA, '--port', String(camPort), '--mount', 'cam']);
-    await cam.waitFor(/^camera: /m, 20_000);
+    const cam = await startCamera(camPort);
     const sinkPort = await freePort();
     const receiver = start('ffmpeg', ['-hide_banner', '-rtsp_flags', 'listen', '-timeout', '30', '-i', `rtsp://127.0.0.1:${sinkPort}/live`,
       '-t', '4', '-f', 'null', '-', '-progress', 'pipe:1']);

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, killAll, start, type Spawned } from '../helpers/processes.js';
-import { LABELS, MODEL, PLAZA, SIE, grabFrame } from '../helpers/media.js';
+import { startCamera } from '../helpers/cameras.js';
+import { freePort, killAll, start } from '../helpers/processes.js';
+import { LABELS, MODEL, SIE, grabFrame } from '../helpers/media.js';
 
 afterAll(killAll);
 
@@ -10,17 +11,11 @@ function meanLuma(frame: Buffer, w: number, h: number): number {
   return sum / Math.ceil((w * h) / 7);
 }
 
-async function camera(port: number): Promise<Spawned> {
-  const p = start(SIE, ['camera', PLAZA, '--port', String(port), '--mount', 'cam']);
-  await p.waitFor(/^camera: /m, 20_000);
-  return p;
-}
-
 describe('a camera that goes away and comes back', () => {
   it('retries, shows the slate meanwhile on the same output stream, and returns to running', async () => {
     const camPort = await freePort();
     const outPort = await freePort();
-    let cam = await camera(camPort);
+    let cam = await startCamera(camPort);
     const run = start(SIE, ['run', `rtsp://127.0.0.1:${camPort}/cam`, '--model', MODEL, '--labels', LABELS,
       '--port', String(outPort), '--stats-interval', '0.5', '--stall-timeout', '2', '--retries', '20']);
     await run.waitFor(/state=running/, 30_000);
@@ -36,7 +31,7 @@ describe('a camera that goes away and comes back', () => {
     expect(meanLuma(slate, 768, 576)).toBeLessThan(liveLuma * 0.6);
     expect(run.stdout()).toMatch(/status: .*slate=[1-9]/);
 
-    cam = await camera(camPort);
+    cam = await startCamera(camPort);
     const before = run.stdout().length;
     await run.waitFor(/state=running.*reconnects=[1-9]/, 40_000);
     expect(run.stdout().slice(before)).toMatch(/state=running/);

@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDetector, type Detector } from '../../src/io/models/detector.js';
 import { Palette } from '../../src/drawing/palette.js';
 import { freePort, isAlive, killAll, runToEnd, sleep, start, type Spawned } from '../helpers/processes.js';
-import { LABELS, MODEL, PLAZA, SIE, fpsOf, grabFrame, probeFrames, streamRate } from '../helpers/media.js';
+import { LABELS, MODEL, SIE, fpsOf, grabFrame, probeFrames, streamRate } from '../helpers/media.js';
+import { startCamera } from '../helpers/cameras.js';
 
 /** End to end with real processes: camera simulator → `sie run` → independent clients (ffprobe, ffmpeg). */
 
-async function startCamera(extra: string[] = []): Promise<{ proc: Spawned; port: number }> {
+/** A camera on a port of its own. */
+async function camera(extra: string[] = []): Promise<{ proc: Spawned; port: number }> {
   const port = await freePort();
-  const proc = start(SIE, ['camera', PLAZA, '--port', String(port), '--mount', 'cam', ...extra]);
-  await proc.waitFor(/^camera: rtsp:\/\//m, 20_000);
-  return { proc, port };
+  return { proc: await startCamera(port, { args: extra }), port };
 }
 
 async function startRun(source: string, extra: string[] = []): Promise<{ proc: Spawned; url: string }> {
@@ -35,7 +35,7 @@ describe('sie run on the plaza camera (768x576, 10 fps)', () => {
   let detector: Detector;
 
   beforeAll(async () => {
-    const cam = await startCamera();
+    const cam = await camera();
     run = await startRun(`rtsp://127.0.0.1:${cam.port}/cam`);
     await run.proc.waitFor(/state=running/, 30_000);
     detector = await createDetector({ weightsPath: MODEL, labels: LABELS, confidence: 0.5 });
@@ -135,7 +135,7 @@ describe('sie run on the plaza camera (768x576, 10 fps)', () => {
 
 describe('other cameras', () => {
   it('reads an H.265 camera', async () => {
-    const cam = await startCamera(['--codec', 'h265']);
+    const cam = await camera(['--codec', 'h265']);
     const run = await startRun(`rtsp://127.0.0.1:${cam.port}/cam`);
     await run.proc.waitFor(/state=running/, 30_000);
     const r = await probeFrames(run.url, 'tcp', 3);
@@ -149,7 +149,7 @@ describe('other cameras', () => {
 
   it('reads a camera that requires basic auth, and never prints its password', async () => {
     const password = 'Pa55-w0rd-7Hq';
-    const cam = await startCamera(['--user', 'viewer', '--password', password]);
+    const cam = await camera(['--user', 'viewer', '--password', password]);
     const run = await startRun(`rtsp://viewer:${password}@127.0.0.1:${cam.port}/cam`);
     await run.proc.waitFor(/state=running/, 30_000);
     const r = await probeFrames(run.url, 'tcp', 3);
@@ -164,7 +164,7 @@ describe('other cameras', () => {
   }, 90_000);
 
   it('a wrong password fails the run with a clear error, still without printing it', async () => {
-    const cam = await startCamera(['--user', 'viewer', '--password', 'right-one-123']);
+    const cam = await camera(['--user', 'viewer', '--password', 'right-one-123']);
     // A refusal ends the run at once, not at the connect timeout: with a 300 s timeout, an end within
     // the 90 s this command is given can only be the refusal.
     const r = await runToEnd(SIE, ['run', `rtsp://viewer:wrong-one-456@127.0.0.1:${cam.port}/cam`, '--model', MODEL, '--labels', LABELS, '--port', String(await freePort()), '--connect-timeout', '300'], 90_000);

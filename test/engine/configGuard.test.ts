@@ -1,12 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/engine.js';
-import { RtspServer } from '../../src/io/rtsp/index.js';
 import { pino } from 'pino';
-import { silentLogger } from '../../src/log.js';
+import { startCamera } from '../helpers/cameras.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { MODELS_DIR, getRun, insertModelAndConfig, insertRun, transitions, waitForRun } from '../helpers/engineFixtures.js';
-import { freePort, killAll, sleep, start, type Spawned } from '../helpers/processes.js';
-import { PLAZA, SIE } from '../helpers/media.js';
+import { startEngine as startEngineOn, stopAllEngines } from '../helpers/engineHarness.js';
+import { getRun, insertModelAndConfig, insertRun, transitions, waitForRun } from '../helpers/engineFixtures.js';
+import { freePort, killAll, sleep } from '../helpers/processes.js';
 
 /**
  * A config version that cannot run never replaces one that does: the API refuses it (configs.test.ts), and
@@ -14,26 +12,11 @@ import { PLAZA, SIE } from '../helpers/media.js';
  */
 
 let db: TestDatabase;
-const engines: { engine: Engine; server: RtspServer }[] = [];
 const logLines: string[] = [];
 
-async function startEngine() {
-  const server = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  await server.listen();
-  const logger = pino({ level: 'info' }, { write: (l: string) => void logLines.push(l) });
-  const engine = new Engine({
-    pool: db.pool, databaseUrl: db.url, server, dataDir: MODELS_DIR, logger,
-    maxRuns: 4, pollIntervalS: 1, leaseTtlS: 5, advertiseHost: '127.0.0.1', stallTimeoutS: 5,
-  });
-  engine.start();
-  engines.push({ engine, server });
-}
-
-async function camera(port: number): Promise<Spawned> {
-  const p = start(SIE, ['camera', PLAZA, '--port', String(port), '--mount', 'cam']);
-  await p.waitFor(/^camera: /m, 20_000);
-  return p;
-}
+/** An engine whose log the tests read. */
+const startEngine = () =>
+  startEngineOn(db, { logger: pino({ level: 'info' }, { write: (l: string) => void logLines.push(l) }), pollIntervalS: 1, stallTimeoutS: 5 });
 
 /** What PUT /v1/configs does, without its checks: a new version row and the config moved to it (NOTIFY follows). */
 async function writeVersionBySql(configId: string, version: number, body: object): Promise<void> {
@@ -49,10 +32,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
 });
 afterEach(async () => {
-  await Promise.all(engines.splice(0).map(async ({ engine, server }) => {
-    await engine.stop();
-    await server.close();
-  }));
+  await stopAllEngines();
   await killAll();
 });
 afterAll(async () => {
@@ -66,7 +46,7 @@ describe('config versions the engine cannot run', () => {
     const { configId } = await insertModelAndConfig(db.pool, 'acme', base);
     await startEngine();
     const camPort = await freePort();
-    await camera(camPort);
+    await startCamera(camPort);
     const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, { output_mount: 'guarded' });
     await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
 
@@ -91,7 +71,7 @@ describe('config versions the engine cannot run', () => {
     });
     await startEngine();
     const camPort = await freePort();
-    await camera(camPort);
+    await startCamera(camPort);
     const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, { output_mount: 'bad-start' });
     const row = await waitForRun(db.pool, id, (r) => r.state === 'failed', 30_000);
     expect(row.error_kind).toBe('config_invalid');

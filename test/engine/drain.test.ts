@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from 'pg';
-import { Engine } from '../../src/engine/engine.js';
-import { RtspServer } from '../../src/io/rtsp/index.js';
-import { silentLogger } from '../../src/log.js';
 import { stopAllProcesses } from '../../src/io/ffmpeg/process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { MODELS_DIR, getRun, insertModelAndConfig, insertRun } from '../helpers/engineFixtures.js';
+import { startEngine, stopAllEngines } from '../helpers/engineHarness.js';
+import { getRun, insertModelAndConfig, insertRun } from '../helpers/engineFixtures.js';
 
 let db: TestDatabase;
 let configId: string;
@@ -49,23 +47,9 @@ describe('engine: drain', () => {
       },
     }) as Pool;
     const id = await insertRun(db.pool, configId, 'rtsp://127.0.0.1:1/none');
-    const server = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
-    await server.listen();
-    const engine = new Engine({
-      pool,
-      databaseUrl: db.url,
-      server,
-      dataDir: MODELS_DIR,
-      logger: silentLogger,
-      maxRuns: 4,
-      pollIntervalS: 30,
-      leaseTtlS: 30,
-      advertiseHost: '127.0.0.1',
-    });
-    engine.start();
+    await startEngine({ pool, url: db.url }, { pollIntervalS: 30, leaseTtlS: 30 });
     await claimedInDb;
-    await engine.stop();
-    await server.close();
+    await stopAllEngines();
     const row = await getRun(db.pool, id);
     expect(row.state).toBe('pending');
     expect(row.engine_id).toBeNull();

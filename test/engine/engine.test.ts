@@ -2,47 +2,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine } from '../../src/engine/engine.js';
-import { RtspServer } from '../../src/io/rtsp/index.js';
-import { silentLogger } from '../../src/log.js';
+import { startCamera } from '../helpers/cameras.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { startEngine as startEngineOn, stopAllEngines, type EngineHarnessOptions } from '../helpers/engineHarness.js';
 import { MODELS_DIR, getRun, insertModelAndConfig, insertRun, transitions, waitForListen, waitForRun } from '../helpers/engineFixtures.js';
-import { freePort, killAll, runToEnd, start, type Spawned } from '../helpers/processes.js';
+import { freePort, killAll, runToEnd, start } from '../helpers/processes.js';
 import { PLAZA, SIE, grabFrame } from '../helpers/media.js';
 
 /** The engine on a real PostgreSQL, real cameras (simulator processes) and its real RTSP server. */
 
 let db: TestDatabase;
 let configId: string;
-const engines: { engine: Engine; server: RtspServer }[] = [];
 
-async function startEngine(opts: Partial<{ pollIntervalS: number; leaseTtlS: number; maxRuns: number }> = {}) {
-  const server = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  await server.listen();
-  const engine = new Engine({
-    pool: db.pool,
-    databaseUrl: db.url,
-    server,
-    dataDir: MODELS_DIR,
-    // The file-source test writes its clip under the temp dir.
-    mediaRoot: tmpdir(),
-    logger: silentLogger,
-    maxRuns: opts.maxRuns ?? 4,
-    pollIntervalS: opts.pollIntervalS ?? 1,
-    leaseTtlS: opts.leaseTtlS ?? 5,
-    advertiseHost: '127.0.0.1',
-    stallTimeoutS: 2,
-  });
-  engine.start();
-  engines.push({ engine, server });
-  return { engine, server };
-}
-
-async function camera(port: number): Promise<Spawned> {
-  const p = start(SIE, ['camera', PLAZA, '--port', String(port), '--mount', 'cam']);
-  await p.waitFor(/^camera: /m, 20_000);
-  return p;
-}
+// The file-source test writes its clip under the temp dir.
+const startEngine = (opts: EngineHarnessOptions = {}) => startEngineOn(db, { mediaRoot: tmpdir(), pollIntervalS: 1, stallTimeoutS: 2, ...opts });
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -50,10 +23,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(engines.splice(0).map(async ({ engine, server }) => {
-    await engine.stop();
-    await server.close();
-  }));
+  await stopAllEngines();
   await killAll();
 });
 
@@ -83,7 +53,7 @@ describe('engine: runs as jobs', () => {
   it('lifecycle: running, retrying while the camera is gone, running again, stopped on request, mount gone', async () => {
     const { server } = await startEngine();
     const camPort = await freePort();
-    const cam = await camera(camPort);
+    const cam = await startCamera(camPort);
     const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, { output_mount: 'lobby' });
     const running = await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
     expect(running.output_url).toBe(`rtsp://127.0.0.1:${server.port}/lobby`);
@@ -93,7 +63,7 @@ describe('engine: runs as jobs', () => {
     cam.child.kill('SIGTERM');
     await cam.exited;
     await waitForRun(db.pool, id, (r) => r.state === 'retrying', 15_000);
-    await camera(camPort); // the same camera back on the same port (killed by afterEach)
+    await startCamera(camPort); // the same camera back on the same port (killed by afterEach)
     await waitForRun(db.pool, id, (r) => r.state === 'running', 40_000);
 
     await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [id]);
@@ -110,7 +80,7 @@ describe('engine: runs as jobs', () => {
   it('a lost source that never comes back fails with source_lost after its attempts', async () => {
     await startEngine();
     const camPort = await freePort();
-    const cam = await camera(camPort);
+    const cam = await startCamera(camPort);
     const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, {
       retry_max_attempts: 2,
       retry_backoff_initial_s: 0.2,
@@ -158,7 +128,7 @@ describe('live config changes', () => {
   it('a new config version applies to the running run while a reader stays connected', async () => {
     await startEngine({ pollIntervalS: 1 });
     const camPort = await freePort();
-    await camera(camPort);
+    await startCamera(camPort);
     const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, { output_mount: 'live-config' });
     const { output_url } = await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
     const url = output_url!;
@@ -201,7 +171,7 @@ describe('engine failover', () => {
 
   it('SIGTERM releases the runs so another engine takes them at once', async () => {
     const camPort = await freePort();
-    await camera(camPort);
+    await startCamera(camPort);
     const env = { SIE_DATABASE_URL: db.url, SIE_DATA_DIR: MODELS_DIR };
     const leaving = start(SIE, ['engine', '--rtsp-port', String(await freePort()), '--lease-ttl', '30'], env);
     await leaving.waitFor(/^engine: /m, 20_000);

@@ -4,11 +4,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Engine } from '../../src/engine/engine.js';
-import { RtspServer } from '../../src/io/rtsp/index.js';
+import type { Engine } from '../../src/engine/engine.js';
 import { buildApi } from '../../src/io/http/app.js';
-import { silentLogger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { startEngine, stopAllEngines } from '../helpers/engineHarness.js';
 import { MODELS_DIR, insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
 import { runToEnd } from '../helpers/processes.js';
 import { PLAZA } from '../helpers/media.js';
@@ -20,7 +19,6 @@ import { PLAZA } from '../helpers/media.js';
  */
 let db: TestDatabase;
 let engine: Engine;
-let rtsp: RtspServer;
 let api: FastifyInstance;
 let receiver: Server;
 const received: { id: string; key: string | undefined }[] = [];
@@ -37,28 +35,13 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  rtsp = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  await rtsp.listen();
-  engine = new Engine({
-    pool: db.pool,
-    databaseUrl: db.url,
-    server: rtsp,
-    dataDir: MODELS_DIR,
-    mediaRoot: tmpdir(),
-    logger: silentLogger,
-    maxRuns: 2,
-    pollIntervalS: 0.5,
-    leaseTtlS: 5,
-    advertiseHost: '127.0.0.1',
-  });
-  engine.start();
+  ({ engine } = await startEngine(db, { mediaRoot: tmpdir(), maxRuns: 2 }));
   api = await buildApi({ pool: db.pool, dataDir: MODELS_DIR });
   await api.listen({ host: '127.0.0.1', port: 0 });
 });
 
 afterAll(async () => {
-  await engine?.stop();
-  await rtsp?.close();
+  await stopAllEngines();
   await api?.close();
   receiver?.close();
   await db?.drop();

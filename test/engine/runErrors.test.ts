@@ -2,10 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine } from '../../src/engine/engine.js';
-import { RtspServer } from '../../src/io/rtsp/index.js';
-import { silentLogger } from '../../src/log.js';
+import type { Engine } from '../../src/engine/engine.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { startEngine, stopAllEngines } from '../helpers/engineHarness.js';
 import { MODELS_DIR, getRun, insertModelAndConfig, insertRun, transitions, waitForRun } from '../helpers/engineFixtures.js';
 import { sleep } from '../helpers/processes.js';
 import { PLAZA, SHARED } from '../helpers/media.js';
@@ -18,28 +17,13 @@ import { PLAZA, SHARED } from '../helpers/media.js';
 let db: TestDatabase;
 let dataDir: string;
 let engine: Engine;
-let server: RtspServer;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   dataDir = mkdtempSync(join(tmpdir(), 'sie-run-errors-'));
   symlinkSync(join(MODELS_DIR, 'yolox_nano.onnx'), join(dataDir, 'yolox_nano.onnx'));
   writeFileSync(join(dataDir, 'not-a-model.onnx'), 'this is a text file, not an ONNX graph\n'.repeat(100));
-  server = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  await server.listen();
-  engine = new Engine({
-    pool: db.pool,
-    databaseUrl: db.url,
-    server,
-    dataDir,
-    mediaRoot: SHARED,
-    logger: silentLogger,
-    maxRuns: 4,
-    pollIntervalS: 0.5,
-    leaseTtlS: 5,
-    advertiseHost: '127.0.0.1',
-  });
-  engine.start();
+  ({ engine } = await startEngine(db, { dataDir, mediaRoot: SHARED }));
 });
 
 afterEach(async () => {
@@ -50,8 +34,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await engine?.stop();
-  await server?.close();
+  await stopAllEngines();
   await db?.drop();
 });
 

@@ -1,12 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
-import { Engine } from '../../src/engine/engine.js';
-import { RtspServer } from '../../src/io/rtsp/index.js';
-import { silentLogger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { startEngine as startEngineOn, stopAllEngines, type EngineHarnessOptions } from '../helpers/engineHarness.js';
 import { MODELS_DIR, getRun, insertModelAndConfig, insertRun, transitions, waitForRun } from '../helpers/engineFixtures.js';
-import { freePort, killAll, sleep, start } from '../helpers/processes.js';
+import { childrenOf, freePort, isZombie, killAll, sleep, start, until } from '../helpers/processes.js';
 import { PLAZA, SHARED, SIE } from '../helpers/media.js';
 
 /**
@@ -17,35 +14,7 @@ import { PLAZA, SHARED, SIE } from '../helpers/media.js';
 
 let db: TestDatabase;
 let configId: string;
-const engines: { engine: Engine; server: RtspServer }[] = [];
-
-async function startEngine(opts: Partial<{ pollIntervalS: number; leaseTtlS: number; maxRuns: number }> = {}) {
-  const server = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  await server.listen();
-  const engine = new Engine({
-    pool: db.pool,
-    databaseUrl: db.url,
-    server,
-    dataDir: MODELS_DIR,
-    mediaRoot: SHARED,
-    logger: silentLogger,
-    maxRuns: opts.maxRuns ?? 4,
-    pollIntervalS: opts.pollIntervalS ?? 0.5,
-    leaseTtlS: opts.leaseTtlS ?? 5,
-    advertiseHost: '127.0.0.1',
-  });
-  engine.start();
-  engines.push({ engine, server });
-  return { engine, server };
-}
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  while (!(await ok())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const startEngine = (opts: EngineHarnessOptions = {}) => startEngineOn(db, { mediaRoot: SHARED, ...opts });
 
 interface FencedRow {
   state: string;
@@ -61,22 +30,8 @@ async function fencedRow(pool: Pool, id: string): Promise<FencedRow> {
   return r.rows[0]!;
 }
 
-/** Pids of the live child processes of `pid` (from /proc: the engine's ffmpeg processes). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // pid (comm) state ppid …: comm may hold spaces, so split after its closing parenthesis.
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === pid && state !== 'Z') out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
+/** The live (not zombie) child processes of `pid`: the engine's ffmpeg processes. */
+const liveChildrenOf = (pid: number) => childrenOf(pid).filter((c) => !isZombie(c));
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -84,12 +39,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(
-    engines.splice(0).map(async ({ engine, server }) => {
-      await engine.stop();
-      await server.close();
-    }),
-  );
+  await stopAllEngines();
   await killAll();
   // Each test starts from an empty queue: runs an engine released on its way out would be claimed first.
   await db.pool.query(`DELETE FROM runs`);
@@ -125,7 +75,7 @@ describe('the lease fence', () => {
     // A stop request makes our engine change the run's state: its 'stopping' write is fenced out, and it
     // must then stop the run without writing 'stopping', 'stopped' or anything else.
     await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [id]);
-    await until('the engine to drop its copy of the run', () => !engine.runs.has(id), 30_000);
+    await until(() => !engine.runs.has(id), 30_000, 'the engine to drop its copy of the run');
     expect(server.getMount(mount)).toBeUndefined();
     await sleep(1500); // counters are flushed once a second: give a stray write the chance to show
     expect(await fencedRow(db.pool, id)).toEqual(before);
@@ -141,7 +91,7 @@ describe('a paused engine', () => {
     const pid = a.child.pid!;
     const first = await insertRun(db.pool, configId, `file://${PLAZA}`, { output_mount: 'paused-1' });
     await waitForRun(db.pool, first, (r) => r.state === 'running' && r.engine_id === aId, 60_000);
-    expect(childrenOf(pid).length).toBeGreaterThan(0); // its decoder and encoder
+    expect(liveChildrenOf(pid).length).toBeGreaterThan(0); // its decoder and encoder
 
     // SIGSTOP: the process, its timers and its heartbeat freeze; its lease runs out and B takes the run.
     process.kill(pid, 'SIGSTOP');
@@ -155,7 +105,7 @@ describe('a paused engine', () => {
 
     // Awake: A learns its lease is gone and stops its copy of the run (its ffmpeg processes end).
     await a.waitFor(/engine lease lost/, 30_000);
-    await until('A to stop its ffmpeg processes', () => childrenOf(pid).length === 0, 30_000);
+    await until(() => liveChildrenOf(pid).length === 0, 30_000, 'A to stop its ffmpeg processes');
     const stale = await db.pool.query(`SELECT to_state, reason FROM run_transitions WHERE run_id = $1 AND id > $2::bigint AND engine_id = $3`, [first, takenAt, aId]);
     expect(stale.rows).toEqual([]);
     const now = await getRun(db.pool, first);
@@ -178,16 +128,16 @@ describe('LISTEN', () => {
           `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'`,
         )
       ).rows.map((r) => r.pid);
-    await until('the engine to LISTEN', async () => (await listeners()).length === 1, 30_000);
+    await until(async () => (await listeners()).length === 1, 30_000, 'the engine to LISTEN');
     const [killed] = await listeners();
     const before = await insertRun(db.pool, configId, 'rtsp://127.0.0.1:1/none', { connect_timeout_s: 2 });
     await waitForRun(db.pool, before, (r) => r.state !== 'pending', 30_000);
 
     await db.pool.query(`SELECT pg_terminate_backend($1)`, [killed]);
-    await until('a new LISTEN connection', async () => {
+    await until(async () => {
       const now = await listeners();
       return now.length === 1 && now[0] !== killed;
-    }, 90_000);
+    }, 90_000, 'a new LISTEN connection');
     const after = await insertRun(db.pool, configId, 'rtsp://127.0.0.1:1/none', { connect_timeout_s: 2 });
     await waitForRun(db.pool, after, (r) => r.state !== 'pending', 60_000);
   }, 180_000);
@@ -217,10 +167,10 @@ describe('--max-runs', () => {
     expect(await owned()).toBe(1);
 
     await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [first]);
-    await until('the second run to be running', async () => {
+    await until(async () => {
       expect(await owned()).toBeLessThanOrEqual(1);
       return (await getRun(db.pool, second)).state === 'running';
-    }, 60_000);
+    }, 60_000, 'the second run to be running');
     expect((await getRun(db.pool, first)).state).toBe('stopped');
     expect((await getRun(db.pool, second)).engine_id).toBe(eId);
   }, 150_000);

@@ -43,12 +43,3 @@ export function ruleEvent(runId: string, n: number, over: Partial<RuleEvent> = {
     ...over,
   };
 }
-
-/** Polls `cond` every 25 ms until it holds or `ms` pass (then throws with `what`). */
-export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

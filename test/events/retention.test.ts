@@ -3,7 +3,8 @@ import { createCountersWriter, updateRunCounters } from '../../src/events/counte
 import { createEventPruner, eventRetentionHours, pruneEvents } from '../../src/events/prune.js';
 import { createEventStore } from '../../src/events/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { insertRunRow, ruleEvent, until } from './helpers.js';
+import { insertRunRow, ruleEvent } from './helpers.js';
+import { until } from '../helpers/processes.js';
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore } from '../../src/events/store.js';
 import { createPool } from '../../src/io/db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { insertRunRow, ruleEvent, until } from './helpers.js';
+import { insertRunRow, ruleEvent } from './helpers.js';
+import { until } from '../helpers/processes.js';
 
 let db: TestDatabase;
 let runId: string;

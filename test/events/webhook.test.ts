@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore } from '../../src/events/store.js';
 import { createConfigWebhookResolver, createWebhookDeliverer, type WebhookTarget } from '../../src/events/webhook.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { insertRunRow, ruleEvent, until } from './helpers.js';
+import { insertRunRow, ruleEvent } from './helpers.js';
+import { until } from '../helpers/processes.js';
 
 interface Received {
   key: string | undefined;

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { MODELS_DIR, insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
+import { startCamera } from '../helpers/cameras.js';
 import { freePort, killAll, runToEnd, start, type Spawned } from '../helpers/processes.js';
-import { PLAZA, SIE } from '../helpers/media.js';
+import { SIE } from '../helpers/media.js';
 
 /**
  * Fault suite: two `sie engine` processes on one database (bin/sie runs dist/: build first), runs that
@@ -41,9 +42,7 @@ interface Camera {
 /** A simulated camera logging its RTSP sessions (debug level), so the test can see who reads it when. */
 async function camera(): Promise<Camera> {
   const port = await freePort();
-  const proc = start(SIE, ['camera', PLAZA, '--port', String(port), '--mount', 'cam'], { SIE_LOG_LEVEL: 'debug' });
-  await proc.waitFor(/^camera: /m, 30_000);
-  return { port, proc };
+  return { port, proc: await startCamera(port, { env: { SIE_LOG_LEVEL: 'debug' } }) };
 }
 
 async function engine(maxRuns: number): Promise<{ proc: Spawned; id: string }> {
@@ -104,8 +103,15 @@ function auditOwnership(rows: Transition[]): { owners: string[]; problems: strin
   return { owners, problems };
 }
 
+/**
+ * One claim in a run's history as a regular expression over its states: pending → starting → connecting
+ * (perhaps failing and retried) → running, after which a `retrying → connecting → running` may come (a
+ * stall detected on a loaded machine is not what this test is about; the ownership audit still covers it).
+ */
+const CLAIM = 'starting connecting(?: retrying connecting)* running(?: (?:retrying|connecting|running))*';
+
 describe('fault: engine SIGKILL with streaming runs', () => {
-  it('every run of the killed engine runs on the other within lease TTL + poll; never on two engines at once', async () => {
+  it('every run of the killed engine runs on the other within lease TTL + poll; never on two engines at once', async ({ annotate }) => {
     const cams = [await camera(), await camera(), await camera()];
     // The victim takes two runs; then the survivor starts and takes the third: both engines stream.
     const victim = await engine(2);
@@ -126,7 +132,7 @@ describe('fault: engine SIGKILL with streaming runs', () => {
       await waitForRun(db.pool, id, (r) => r.state === 'running' && r.engine_id === survivor.id, 90_000);
       took.push(Date.now() - t0);
     }
-    console.log(`failover: runs running on the survivor ${took.join(', ')} ms after SIGKILL`);
+    await annotate(`failover: runs running on the survivor ${took.join(', ')} ms after SIGKILL`);
     for (const ms of took) expect(ms, 'running on the survivor within lease TTL + poll interval + margin').toBeLessThan((LEASE_TTL_S + POLL_S + MARGIN_S) * 1000);
     // The survivor's own run never noticed.
     expect((await waitForRun(db.pool, own, () => true, 1)).state).toBe('running');
@@ -148,10 +154,11 @@ describe('fault: engine SIGKILL with streaming runs', () => {
         expect(reclaim, 'reclaimed after the lease expired').toBeGreaterThan(0);
         // Nothing by the victim after its runs were taken from it.
         expect(rows.slice(reclaim).filter((r) => r.engine_id === victim.id)).toEqual([]);
-        expect(rows.map((r) => r.to_state)).toEqual(['pending', 'starting', 'connecting', 'running', 'pending', 'starting', 'connecting', 'running']);
+        // Running on the victim, reclaimed, running on the survivor.
+        expect(rows.map((r) => r.to_state).join(' ')).toMatch(new RegExp(`^pending ${CLAIM} pending ${CLAIM}$`));
       } else {
         expect(owners).toEqual([survivor.id]);
-        expect(rows.map((r) => r.to_state)).toEqual(['pending', 'starting', 'connecting', 'running']);
+        expect(rows.map((r) => r.to_state).join(' ')).toMatch(new RegExp(`^pending ${CLAIM}$`));
       }
       expect(run).toMatchObject({ engine_id: survivor.id, state: 'running' });
     }
@@ -162,7 +169,8 @@ describe('fault: engine SIGKILL with streaming runs', () => {
       expect(s.max, `camera ${c.port}: readers at once`).toBe(1);
       expect(s.open, `camera ${c.port}: read by the survivor now`).toBe(1);
     }
-    for (const c of cams.slice(0, 2)) expect(maxConcurrentSessions(c).sessions, 'victim, then survivor').toBe(2);
+    // Victim, then survivor (more only if a run retried its source, one session after the other).
+    for (const c of cams.slice(0, 2)) expect(maxConcurrentSessions(c).sessions, 'victim, then survivor').toBeGreaterThanOrEqual(2);
     // And no process left from the victim reading its cameras: exactly one decoder per camera.
     const ps = await runToEnd('ps', ['-eo', 'args=']);
     for (const c of cams) expect(ps.stdout.split('\n').filter((l) => l.includes(`127.0.0.1:${c.port}/cam`)).length, `decoders of camera ${c.port}`).toBe(1);

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
-import { Engine } from '../../src/engine/engine.js';
-import { RtspServer } from '../../src/io/rtsp/index.js';
+import type { Engine } from '../../src/engine/engine.js';
 import { createPool, ensureDatabase } from '../../src/io/db/pool.js';
 import { migrate } from '../../src/io/db/migrate.js';
 import { stopAllProcesses } from '../../src/io/ffmpeg/process.js';
 import { createLogger, silentLogger } from '../../src/log.js';
-import { MODELS_DIR, insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
+import { startCamera } from '../helpers/cameras.js';
+import { startEngine, stopAllEngines } from '../helpers/engineHarness.js';
+import { insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
 import { createPrivatePostgres, type PrivatePostgres } from '../helpers/privatePostgres.js';
 import { freePort, killAll, sleep, start, type Spawned } from '../helpers/processes.js';
-import { PLAZA, SIE } from '../helpers/media.js';
 
 /**
  * Fault suite: PostgreSQL crashes (`pg_ctl -m immediate stop`) and comes back while runs stream. A private
@@ -30,7 +30,6 @@ let pgp: PrivatePostgres;
 let pool: Pool;
 let url: string;
 let engine: Engine | undefined;
-let rtsp: RtspServer | undefined;
 
 beforeAll(async () => {
   pgp = await createPrivatePostgres();
@@ -41,19 +40,12 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await engine?.stop().catch(() => undefined);
-  await rtsp?.close();
+  await stopAllEngines().catch(() => undefined);
   await stopAllProcesses();
   await killAll();
   await pool?.end().catch(() => undefined);
   await pgp?.destroy();
 }, 60_000);
-
-async function camera(port: number): Promise<Spawned> {
-  const p = start(SIE, ['camera', PLAZA, '--port', String(port), '--mount', 'cam']);
-  await p.waitFor(/^camera: /m, 30_000);
-  return p;
-}
 
 /** Frames an ffmpeg reader has received so far (its -progress output). */
 function framesOf(reader: Spawned): number {
@@ -61,32 +53,26 @@ function framesOf(reader: Spawned): number {
 }
 
 describe('fault: PostgreSQL restarted while runs stream', () => {
-  it('streams never stop; heartbeats, transitions, counters and events resume; nothing is lost', async () => {
+  it('streams never stop; heartbeats, transitions, counters and events resume; nothing is lost', async ({ annotate }) => {
     const fixture = JSON.parse(readFileSync('test/fixtures/plaza-rules.json', 'utf8')) as { inference: object; rules: object[] };
     // The plaza rules plus a zone most passers-by enter and leave: events every few seconds, outage included.
     const rules = [...fixture.rules, { id: 'plaza', type: 'zone_presence', name: 'plaza', zone: [[0.05, 0.3], [0.95, 0.3], [0.95, 0.98], [0.05, 0.98]] }];
     const { configId } = await insertModelAndConfig(pool, 'acme', { inference: { ...fixture.inference, iou: 0.45, every_nth_frame: 1 }, rules });
 
-    rtsp = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
-    await rtsp.listen();
-    engine = new Engine({
-      pool,
-      databaseUrl: url,
-      server: rtsp,
-      dataDir: MODELS_DIR,
-      // SIE_TEST_LOG=info shows the engine's side of the outage.
-      logger: process.env.SIE_TEST_LOG ? createLogger({ test: 'pg-restart' }, process.env.SIE_TEST_LOG) : silentLogger,
-      maxRuns: 2,
-      pollIntervalS: 0.5,
-      leaseTtlS: LEASE_TTL_S,
-      advertiseHost: '127.0.0.1',
-      stallTimeoutS: 3,
-    });
-    engine.start();
+    ({ engine } = await startEngine(
+      { pool, url },
+      {
+        // SIE_TEST_LOG=info shows the engine's side of the outage.
+        logger: process.env.SIE_TEST_LOG ? createLogger({ test: 'pg-restart' }, process.env.SIE_TEST_LOG) : silentLogger,
+        maxRuns: 2,
+        leaseTtlS: LEASE_TTL_S,
+        stallTimeoutS: 3,
+      },
+    ));
     const portA = await freePort();
     const portB = await freePort();
-    await camera(portA);
-    const camB = await camera(portB);
+    await startCamera(portA);
+    const camB = await startCamera(portB);
     const runA = await insertRun(pool, configId, `rtsp://127.0.0.1:${portA}/cam`, { output_mount: 'pg-a' });
     const runB = await insertRun(pool, configId, `rtsp://127.0.0.1:${portB}/cam`, { output_mount: 'pg-b', retry_backoff_initial_s: 0.5, retry_backoff_max_s: 1 });
     const { output_url } = await waitForRun(pool, runA, (r) => r.state === 'running', 90_000);
@@ -107,16 +93,16 @@ describe('fault: PostgreSQL restarted while runs stream', () => {
     await pgp.stop('immediate');
     camB.child.kill('SIGTERM');
     await camB.exited;
-    const frameSamples: number[] = [];
-    const sampler = setInterval(() => frameSamples.push(framesOf(reader)), 1000);
+    const frameSamples: { atMs: number; frames: number }[] = [];
+    const sampler = setInterval(() => frameSamples.push({ atMs: Date.now(), frames: framesOf(reader) }), 1000);
     await sleep(2000);
-    await camera(portB); // the same camera back on the same port (killed in afterAll)
+    await startCamera(portB); // the same camera back on the same port (killed in afterAll)
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - downAt.getTime())));
     const during = { ...engine.events.stats };
     expect(await pgp.ready(), 'the database really was down').toBe(false);
     await pgp.start();
     const upAt = new Date();
-    console.log(`postgres down ${upAt.getTime() - downAt.getTime()} ms; events appended meanwhile: ${during.appended - before.appended}`);
+    await annotate(`postgres down ${upAt.getTime() - downAt.getTime()} ms; events appended meanwhile: ${during.appended - before.appended}`);
 
     // Heartbeat resumed: the engine's row renewed after the restart, still the same engine (never reclaimed).
     const t0 = Date.now();
@@ -159,8 +145,19 @@ describe('fault: PostgreSQL restarted while runs stream', () => {
     expect(reader.child.exitCode, `reader still connected: ${reader.stderr()}`).toBeNull();
     const framesAfter = framesOf(reader);
     // ~10 fps; a generous floor for a loaded machine, over the outage and what followed.
-    expect(framesAfter - framesBefore, `frames over the outage (${frameSamples.join(',')})`).toBeGreaterThan(40);
-    for (let i = 2; i < frameSamples.length; i++) expect(frameSamples[i]!, `frames kept coming (${frameSamples.join(',')})`).toBeGreaterThan(frameSamples[i - 2]!);
+    const shown = frameSamples.map((s) => s.frames).join(',');
+    expect(framesAfter - framesBefore, `frames over the outage (${shown})`).toBeGreaterThan(40);
+    // And in every 5 s of it (the outage lasts 8 s; a shorter window would judge scheduling on a loaded
+    // machine: the samples come from a timer of this busy process, the frames in bursts).
+    const WINDOW_MS = 5000;
+    let windows = 0;
+    for (const s of frameSamples) {
+      const earlier = frameSamples.filter((x) => x.atMs <= s.atMs - WINDOW_MS).at(-1);
+      if (!earlier) continue;
+      windows++;
+      expect(s.frames, `frames kept coming: ${WINDOW_MS / 1000} s before ${s.atMs - downAt.getTime()} ms after the crash (${shown})`).toBeGreaterThan(earlier.frames);
+    }
+    expect(windows, 'windows judged (else the check proves nothing)').toBeGreaterThan(0);
 
     // Events: nothing dropped, every one appended is in the table, and the run's sequence has no gap.
     expect(during.appended - before.appended, 'the rules emitted events during the outage (else this proves nothing)').toBeGreaterThan(0);
@@ -179,7 +176,6 @@ describe('fault: PostgreSQL restarted while runs stream', () => {
     expect(inOutage, 'events of the outage are in the table').toBeGreaterThanOrEqual(during.appended - before.appended);
 
     reader.child.kill('SIGTERM');
-    await engine.stop();
-    engine = undefined;
+    await stopAllEngines();
   }, 240_000);
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
-import { freePort, killAll } from '../helpers/processes.js';
-import { LIGHT_CONFIG, StreamWatcher, median, startCamera, startEngineProcess, transitionsAt, waitForTransition } from '../helpers/mediaFaults.js';
+import { insertModelAndConfig, waitForRun } from '../helpers/engineFixtures.js';
+import { killAll } from '../helpers/processes.js';
+import { LIGHT_CONFIG, MAX_PTS_GAP_S, startEngineProcess, startWatchedRun, transitionsAt, waitForTransition } from '../helpers/mediaFaults.js';
 
 /**
  * A camera that freezes: its process is stopped (SIGSTOP), so the TCP connection stays open and nothing
@@ -27,19 +27,13 @@ afterAll(async () => {
 
 describe('fault: a camera that stalls with its connection open', () => {
   it('is detected after the stall timeout (not before, not much later), shows the slate, and recovers', async () => {
-    const camPort = await freePort();
-    const cam = await startCamera(camPort);
-    const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, {
+    const { cam, id, viewer, liveLuma } = await startWatchedRun(db.pool, configId, {
       output_mount: 'stall',
       retry_max_attempts: 20,
       retry_backoff_initial_s: 0.2,
       retry_backoff_max_s: 0.5,
       connect_timeout_s: 10,
     });
-    const { output_url } = await waitForRun(db.pool, id, (r) => r.state === 'running', 40_000);
-    const viewer = new StreamWatcher(output_url!);
-    await viewer.waitFrames(20, 30_000);
-    const liveLuma = median(viewer.frames.map((f) => f.luma));
 
     const stalledAt = Date.now();
     cam.child.kill('SIGSTOP');
@@ -60,7 +54,12 @@ describe('fault: a camera that stalls with its connection open', () => {
       // The viewer sees the slate (the output never stalled with the camera).
       const slate = await viewer.waitFor((f) => f.luma < liveLuma * 0.6, stalledAt, 10_000, 'slate');
       expect(slate.pts - viewer.ptsAt(lost.atMs), 'slate after the stall was detected (s)').toBeLessThanOrEqual(1.3);
-      expect(viewer.largestPtsGap(), 'largest pts step (s)').toBeLessThanOrEqual(1.2);
+      expect(viewer.largestPtsGap(), 'largest pts step (s)').toBeLessThanOrEqual(MAX_PTS_GAP_S);
+      // The stall (STALL_S) is shorter than that bound: that the output kept ticking while the camera was
+      // frozen (the last picture repeated) shows in the pictures the reader got meanwhile: 10 fps over at
+      // least 1.3 s (past those still on their way at the stop); a floor for a loaded machine.
+      const duringStall = viewer.frames.filter((f) => f.wallMs > stalledAt + 700 && f.wallMs < lost.atMs).length;
+      expect(duringStall, 'pictures received while the camera was frozen, before the loss was detected').toBeGreaterThanOrEqual(4);
     } finally {
       cam.child.kill('SIGCONT');
     }

@@ -8,6 +8,11 @@ export const MODEL = `${SHARED}/models/yolox_nano.onnx`;
 export const LABELS = `${SHARED}/models/coco_classes.txt`;
 export const SIE = resolve('bin/sie');
 
+/** Runs `sie …` (bin/sie runs dist/: build first) to completion with extra environment; SIGKILLed after timeoutMs. */
+export function runSie(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runToEnd(SIE, args, timeoutMs, env);
+}
+
 export interface ProbedFrames {
   codec: string;
   width: number;

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import type { Pool } from 'pg';
-import { MODELS_DIR } from './engineFixtures.js';
-import { PLAZA, SIE } from './media.js';
-import { freePort, sleep, start, type Spawned } from './processes.js';
+import { startCamera, type CameraOptions } from './cameras.js';
+import { MODELS_DIR, insertRun, waitForRun } from './engineFixtures.js';
+import { SIE } from './media.js';
+import { childrenOf, freePort, isZombie, sleep, start, type ChildProcessInfo, type Spawned } from './processes.js';
 
 /**
  * Helpers of the media fault suite (test/fault/camera|stall|bitstream|ffmpeg.*): a real `sie engine`
@@ -11,16 +11,8 @@ import { freePort, sleep, start, type Spawned } from './processes.js';
  * test judges what a viewer sees. Every process here is started with start() and so ends with killAll().
  */
 
-/** Small pictures: the faults are about the media plumbing, and two cores are shared by many tests. */
+/** Small pictures (startCamera's `size`): the faults are about the media plumbing, and two cores are shared by many tests. */
 export const CAMERA_SIZE = '384x288';
-
-export async function startCamera(port: number, opts: { file?: string; args?: string[] } = {}): Promise<Spawned> {
-  const args = ['camera', opts.file ?? PLAZA, '--port', String(port), '--host', '127.0.0.1', '--mount', 'cam'];
-  if (!opts.args?.includes('--copy')) args.push('--size', CAMERA_SIZE);
-  const p = start(SIE, [...args, ...(opts.args ?? [])]);
-  await p.waitFor(/^camera: /m, 20_000);
-  return p;
-}
 
 export interface EngineProcess {
   proc: Spawned;
@@ -39,6 +31,36 @@ export async function startEngineProcess(databaseUrl: string, opts: { stallTimeo
   );
   await proc.waitFor(/^engine: /m, 30_000);
   return { proc, rtspPort, pid: proc.child.pid! };
+}
+
+export interface WatchedRun {
+  cam: Spawned;
+  camPort: number;
+  id: string;
+  outputUrl: string;
+  /** Connected before the fault, kept to the end. */
+  viewer: StreamWatcher;
+  /** Median brightness of the first pictures: live video (the slate is darker). */
+  liveLuma: number;
+}
+
+/**
+ * A camera on a free port (CAMERA_SIZE unless `camera` says otherwise), a run on it with the given columns
+ * (retry settings, output_mount…), running, and a viewer that has seen its first `frames` pictures.
+ */
+export async function startWatchedRun(
+  pool: Pool,
+  configId: string,
+  run: Record<string, unknown>,
+  opts: { camera?: CameraOptions; frames?: number } = {},
+): Promise<WatchedRun> {
+  const camPort = await freePort();
+  const cam = await startCamera(camPort, opts.camera ?? { size: CAMERA_SIZE });
+  const id = await insertRun(pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, run);
+  const outputUrl = (await waitForRun(pool, id, (r) => r.state === 'running', 40_000)).output_url!;
+  const viewer = new StreamWatcher(outputUrl);
+  await viewer.waitFrames(opts.frames ?? 20, 30_000);
+  return { cam, camPort, id, outputUrl, viewer, liveLuma: median(viewer.frames.map((f) => f.luma)) };
 }
 
 /** The config of these tests: inference on every 5th frame only (the pictures still flow at full rate). */
@@ -70,6 +92,16 @@ export async function waitForTransition(pool: Pool, runId: string, state: string
     await sleep(100);
   }
 }
+
+/**
+ * The largest step between consecutive output pts (largestPtsGap) a fault may leave. The output runs at
+ * 10 fps (0.1 s steps), its pts come from the engine's wall-clock ticks, and a tick missed while the
+ * engine's event loop was held up (a loaded machine: GC, other tests) is skipped, not made up: a step of
+ * one or two seconds is scheduling, not the fault. A torn-down or paused output is longer: the outages
+ * of these tests last 2–3 s or more (and a reconnected reader would be a new process, caught by `alive`);
+ * a frozen picture is caught by the brightness and distinct-picture checks, not by the pts.
+ */
+export const MAX_PTS_GAP_S = 2.5;
 
 /** One picture as the independent reader decoded it. */
 export interface SeenFrame {
@@ -179,34 +211,13 @@ export function distinctPictures(fs: SeenFrame[]): number {
   return new Set(fs.map((f) => f.checksum)).size;
 }
 
-export interface ChildProcessInfo {
-  pid: number;
-  stat: string;
-  args: string;
-}
-
-/** The processes whose parent is `pid` (procps' ps: state and full command line). */
-export function childrenOf(pid: number): ChildProcessInfo[] {
-  let out: string;
-  try {
-    out = execFileSync('ps', ['-o', 'pid=,stat=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
-  } catch {
-    return []; // ps exits 1 when there is none
-  }
-  return out
-    .split('\n')
-    .map((l) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), stat: m[2]!, args: m[3]! }));
-}
-
 /** The engine's ffmpeg #1 (reads the source) and #2 (raw pictures in on stdin). */
 export function engineFfmpegs(enginePid: number): { decoder: ChildProcessInfo[]; encoder: ChildProcessInfo[]; zombies: ChildProcessInfo[] } {
   const kids = childrenOf(enginePid);
   const ff = kids.filter((k) => /ffmpeg/.test(k.args));
   return {
-    decoder: ff.filter((k) => / -i (rtsp|\/)/.test(k.args) && !k.stat.startsWith('Z')),
-    encoder: ff.filter((k) => / -i pipe:0/.test(k.args) && !k.stat.startsWith('Z')),
-    zombies: kids.filter((k) => k.stat.startsWith('Z')),
+    decoder: ff.filter((k) => / -i (rtsp|\/)/.test(k.args) && !isZombie(k)),
+    encoder: ff.filter((k) => / -i pipe:0/.test(k.args) && !isZombie(k)),
+    zombies: kids.filter(isZombie),
   };
 }

@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 /** A child process whose output is collected, with helpers to wait for a line. Killed by killAll(). */
 export interface Spawned {
@@ -65,9 +64,14 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}):
   };
 }
 
-/** Runs a command to completion (with a hard timeout) and returns its output. */
-export async function runToEnd(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = start(cmd, args);
+/** Runs a command to completion (SIGKILLed after timeoutMs), with extra environment, and returns its output. */
+export async function runToEnd(
+  cmd: string,
+  args: string[],
+  timeoutMs = 60_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = start(cmd, args, env);
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
   const { code } = await p.exited;
   clearTimeout(timer);
@@ -87,17 +91,8 @@ export async function killAll(): Promise<void> {
   await Promise.all(waits);
 }
 
-/** A TCP port free right now on 127.0.0.1 (chosen by the kernel). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port free right now on 127.0.0.1 (the bench's, which needs the same). */
+export { freePort } from '../../src/bench/children.js';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -109,3 +104,36 @@ export function isAlive(pid: number): boolean {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 25 ms until it holds; after `timeoutMs` throws, naming `what`. */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export interface ChildProcessInfo {
+  pid: number;
+  /** ps' STAT: starts with Z for a zombie (exited, not yet reaped by its parent). */
+  stat: string;
+  args: string;
+}
+
+/** The processes whose parent is `pid`, zombies included (procps' ps: state and full command line). */
+export function childrenOf(pid: number): ChildProcessInfo[] {
+  let out: string;
+  try {
+    out = execFileSync('ps', ['-o', 'pid=,stat=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
+  } catch {
+    return []; // ps exits 1 when there is none
+  }
+  return out
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), stat: m[2]!, args: m[3]! }));
+}
+
+export const isZombie = (p: ChildProcessInfo): boolean => p.stat.startsWith('Z');

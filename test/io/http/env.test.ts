@@ -1,23 +1,7 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { apiEnvironment } from '../../../src/cli/apiEnv.js';
 import { DEFAULT_MAX_MODEL_BYTES } from '../../../src/io/http/app.js';
-import { SIE } from '../../helpers/media.js';
-
-/** Runs bin/sie (the compiled dist/ of this checkout: build first) with extra environment. */
-function sie(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(SIE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
+import { runSie } from '../../helpers/media.js';
 
 describe('the API environment', () => {
   it('defaults and accepts whole numbers of bytes', () => {
@@ -31,7 +15,7 @@ describe('the API environment', () => {
 
   // Before: `sie serve` took Number("1MB") = NaN, started, and answered 500 to every upload.
   it.each([['serve', '--port', '0', '--rtsp-port', '0'], ['api', '--port', '0']])('sie %s exits 2 at start on SIE_MAX_MODEL_BYTES=1MB, saying why', async (...args) => {
-    const r = await sie(args, { SIE_MAX_MODEL_BYTES: '1MB' });
+    const r = await runSie(args, { SIE_MAX_MODEL_BYTES: '1MB' }, 30_000);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^sie: environment: SIE_MAX_MODEL_BYTES="1MB": expected a whole number of bytes/);
   });

@@ -9,7 +9,8 @@ import { createEventStore, type EventStore } from '../../../src/events/store.js'
 import { updateRunCounters } from '../../../src/events/counters.js';
 import { buildApi } from '../../../src/io/http/app.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
-import { insertRunRow, ruleEvent, until } from '../../events/helpers.js';
+import { insertRunRow, ruleEvent } from '../../events/helpers.js';
+import { until } from '../../helpers/processes.js';
 
 let db: TestDatabase;
 let app: FastifyInstance;

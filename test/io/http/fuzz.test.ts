@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COCO_LIKE, insertModelRow, startApi, type Harness } from './harness.js';
@@ -8,11 +8,14 @@ import { COCO_LIKE, insertModelRow, startApi, type Harness } from './harness.js'
  * The API driven from its own OpenAPI document (issue 12): for every operation, a fixed-seed stream of
  * requests, valid-looking and hostile (NUL, lone surrogates, huge numbers, NaN, deep nesting, wrong types,
  * long strings, odd Unicode, broken encodings and content types), sent over a real socket to the real app on
- * a real database. No answer may be a 5xx, and every 4xx must be our `{error, detail}`. SIE_FUZZ_SEED and
+ * a real database, then a few plausible ones (so every mutating operation that can succeed does, at least
+ * once). No answer may be a 5xx, and every 4xx must be our `{error, detail}`. SIE_FUZZ_SEED and
  * SIE_FUZZ_RUNS explore further; a failure prints the seed and the request.
  */
 const SEED = Number(process.env.SIE_FUZZ_SEED ?? 12_012);
 const RUNS = Number(process.env.SIE_FUZZ_RUNS ?? 40);
+/** Plausible requests per operation besides (see plausibleRequestArb): what a careful caller sends. */
+const PLAUSIBLE_RUNS = 15;
 const REQUEST_TIMEOUT_MS = 20_000;
 
 // ---------------------------------------------------------------- the document (read before the tests exist)
@@ -192,18 +195,21 @@ function stringFromSchema(s: Schema, name?: string): fc.Arbitrary<string> {
   );
 }
 
-function objectFromSchema(s: Schema, hostility: number, depth: number): fc.Arbitrary<unknown> {
+/** requiredOnly: the required keys alone (a minimal request, the defaults doing the rest). */
+function objectFromSchema(s: Schema, hostility: number, depth: number, requiredOnly = false): fc.Arbitrary<unknown> {
   const props = s.properties ?? {};
   const required = new Set(s.required ?? []);
   const shape: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [key, sub] of Object.entries(props)) {
+    if (requiredOnly && !required.has(key)) continue;
     const v = fromSchema(sub, hostility, depth + 1, key);
     // Required keys are sometimes missing too, when the request is meant to be hostile.
     shape[key] = required.has(key) && hostility === 0 ? v : fc.option(v, { nil: undefined, freq: required.has(key) ? 20 : 2 });
   }
   const known = fc.record(shape).map((o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)));
-  const extra =
-    typeof s.additionalProperties === 'object'
+  const extra = requiredOnly
+    ? fc.constant({})
+    : typeof s.additionalProperties === 'object'
       ? fc.dictionary(fc.string({ maxLength: 10 }), fromSchema(s.additionalProperties, hostility, depth + 1), { maxKeys: 3 })
       : hostility > 0
         ? fc.option(fc.dictionary(fc.constantFrom('colour', 'x', '\u0000', '__proto__', 'constructor'), hostileValue(), { maxKeys: 1 }), { nil: {}, freq: 10 })
@@ -228,10 +234,23 @@ interface FuzzRequest {
 const pct = (s: string): string => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
 const RAW_SEGMENTS = ['%00', '%ff', '%ED%A0%80', '%E2%82', '%2F', '..', '%20', 'a'.repeat(101), 'a'.repeat(3000), '%C0%80', '-1', '0'];
 
-function pathArb(op: Operation): fc.Arbitrary<string> {
+/** Ids of the resource the path names. */
+const ownIds = (op: Operation): string[] =>
+  op.path.startsWith('/v1/models') ? fixtures.modelIds : op.path.startsWith('/v1/configs') ? fixtures.configIds : fixtures.runIds;
+
+/** The path with its parameters filled from `segment`. */
+function fillPath(op: Operation, segment: fc.Arbitrary<string>): fc.Arbitrary<string> {
   const names = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+  return fc.array(segment, { minLength: names.length, maxLength: names.length }).map((values) => {
+    let p = op.path;
+    names.forEach((n, i) => (p = p.replace(`{${n}}`, values[i]!)));
+    return p;
+  });
+}
+
+function pathArb(op: Operation): fc.Arbitrary<string> {
   // Mostly ids of the resource the path names, so requests reach the handlers and the database.
-  const own = op.path.startsWith('/v1/models') ? fixtures.modelIds : op.path.startsWith('/v1/configs') ? fixtures.configIds : fixtures.runIds;
+  const own = ownIds(op);
   const segment = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...own) },
     { weight: 1, arbitrary: fc.constantFrom(...fixtures.modelIds, ...fixtures.configIds, ...fixtures.runIds) },
@@ -239,11 +258,7 @@ function pathArb(op: Operation): fc.Arbitrary<string> {
     { weight: 2, arbitrary: fc.constantFrom(...RAW_SEGMENTS) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }).map(pct) },
   );
-  return fc.array(segment, { minLength: names.length, maxLength: names.length }).map((values) => {
-    let p = op.path;
-    names.forEach((n, i) => (p = p.replace(`{${n}}`, values[i]!)));
-    return p;
-  });
+  return fillPath(op, segment);
 }
 
 function queryArb(op: Operation): fc.Arbitrary<string> {
@@ -355,6 +370,37 @@ function requestArb(op: Operation): fc.Arbitrary<FuzzRequest> {
   }));
 }
 
+/**
+ * What a careful caller sends: an id the server holds, known query parameters with valid values, a JSON
+ * body following the schema (all of it, or only the required keys). Many are still refused (a rule's
+ * random polygon crosses itself, a client_id is not the config's), but some get through: without them the
+ * handlers behind validation would rarely be reached, and a mutating operation perhaps never succeed.
+ */
+function plausibleRequestArb(op: Operation): fc.Arbitrary<FuzzRequest> {
+  const path = fillPath(op, fc.constantFrom(...ownIds(op)));
+  const params = op.parameters.filter((p) => p.in === 'query');
+  const query = fc
+    .tuple(...params.map((p) => fc.option(validFromSchema(resolveRef(p.schema), 0, 0, p.name).map((v) => `${p.name}=${encodeURIComponent(String(v))}`), { nil: undefined })))
+    .map((parts) => {
+      const q = parts.filter((x): x is string => x !== undefined).join('&');
+      return q ? `?${q}` : '';
+    });
+  const schema = op.json ? resolveRef(op.json) : undefined;
+  const body: fc.Arbitrary<{ body: Buffer; contentType: string } | undefined> = schema
+    ? fc
+        .oneof(validFromSchema(schema, 0, 0), objectFromSchema(schema, 0, 0, true))
+        .map((v) => ({ body: Buffer.from(JSON.stringify(v)), contentType: 'application/json' }))
+    : op.multipart
+      ? multipartArb()
+      : fc.constant(undefined);
+  return fc.record({ path, query, body }).map(({ path: p, query: q, body: b }) => ({
+    method: op.method,
+    path: p + q,
+    headers: b ? { 'content-type': b.contentType } : ({} as Record<string, string>),
+    body: b?.body,
+  }));
+}
+
 // ---------------------------------------------------------------- sending and checking
 
 interface Answer {
@@ -363,29 +409,44 @@ interface Answer {
   body: string;
 }
 
-/** Over a real socket. An SSE stream that opens (200) is closed at once: its headers are the answer. */
-function send(r: FuzzRequest): Promise<Answer> {
+/**
+ * Over a real socket. An SSE stream that opens (200) is closed at once: its headers are the answer. A
+ * connection that ends without a whole answer (reset, closed, cut short) is a failure, never a hang.
+ */
+function send(r: FuzzRequest, to = base): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const url = new URL(base);
+    const url = new URL(to);
+    let answered = false;
+    let writeError: string | undefined;
     const req = httpRequest(
       { host: url.hostname, port: url.port, method: r.method, path: r.path, headers: { ...r.headers, ...(r.body ? { 'content-length': String(r.body.length) } : {}) } },
       (res) => {
+        answered = true;
         const contentType = String(res.headers['content-type'] ?? '');
         if (contentType.startsWith('text/event-stream')) {
+          resolve({ status: res.statusCode ?? 0, contentType, body: '' });
           res.destroy();
-          return resolve({ status: res.statusCode ?? 0, contentType, body: '' });
+          return;
         }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
+        res.on('close', () => {
+          if (!res.complete) reject(new Error(`the answer (${res.statusCode}) was cut off before its end`));
+        });
       },
     );
     req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
     req.on('error', (err) => {
-      // The server may answer 413 and close before a large body is fully written: the answer still counts.
-      if ((err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET') return;
-      reject(err);
+      const code = (err as NodeJS.ErrnoException).code;
+      // The server may answer 413 and close before a large body is fully written: the answer still
+      // counts if one came. Whether it did is known at 'close'.
+      if (code === 'EPIPE' || code === 'ECONNRESET') writeError = code;
+      else reject(err);
+    });
+    req.on('close', () => {
+      if (!answered) reject(new Error(`the connection closed with no answer${writeError ? ` (${writeError})` : ''}`));
     });
     req.end(r.body);
   });
@@ -411,6 +472,22 @@ function checkAnswer(a: Answer): void {
 
 const statusesSeen = new Map<string, Set<number>>();
 
+/**
+ * The operations that change something and must have answered 2xx at least once: else no generated request
+ * got past validation there, and "no 5xx" would say little about their handlers. The fixtures hold one of
+ * each that nothing uses (a model, a config, a finished run), so the DELETEs can succeed. Not here:
+ * POST /v1/models, which needs a real ONNX graph (models.test.ts uploads one).
+ */
+const MUST_SUCCEED = [
+  'DELETE /v1/models/{id}',
+  'POST /v1/configs',
+  'PUT /v1/configs/{id}',
+  'DELETE /v1/configs/{id}',
+  'POST /v1/runs',
+  'DELETE /v1/runs/{id}',
+  'POST /v1/runs/{id}/stop',
+];
+
 beforeAll(async () => {
   h = await startApi();
   const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
@@ -426,12 +503,20 @@ beforeAll(async () => {
     if (r.statusCode !== 201) throw new Error(`fixture run: ${r.body}`);
     fixtures.runIds.push(r.json().id);
   }
+  // What nothing uses (so a DELETE can succeed): the model fuzz-b (no config), a config without runs, a finished run.
+  const spare = await h.app.inject({ method: 'POST', url: '/v1/configs', payload: { name: 'fuzz-spare', client_id: 'acme', model_id: fixtures.modelIds[0] } });
+  if (spare.statusCode !== 201) throw new Error(`fixture config: ${spare.body}`);
+  fixtures.configIds.push(spare.json().id);
+  const done = await h.app.inject({ method: 'POST', url: '/v1/runs', payload: { client_id: 'acme', config_id: fixtures.configIds[0], source_url: 'rtsp://cam/2' } });
+  const stopped = await h.app.inject({ method: 'POST', url: `/v1/runs/${done.json().id}/stop` });
+  if (stopped.json().state !== 'stopped') throw new Error(`fixture run: ${stopped.body}`);
+  fixtures.runIds.push(done.json().id);
   operations = await readOperations(h.app);
 });
 
 afterAll(async () => {
   const summary = [...statusesSeen].map(([op, s]) => `${op}: ${[...s].sort().join(' ')}`).join('\n');
-  if (summary) process.stdout.write(`fuzz (seed ${SEED}, ${RUNS} per operation), statuses seen:\n${summary}\n`);
+  if (summary) process.stdout.write(`fuzz (seed ${SEED}, ${RUNS} hostile + ${PLAUSIBLE_RUNS} plausible per operation), statuses seen:\n${summary}\n`);
   await h?.close();
 });
 
@@ -449,27 +534,50 @@ describe(`OpenAPI fuzz (seed ${SEED})`, () => {
       const seen = new Set<number>();
       statusesSeen.set(key, seen);
       const seed = SEED + i;
-      const result = await fc.check(
-        fc.asyncProperty(requestArb(op), async (r) => {
-          const a = await send(r);
-          seen.add(a.status);
-          try {
-            checkAnswer(a);
-          } catch (err) {
-            throw new Error(`${describeRequest(r)}\n→ ${a.status} ${a.body.slice(0, 500)}\n${(err as Error).message}`, { cause: err });
-          }
-        }),
-        // No shrinking: each step is a request, and the first counterexample is already concrete.
-        { seed, numRuns: RUNS, endOnFailure: true },
-      );
-      if (result.failed) {
-        failures.push(`${key} (seed ${seed}; rerun with SIE_FUZZ_SEED=${SEED}): ${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)}`);
+      // The hostile mix, then plausible requests (the same checks: a valid request must not be a 5xx either).
+      for (const [what, arb, numRuns] of [['hostile', requestArb(op), RUNS], ['plausible', plausibleRequestArb(op), PLAUSIBLE_RUNS]] as const) {
+        const result = await fc.check(
+          fc.asyncProperty(arb, async (r) => {
+            const a = await send(r);
+            seen.add(a.status);
+            try {
+              checkAnswer(a);
+            } catch (err) {
+              throw new Error(`${describeRequest(r)}\n→ ${a.status} ${a.body.slice(0, 500)}\n${(err as Error).message}`, { cause: err });
+            }
+          }),
+          // No shrinking: each step is a request, and the first counterexample is already concrete.
+          { seed, numRuns, endOnFailure: true },
+        );
+        if (result.failed) {
+          const message = result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
+          failures.push(`${key}, ${what} (seed ${seed}; rerun with SIE_FUZZ_SEED=${SEED}): ${message}`);
+        }
       }
     }
     expect(failures, failures.join('\n\n')).toEqual([]);
-    // Not vacuous: requests got past validation somewhere, and were refused somewhere.
+    // Not vacuous: requests got past validation where they can, and were refused somewhere.
+    const succeeded = (key: string) => [...(statusesSeen.get(key) ?? [])].some((s) => s >= 200 && s < 300);
+    expect(MUST_SUCCEED.filter((key) => !succeeded(key)), 'operations that never answered 2xx').toEqual([]);
     const all = new Set([...statusesSeen.values()].flatMap((s) => [...s]));
-    expect([...all].some((s) => s >= 200 && s < 300)).toBe(true);
     expect([...all].some((s) => s >= 400 && s < 500)).toBe(true);
+  });
+
+  it('a connection that closes with no answer fails the request (it neither hangs nor passes)', async () => {
+    // A server that resets every connection once the request arrives, or closes it without a word.
+    let n = 0;
+    const srv = createTcpServer((s) => s.once('data', () => (n++ % 2 === 0 ? s.resetAndDestroy() : s.end())));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const to = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      const get: FuzzRequest = { method: 'GET', path: '/healthz', headers: {} };
+      await expect(send(get, to)).rejects.toThrow(/closed with no answer/);
+      await expect(send(get, to)).rejects.toThrow(/closed with no answer/);
+      // Reset while a large body is still being written (EPIPE or ECONNRESET on our side).
+      const post: FuzzRequest = { method: 'POST', path: '/v1/configs', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(4 << 20, 0x20) };
+      await expect(send(post, to)).rejects.toThrow(/closed with no answer/);
+    } finally {
+      await new Promise((r) => srv.close(r));
+    }
   });
 });

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Publisher, type PublisherCounters } from '../../../src/io/output/publisher.js';
 import { FfmpegEncoder, defaultEncoderSettings } from '../../../src/io/ffmpeg/encoder.js';
 import { yuv420pSize, type FrameRecord } from '../../../src/frame.js';
 import { silentLogger } from '../../../src/log.js';
 import { fakeFfmpeg } from '../../helpers/fakeFfmpeg.js';
+import { newCounters, pushingPublisher } from '../../helpers/publisher.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -18,22 +18,9 @@ function frame(id: number): FrameRecord {
 
 describe('publisher', () => {
   it('pushing to an external server keeps no per-frame bookkeeping (no access units come back to match it)', async () => {
-    const counters: PublisherCounters = { framesOut: 0, framesRepeated: 0, framesSlate: 0, accessUnitsOut: 0, droppedEncoderBusy: 0, firstOutputAtMs: undefined };
+    const counters = newCounters();
     let next = 0;
-    const p = new Publisher({
-      fps: 50,
-      width: 16,
-      height: 16,
-      encoder: defaultEncoderSettings,
-      mount: undefined,
-      pushUrl: 'rtsp://127.0.0.1:1/out',
-      nextFrame: () => frame(next++),
-      counters,
-      logger: silentLogger,
-      onFatal: (err) => {
-        throw err;
-      },
-    });
+    const p = pushingPublisher({ fps: 50, width: 16, height: 16, nextFrame: () => frame(next++), counters });
     try {
       while (counters.framesOut < 20) await new Promise((r) => setTimeout(r, 20));
       expect((p as unknown as { inFlight: number[] }).inFlight.length).toBe(0);
@@ -43,24 +30,13 @@ describe('publisher', () => {
   });
 
   it('an encoder that dies is replaced; one that keeps dying ends the run (5 restarts a minute at most)', async () => {
-    const counters: PublisherCounters = { framesOut: 0, framesRepeated: 0, framesSlate: 0, accessUnitsOut: 0, droppedEncoderBusy: 0, firstOutputAtMs: undefined };
+    const counters = newCounters();
     const spawns = join(fake.dir, 'spawns');
     process.env.SIE_TEST_SPAWNS = spawns;
     process.env.FFMPEG_PATH = fake.paths.dying;
     let next = 0;
     let fatal: Error | undefined;
-    const p = new Publisher({
-      fps: 50,
-      width: 16,
-      height: 16,
-      encoder: defaultEncoderSettings,
-      mount: undefined,
-      pushUrl: 'rtsp://127.0.0.1:1/out',
-      nextFrame: () => frame(next++),
-      counters,
-      logger: silentLogger,
-      onFatal: (err) => (fatal = err),
-    });
+    const p = pushingPublisher({ fps: 50, width: 16, height: 16, nextFrame: () => frame(next++), counters, onFatal: (err) => (fatal = err) });
     try {
       const t0 = Date.now();
       while (!fatal && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
@@ -102,24 +78,13 @@ describe('publisher', () => {
   });
 
   it('after the encoder gave up for good, the clock still sends once a tick, not in a loop', async () => {
-    const counters: PublisherCounters = { framesOut: 0, framesRepeated: 0, framesSlate: 0, accessUnitsOut: 0, droppedEncoderBusy: 0, firstOutputAtMs: undefined };
+    const counters = newCounters();
     process.env.SIE_TEST_SPAWNS = join(fake.dir, 'spawns-loop');
     process.env.FFMPEG_PATH = fake.paths.dying;
     const tryWrite = vi.spyOn(FfmpegEncoder.prototype, 'tryWrite');
     let next = 0;
     let fatal: Error | undefined;
-    const p = new Publisher({
-      fps: 50,
-      width: 16,
-      height: 16,
-      encoder: defaultEncoderSettings,
-      mount: undefined,
-      pushUrl: 'rtsp://127.0.0.1:1/out',
-      nextFrame: () => frame(next++),
-      counters,
-      logger: silentLogger,
-      onFatal: (err) => (fatal = err),
-    });
+    const p = pushingPublisher({ fps: 50, width: 16, height: 16, nextFrame: () => frame(next++), counters, onFatal: (err) => (fatal = err) });
     try {
       const t0 = Date.now();
       while (!fatal && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
