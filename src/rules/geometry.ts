@@ -54,13 +54,14 @@ export function crossesSegment(ax: number, ay: number, bx: number, by: number, p
   const dp = signedDistance(ax, ay, bx, by, px, py);
   const dq = signedDistance(ax, ay, bx, by, qx, qy);
   if (dp === 0 || dq === 0 || dp > 0 === dq > 0) return false;
-  const t = dp / (dp - dq);
-  const ix = px + t * (qx - px);
-  const iy = py + t * (qy - py);
-  const dx = bx - ax;
-  const dy = by - ay;
-  const s = ((ix - ax) * dx + (iy - ay) * dy) / (dx * dx + dy * dy);
-  return s >= 0 && s <= 1;
+  // The meeting point lies between a and b, ends included, when a and b are not strictly on the same side of
+  // the line p → q. Orientation signs, not an interpolated point: a move through an end exactly (integer
+  // pixels do that) would otherwise land a rounding error outside the segment and be missed.
+  const ex = qx - px;
+  const ey = qy - py;
+  const sa = ex * (ay - py) - ey * (ax - px);
+  const sb = ex * (by - py) - ey * (bx - px);
+  return !((sa > 0 && sb > 0) || (sa < 0 && sb < 0));
 }
 
 /** Do the closed segments p1–p2 and q1–q2 share a point? (General test, used to check crossesSegment.) */

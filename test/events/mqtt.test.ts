@@ -106,9 +106,14 @@ describe('MQTT deliverer', () => {
         return r.rows[0].n === 0;
       }, 5000, 'all marked published');
       await new Promise((r) => setTimeout(r, 300)); // a repeat sent before the last mark would have arrived by now
-      // QoS 1 may repeat a message whose PUBACK was lost; here nothing was in flight at the stop, so none may.
-      expect(got.length, `received: ${got.join(' ')}`).toBe(30);
       expect(new Set(got)).toEqual(new Set(events.map((e) => e.id)));
+      // Delivery is at least once (consumers dedupe by the event id). A repeat can only be of an event the
+      // subscriber had before the stop: the broker restores its last saved state of the subscriber's session,
+      // which may predate the subscriber's acknowledgements (seen: events 2–9 again). Our deliverer sent none
+      // twice: every event sent after the restart arrives once.
+      const before = new Set(events.slice(0, 10).map((e) => e.id));
+      const repeats = got.filter((id, i) => got.indexOf(id) !== i);
+      expect(repeats.filter((id) => !before.has(id)), `received: ${got.join(' ')}`).toEqual([]);
     } finally {
       await Promise.all([pub.stop(), store.close(), sub.endAsync(true)]);
       await own.close();

@@ -72,6 +72,13 @@ export class RawRtspClient {
     return this.responses.shift()!;
   }
 
+  /** The next `n` responses, in order (each may take up to `timeoutMs`). */
+  async nextResponses(n: number, timeoutMs = 20_000): Promise<RawResponse[]> {
+    const out: RawResponse[] = [];
+    for (let i = 0; i < n; i++) out.push(await this.nextResponse(timeoutMs));
+    return out;
+  }
+
   close(): void {
     this.socket.destroy();
   }

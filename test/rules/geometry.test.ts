@@ -90,8 +90,10 @@ describe('crossesSegment', () => {
     { what: 'through the extension', p: [11, -1], q: [11, 1], expected: false },
     { what: 'stays on one side', p: [5, 1], q: [6, 2], expected: false },
     { what: 'ends on the line', p: [5, -1], q: [5, 0], expected: false },
-  ])('$what: $expected', ({ p, q, expected }) => {
-    expect(crossesSegment(0, 0, 10, 0, p[0]!, p[1]!, q[0]!, q[1]!)).toBe(expected);
+    // Found by the property below: the move meets the line exactly at an end, where interpolation rounded outside.
+    { what: 'exactly through an end, slanted', a: [-30, 2], b: [0, 0], p: [-20, 22], q: [-49, -36], expected: true },
+  ])('$what: $expected', ({ a = [0, 0], b = [10, 0], p, q, expected }) => {
+    expect(crossesSegment(a[0]!, a[1]!, b[0]!, b[1]!, p[0]!, p[1]!, q[0]!, q[1]!)).toBe(expected);
   });
 
   it('property: for moves between opposite sides, agrees with a general segment intersection test', () => {

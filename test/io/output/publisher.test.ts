@@ -16,6 +16,26 @@ function frame(id: number): FrameRecord {
   return { runId: 'r', frameId: id, ptsS: id / 50, arrivedAtMs: Date.now(), width: 16, height: 16, pixels: Buffer.alloc(yuv420pSize({ width: 16, height: 16 })), times: {} };
 }
 
+/** A publisher whose encoder (the dying stand-in) dies at every start, once it has given up for good. */
+async function publisherThatGivesUp(spawns: string) {
+  process.env.SIE_TEST_SPAWNS = spawns;
+  process.env.FFMPEG_PATH = fake.paths.dying;
+  let next = 0;
+  let fatal: Error | undefined;
+  const p = pushingPublisher({ fps: 50, width: 16, height: 16, nextFrame: () => frame(next++), counters: newCounters(), onFatal: (err) => (fatal = err) });
+  const t0 = Date.now();
+  while (!fatal && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+  return {
+    fatal,
+    ticks: () => next,
+    async stop() {
+      await p.stop();
+      process.env.FFMPEG_PATH = fake.paths.ffmpeg;
+      delete process.env.SIE_TEST_SPAWNS;
+    },
+  };
+}
+
 describe('publisher', () => {
   it('pushing to an external server keeps no per-frame bookkeeping (no access units come back to match it)', async () => {
     const counters = newCounters();
@@ -30,22 +50,13 @@ describe('publisher', () => {
   });
 
   it('an encoder that dies is replaced; one that keeps dying ends the run (5 restarts a minute at most)', async () => {
-    const counters = newCounters();
     const spawns = join(fake.dir, 'spawns');
-    process.env.SIE_TEST_SPAWNS = spawns;
-    process.env.FFMPEG_PATH = fake.paths.dying;
-    let next = 0;
-    let fatal: Error | undefined;
-    const p = pushingPublisher({ fps: 50, width: 16, height: 16, nextFrame: () => frame(next++), counters, onFatal: (err) => (fatal = err) });
+    const run = await publisherThatGivesUp(spawns);
     try {
-      const t0 = Date.now();
-      while (!fatal && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
-      expect(fatal?.message).toMatch(/encoder exited/);
+      expect(run.fatal?.message).toMatch(/encoder exited/);
       expect(readFileSync(spawns, 'utf8').trim().split('\n').length, 'first encoder + 5 replacements').toBe(6);
     } finally {
-      await p.stop();
-      process.env.FFMPEG_PATH = fake.paths.ffmpeg;
-      delete process.env.SIE_TEST_SPAWNS;
+      await run.stop();
     }
   });
 
@@ -78,29 +89,19 @@ describe('publisher', () => {
   });
 
   it('after the encoder gave up for good, the clock still sends once a tick, not in a loop', async () => {
-    const counters = newCounters();
-    process.env.SIE_TEST_SPAWNS = join(fake.dir, 'spawns-loop');
-    process.env.FFMPEG_PATH = fake.paths.dying;
+    const run = await publisherThatGivesUp(join(fake.dir, 'spawns-loop'));
     const tryWrite = vi.spyOn(FfmpegEncoder.prototype, 'tryWrite');
-    let next = 0;
-    let fatal: Error | undefined;
-    const p = pushingPublisher({ fps: 50, width: 16, height: 16, nextFrame: () => frame(next++), counters, onFatal: (err) => (fatal = err) });
     try {
-      const t0 = Date.now();
-      while (!fatal && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
-      expect(fatal?.message).toMatch(/encoder exited/);
+      expect(run.fatal?.message).toMatch(/encoder exited/);
       // The run is failing; until the supervisor stops the publisher, its clock ticks on. A tick is
       // 20 ms: in 500 ms that is some 25 attempts (fewer under load). The loop made tens of thousands.
-      const before = tryWrite.mock.calls.length;
-      const ticksBefore = next;
+      const ticksBefore = run.ticks();
       await new Promise((r) => setTimeout(r, 500));
-      const attempts = tryWrite.mock.calls.length - before;
-      expect(attempts, `${attempts} writes tried in 500 ms`).toBeLessThanOrEqual(next - ticksBefore + 2);
+      const attempts = tryWrite.mock.calls.length;
+      expect(attempts, `${attempts} writes tried in 500 ms`).toBeLessThanOrEqual(run.ticks() - ticksBefore + 2);
     } finally {
       tryWrite.mockRestore();
-      await p.stop();
-      process.env.FFMPEG_PATH = fake.paths.ffmpeg;
-      delete process.env.SIE_TEST_SPAWNS;
+      await run.stop();
     }
   });
 });

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RtspConn } from '../../../src/io/rtsp/conn.js';
 import { RtspServer, type RtspServerOptions } from '../../../src/io/rtsp/index.js';
-import { RawRtspClient, type RawResponse } from '../../helpers/rtspClient.js';
+import { RawRtspClient } from '../../helpers/rtspClient.js';
 import { waitFor } from '../../helpers/rtspProcs.js';
 
 // Clients that misuse TCP itself: pipelining without reading and then resetting, never closing their
@@ -90,12 +90,6 @@ function replyCounter(sock: net.Socket): { count: number; statuses: Set<number>;
     }
   });
   return state;
-}
-
-async function responses(c: RawRtspClient, n: number): Promise<RawResponse[]> {
-  const out: RawResponse[] = [];
-  for (let i = 0; i < n; i++) out.push(await c.nextResponse(20_000));
-  return out;
 }
 
 afterEach(async () => {
@@ -197,7 +191,7 @@ describe('request deadline, per request', () => {
     }
     await sleep(100);
     c.send(req(n).slice(10));
-    const rs = await responses(c, n);
+    const rs = await c.nextResponses(n);
     expect(rs.map((r) => r.status)).toEqual(Array.from({ length: n }, () => 200));
     expect(rs.map((r) => Number(r.headers.cseq))).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(c.closed).toBe(false);
@@ -214,7 +208,7 @@ describe('request deadline, per request', () => {
     c.send(batch + req(41).slice(0, 10));
     await sleep(100);
     c.send(req(41).slice(10));
-    const rs = await responses(c, 41);
+    const rs = await c.nextResponses(41);
     expect(rs.map((r) => Number(r.headers.cseq))).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
     expect(rs.slice(0, 40).every((r) => r.status === 404)).toBe(true);
     expect(rs[40]!.status).toBe(200);

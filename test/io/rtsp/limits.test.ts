@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RtspServer, type RtspServerOptions } from '../../../src/io/rtsp/index.js';
-import { RawRtspClient, type RawResponse } from '../../helpers/rtspClient.js';
+import { RawRtspClient } from '../../helpers/rtspClient.js';
 import { waitFor } from '../../helpers/rtspProcs.js';
 
 // What one hostile client can make the server hold: sessions per connection and in all, connections,
@@ -28,12 +28,6 @@ async function client(host = '127.0.0.1'): Promise<RawRtspClient> {
 const setupRequest = (cseq: number, port: number): string =>
   `SETUP ${url('live')}/trackID=0 RTSP/1.0\r\nCSeq: ${cseq}\r\nTransport: RTP/AVP;unicast;client_port=${port}-${port + 1}\r\n\r\n`;
 
-async function responses(c: RawRtspClient, n: number): Promise<RawResponse[]> {
-  const out: RawResponse[] = [];
-  for (let i = 0; i < n; i++) out.push(await c.nextResponse(20_000));
-  return out;
-}
-
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
   await server?.close();
@@ -48,7 +42,7 @@ describe('sessions', () => {
     let batch = '';
     for (let i = 0; i < n; i++) batch += setupRequest(i + 1, 20_000 + 2 * (i % 10_000));
     c.send(batch);
-    const rs = await responses(c, n);
+    const rs = await c.nextResponses(n);
     expect(rs.map((r) => Number(r.headers.cseq))).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(rs.slice(0, 4).map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(new Set(rs.slice(4).map((r) => r.status))).toEqual(new Set([453]));
@@ -83,7 +77,7 @@ describe('sessions', () => {
     let batch = '';
     for (let i = 1; i <= 500; i++) batch += `OPTIONS * RTSP/1.0\r\nCSeq: ${i}\r\n\r\n`;
     c.send(batch);
-    const rs = await responses(c, 500);
+    const rs = await c.nextResponses(500);
     expect(rs.map((r) => Number(r.headers.cseq))).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
     expect(new Set(rs.map((r) => r.status))).toEqual(new Set([200]));
   });
