@@ -1,13 +1,15 @@
 /**
  * Named errors. Each says whether retrying could help, and maps onto the run's persisted error kind.
  */
-export type ErrorKind =
-  | 'source_unreachable'
-  | 'source_lost'
-  | 'source_invalid'
-  | 'model_error'
-  | 'config_invalid'
-  | 'internal_error';
+export const ERROR_KINDS = ['source_unreachable', 'source_lost', 'source_invalid', 'model_error', 'config_invalid', 'internal_error'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** What a run records of an error (machine context, transitions, the API): plain data, no stack. */
+export interface RunError {
+  kind: ErrorKind;
+  message: string;
+  retryable: boolean;
+}
 
 export abstract class SieError extends Error {
   abstract readonly kind: ErrorKind;
@@ -56,4 +58,27 @@ export function coerceError(err: unknown): SieError {
   if (err instanceof SieError) return err;
   if (err instanceof Error) return new InternalError(err.message, { cause: err });
   return new InternalError(String(err));
+}
+
+const isErrorKind = (k: unknown): k is ErrorKind => (ERROR_KINDS as readonly unknown[]).includes(k);
+
+/**
+ * The one way anything thrown becomes a RunError. A RunError already (an actor's error passed on) stays as it
+ * is; everything else goes through coerceError. `stage` prefixes the message with where it happened; `final`
+ * marks an error that ended the run whatever its kind (a stage failure is never retried).
+ */
+export function toRunError(err: unknown, opts: { stage?: string; final?: boolean } = {}): RunError {
+  const plain = err !== null && typeof err === 'object' && !(err instanceof Error) && 'kind' in err && 'message' in err;
+  const base: RunError =
+    plain && isErrorKind((err as RunError).kind)
+      ? { kind: (err as RunError).kind, message: String((err as RunError).message), retryable: Boolean((err as RunError).retryable) }
+      : (() => {
+          const e = coerceError(err);
+          return { kind: e.kind, message: e.message, retryable: e.retryable };
+        })();
+  return {
+    kind: base.kind,
+    message: opts.stage ? `${opts.stage}: ${base.message}` : base.message,
+    retryable: opts.final ? false : base.retryable,
+  };
 }

@@ -1,7 +1,7 @@
 import { fromCallback, type EventObject } from 'xstate';
 import { FfmpegDecoder, type SourceSpec } from '../io/ffmpeg/decoder.js';
-import { SourceLostError, coerceError, type SieError } from '../errors.js';
-import type { RunEvent, RunError } from '../machines/run.machine.js';
+import { SourceLostError, coerceError, toRunError, type SieError } from '../errors.js';
+import type { RunEvent } from '../machines/run.machine.js';
 import type { RunPipes, RunStats, SourceState } from './resources.js';
 import type { Logger } from '../log.js';
 
@@ -18,10 +18,6 @@ export interface DecoderActorDeps {
   ioTimeoutS: number;
   /** Lets the run's shutdown wait until ffmpeg #1 is reaped. */
   track(stop: Promise<unknown>): void;
-}
-
-export function toRunError(err: SieError): RunError {
-  return { kind: err.kind, message: err.message, retryable: err.retryable };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { fromCallback, type EventObject } from 'xstate';
 import { createSceneRenderer, type SceneRenderer } from '../drawing/scene.js';
-import { coerceError } from '../errors.js';
+import { coerceError, toRunError } from '../errors.js';
 import type { RunEvent } from '../machines/run.machine.js';
 import type { LiveConfig } from './liveConfig.js';
 import { overlayFromRules } from './overlay.js';
@@ -48,7 +48,7 @@ export function createDrawingActor(deps: DrawingActorDeps) {
         } catch (err) {
           if (stopped) return;
           const e = coerceError(err);
-          sendBack({ type: 'stage.failed', error: { kind: e.kind, message: `drawing: ${e.message}`, retryable: false } } satisfies RunEvent);
+          sendBack({ type: 'stage.failed', error: toRunError(e, { stage: 'drawing', final: true }) } satisfies RunEvent);
           return;
         }
         deps.stats.framesDrawn++;

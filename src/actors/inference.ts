@@ -1,5 +1,5 @@
 import { fromCallback, type EventObject } from 'xstate';
-import { ModelError, coerceError } from '../errors.js';
+import { ModelError, coerceError, toRunError } from '../errors.js';
 import type { Detector } from '../io/models/detector.js';
 import type { RunEvent } from '../machines/run.machine.js';
 import type { LiveConfig } from './liveConfig.js';
@@ -39,7 +39,7 @@ export function createInferenceActor(deps: InferenceActorDeps) {
             if (stopped) return;
             const e = coerceError(err);
             const modelErr = e.kind === 'internal_error' ? new ModelError(`inference failed: ${e.message}`) : e;
-            sendBack({ type: 'stage.failed', error: { kind: modelErr.kind, message: modelErr.message, retryable: false } } satisfies RunEvent);
+            sendBack({ type: 'stage.failed', error: toRunError(modelErr, { final: true }) } satisfies RunEvent);
             return;
           }
           frame.times.inferenceMs = performance.now() - t0;

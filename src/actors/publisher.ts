@@ -6,7 +6,7 @@ import type { RtspMount } from '../io/rtsp/index.js';
 import type { RunEvent } from '../machines/run.machine.js';
 import type { FrameRecord } from '../frame.js';
 import type { RunPipes, RunStats, SourceState } from './resources.js';
-import { coerceError, type SieError } from '../errors.js';
+import { coerceError, toRunError, type SieError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export interface PublisherActorDeps {
@@ -41,7 +41,7 @@ export function createPublisherActor(deps: PublisherActorDeps) {
       }
     });
     const fatal = (err: SieError) =>
-      sendBack({ type: 'stage.failed', error: { kind: err.kind, message: err.message, retryable: false } } satisfies RunEvent);
+      sendBack({ type: 'stage.failed', error: toRunError(err, { final: true }) } satisfies RunEvent);
     void (async () => {
       const first = await deps.pipes.drawn.take();
       const info = deps.sourceState.info;

@@ -1,7 +1,7 @@
 import { fromCallback, type EventObject } from 'xstate';
 import { createRulesEngine, type RulesEngine } from '../rules/index.js';
 import type { RuleEvent } from '../rules/events.js';
-import { coerceError } from '../errors.js';
+import { coerceError, toRunError } from '../errors.js';
 import type { RunEvent } from '../machines/run.machine.js';
 import type { LiveConfig } from './liveConfig.js';
 import type { RunPipes } from './resources.js';
@@ -75,7 +75,7 @@ export function createRulesActor(deps: RulesActorDeps) {
         } catch (err) {
           if (stopped) return;
           const e = coerceError(err);
-          sendBack({ type: 'stage.failed', error: { kind: e.kind, message: `rules: ${e.message}`, retryable: false } } satisfies RunEvent);
+          sendBack({ type: 'stage.failed', error: toRunError(e, { stage: 'rules', final: true }) } satisfies RunEvent);
           return;
         }
         h.framesSeen++;

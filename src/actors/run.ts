@@ -15,7 +15,7 @@ import { createDetector, type Detector, type DetectorOptions } from '../io/model
 import type { SourceSpec } from '../io/ffmpeg/decoder.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RtspMount, RtspServer } from '../io/rtsp/index.js';
-import { coerceError } from '../errors.js';
+import { coerceError, toRunError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export type RunOutput = { kind: 'embedded'; server: RtspServer; mountPath: string } | { kind: 'push'; url: string };
@@ -171,7 +171,7 @@ export function startRun(o: RunOptions): RunHandle {
       closePipes(pipes);
       void stopping.settled().then(() => {
         if (mount && o.output.kind === 'embedded') o.output.server.removeMount(mount.path);
-        resolveDone({ state: 'failed', error: { kind: e.kind, message: e.message, retryable: false } });
+        resolveDone({ state: 'failed', error: toRunError(e, { final: true }) });
       });
     },
   });

@@ -7,7 +7,7 @@ import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
 import type { RtspServer } from '../io/rtsp/index.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RunError, RunStateName } from '../machines/run.machine.js';
-import { coerceError } from '../errors.js';
+import { coerceError, toRunError } from '../errors.js';
 import { createCountersWriter, type CountersWriter } from '../events/counters.js';
 import type { RuleEvent } from '../rules/events.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
@@ -85,7 +85,7 @@ export class RunSupervisor {
     } catch (err) {
       const e = coerceError(err);
       void sup.counters.close();
-      this.persist(sup, 'failed', { kind: e.kind, message: e.message, retryable: false }, 0, log);
+      this.persist(sup, 'failed', toRunError(e, { final: true }), 0, log);
       void sup.chain.then(() => this.runs.delete(row.id));
       return;
     }

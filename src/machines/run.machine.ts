@@ -1,4 +1,5 @@
 import { assign, fromCallback, fromPromise, sendTo, setup, type EventObject } from 'xstate';
+import { toRunError, type RunError } from '../errors.js';
 
 /**
  * The lifecycle of one run. Pure: it imports no I/O. The stage actors (decoder, inference, rules,
@@ -16,11 +17,7 @@ export interface RetryPolicy {
   backoffMaxS: number;
 }
 
-export interface RunError {
-  kind: string;
-  message: string;
-  retryable: boolean;
-}
+export type { RunError };
 
 export interface RunMachineInput {
   runId: string;
@@ -103,7 +100,7 @@ export const runMachine = setup({
     recordErrorFromDone: assign({
       error: ({ event }) => {
         const e = (event as { error?: unknown }).error;
-        return toRunError(e, 'internal_error');
+        return toRunError(e);
       },
     }),
     recordConnectTimeout: assign({
@@ -211,11 +208,3 @@ export const runMachine = setup({
     completed: { type: 'final', description: 'The file source reached its end (frames still queued are not waited for).' },
   },
 });
-
-function toRunError(e: unknown, fallbackKind: string): RunError {
-  if (e && typeof e === 'object' && 'kind' in e && 'message' in e) {
-    const o = e as { kind: unknown; message: unknown; retryable?: unknown };
-    return { kind: String(o.kind), message: String(o.message), retryable: Boolean(o.retryable) };
-  }
-  return { kind: fallbackKind, message: e instanceof Error ? e.message : String(e), retryable: false };
-}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise, SimulatedClock, type AnyActorRef, type EventObject } from 'xstate';
 import { backoffMs, runMachine, runStateName, type RunEvent, type RunStateName } from '../../src/machines/run.machine.js';
+import { ModelError } from '../../src/errors.js';
 
 /**
  * The run machine with its stage actors replaced by doubles: pure logic, simulated time.
@@ -16,7 +17,7 @@ function harness(opts: { prepareFails?: boolean; maxAttempts?: number; connectTi
   const machine = runMachine.provide({
     actors: {
       prepare: fromPromise<void, { runId: string }>(async () => {
-        if (opts.prepareFails) throw Object.assign(new Error('bad model'), { kind: 'model_error', retryable: false });
+        if (opts.prepareFails) throw new ModelError('bad model');
       }),
       decoder: fromCallback<EventObject>(({ sendBack }) => {
         decoderStarts++;

@@ -1,4 +1,4 @@
-import { ConfigInvalidError, InternalError, SieError } from '../../errors.js';
+import { ConfigInvalidError, SieError } from '../../errors.js';
 
 /** createMount on a path that already has a mount: the caller's configuration is wrong. */
 export class MountExistsError extends ConfigInvalidError {}
@@ -15,14 +15,29 @@ export class RtspBindError extends SieError {
   readonly retryable = true;
 }
 
+/**
+ * What one client did wrong on its connection: answered (a status) or closed there, never a run's error, so
+ * not a SieError (a 404 to a client is not an `internal_error` of anything). One that escapes the server is
+ * our bug, and coerceError makes it internal then.
+ */
+export abstract class RtspClientError extends Error {
+  readonly kind = 'rtsp_client';
+  /** The same bytes get the same answer. */
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
 /** The byte stream from a client is not RTSP (or exceeds our limits); the connection is closed. */
-export class RtspParseError extends InternalError {}
+export class RtspParseError extends RtspClientError {}
 
 /**
  * A request that gets a non-2xx reply. Thrown inside request handling and turned into a response
  * with this status (CSeq still echoed), never outside the server.
  */
-export class RtspStatusError extends InternalError {
+export class RtspStatusError extends RtspClientError {
   constructor(
     readonly status: number,
     message: string,
