@@ -1,3 +1,4 @@
+import type { ConfigBody } from './config/index.js';
 import type { Detections } from './detections.js';
 import type { RuleEvent } from './rules/events.js';
 import type { RuleCounters } from './rules/types.js';
@@ -49,5 +50,8 @@ export interface FrameRecord {
   triggered?: ReadonlySet<number>;
   /** Rule counters after this frame (drawn on zones and lines). */
   counters?: Record<string, RuleCounters>;
+  /** The config version the rules applied to this frame, set by the rules stage: drawing draws with it, so a
+   *  reconfigure never draws new zones and lines over counters the old rules produced. */
+  config?: { readonly version: number; readonly body: ConfigBody };
   times: StageTimes;
 }

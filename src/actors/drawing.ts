@@ -30,7 +30,8 @@ export function createDrawingActor(deps: DrawingActorDeps) {
         const frame = await deps.pipes.ruled.take();
         if (!frame || stopped) return;
         try {
-          const { body, version } = deps.config;
+          // The config the rules applied to this frame; the live one only for a frame that skipped the rules stage.
+          const { body, version } = frame.config ?? deps.config;
           if (!scene || sceneVersion !== version) {
             scene = await createSceneRenderer({ width: frame.width, height: frame.height, labels: deps.labels(), style: body.drawing });
             sceneVersion = version;

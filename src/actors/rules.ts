@@ -46,7 +46,9 @@ export function createRulesActor(deps: RulesActorDeps) {
         if (!frame || stopped) return;
         const t0 = performance.now();
         try {
-          const { inference, rules } = deps.config.body;
+          // One read of the live config per frame: the version and the body the frame is stamped with agree.
+          const config = { version: deps.config.version, body: deps.config.body };
+          const { inference, rules } = config.body;
           const filters = { min_area: inference.min_area, ignore_zones: inference.ignore_zones };
           if (!h.engine) {
             h.engine = createRulesEngine({
@@ -61,16 +63,17 @@ export function createRulesActor(deps: RulesActorDeps) {
               startedAtMs: frame.arrivedAtMs,
               startPtsS: frame.ptsS,
             });
-            h.configVersion = deps.config.version;
-          } else if (h.configVersion !== deps.config.version) {
+            h.configVersion = config.version;
+          } else if (h.configVersion !== config.version) {
             h.engine.reconfigure(rules, filters);
-            h.configVersion = deps.config.version;
+            h.configVersion = config.version;
           }
           const out = h.engine.process({ frameId: frame.frameId, ptsS: frame.ptsS, detections: frame.detections });
           frame.detections = out.detections;
           frame.events = out.events;
           frame.triggered = out.triggered;
           frame.counters = h.engine.counters();
+          frame.config = config;
           if (out.events.length > 0) deps.onEvents(out.events);
         } catch (err) {
           if (stopped) return;

@@ -28,7 +28,7 @@ export interface RunOptions {
   source: SourceSpec;
   /** The model; thresholds and classes come from `config.inference`. */
   detector: DetectorOptions;
-  /** The client config (inference, rules, drawing); replaceable later with reconfigure(). */
+  /** The client config (inference, rules, drawing) the run starts with; reconfigure() replaces it while it runs. */
   config: ConfigBody;
   /** Part of every event id: a run executed again (taken over) must not reuse ids. */
   eventIdEpoch?: string;
@@ -40,7 +40,7 @@ export interface RunOptions {
   connectTimeoutS: number;
   stallTimeoutS: number;
   logger: Logger;
-  /** Every state change, with the error that caused it (persistence hooks in here later). */
+  /** Every state change, with the error that caused it (the engine persists them as transitions). */
   onTransition?(state: RunStateName, error: RunError | null, attempt: number): void;
 }
 

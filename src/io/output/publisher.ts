@@ -22,7 +22,8 @@ export interface PublisherOptions {
   /** The embedded server's mount, or undefined when ffmpeg pushes to an external server. */
   mount: RtspMount | undefined;
   pushUrl?: string;
-  /** Called at each tick: the newest annotated frame, if a new one is ready. */
+  /** Called at each tick: the next annotated frame, if one is ready (the caller decides which: the run's
+   *  publisher actor takes the oldest of its two slots, see src/actors/publisher.ts). */
   nextFrame(): FrameRecord | undefined;
   counters: PublisherCounters;
   logger: Logger;
@@ -38,7 +39,7 @@ const ENCODER_RESTART_WINDOW_MS = 60_000;
 
 /**
  * The output clock. ffmpeg numbers raw frames by arrival, so the output's timing is ours: at every tick of
- * a constant-rate clock we send the newest annotated frame, repeat the last one if the next is late, or a
+ * a constant-rate clock we send the next annotated frame, repeat the last one if the next is late, or a
  * "signal lost" slate when the source is gone. The stream therefore stays up, at the source's rate,
  * whether or not frames arrive and whether or not anyone watches.
  */
