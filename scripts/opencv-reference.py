@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Independent YOLOX-nano reference for test/io/models/yolox.test.ts.
+"""Independent YOLOX-nano reference for test/inference/yolox.test.ts.
 
-Everything here is OpenCV + numpy, none of it shares code with src/io/models: frames come from
+Everything here is OpenCV + numpy, none of it shares code with src/inference: frames come from
 cv2.VideoCapture (libavcodec + swscale to bgr24), the letterbox from cv2.resize(INTER_LINEAR) plus
 numpy padding, inference from cv2.dnn, NMS from cv2.dnn.NMSBoxes per class. It prints, per chosen frame,
 the sha256 of the network input (float32 NCHW, little-endian) and the persons (class 0) as JSON, boxes in

@@ -1,6 +1,6 @@
 import { fromCallback, type EventObject } from 'xstate';
 import { ModelError, coerceError, toRunError } from '../errors.js';
-import type { Detector } from '../io/models/detector.js';
+import type { Detector } from '../inference/detector.js';
 import type { RunEvent } from '../machines/run.machine.js';
 import type { LiveConfig } from './liveConfig.js';
 import type { RunPipes, RunStats } from './resources.js';

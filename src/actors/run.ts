@@ -11,7 +11,7 @@ import type { RuleCounters } from '../rules/types.js';
 import { createDrawingActor } from './drawing.js';
 import { createPublisherActor } from './publisher.js';
 import { closePipes, newRunPipes, newRunStats, newStopTracker, type RunStats, type SourceState } from './resources.js';
-import { createDetector, type Detector, type DetectorOptions } from '../io/models/detector.js';
+import { createDetector, type Detector, type DetectorOptions } from '../inference/detector.js';
 import type { SourceSpec } from '../io/ffmpeg/decoder.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RtspMount, RtspServer } from '../io/rtsp/index.js';

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RtspServer } from '../io/rtsp/index.js';
-import { CameraSimulator } from '../io/camera/simulator.js';
+import { CameraSimulator } from '../tools/camera/simulator.js';
 import { createLogger } from '../log.js';
 import { UsageError, mountSchema, parseOptions, portSchema, sizeSchema } from './args.js';
 

@@ -4,8 +4,8 @@ import { ConfigInvalidError } from '../errors.js';
 import { resolveMediaFile } from '../io/mediaRoot.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
 import type { SourceSpec } from '../io/ffmpeg/decoder.js';
-import type { DetectorOptions } from '../io/models/detector.js';
-import type { ModelFormat } from '../io/models/modelSpec.js';
+import type { DetectorOptions } from '../inference/detector.js';
+import type { ModelFormat } from '../inference/modelSpec.js';
 import type { RetryPolicy } from '../machines/run.machine.js';
 
 /**

@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { FfmpegDecoder } from '../io/ffmpeg/decoder.js';
 import { FfmpegEncoder } from '../io/ffmpeg/encoder.js';
-import { createDetector, type DetectorOptions } from '../io/models/detector.js';
+import { createDetector, type DetectorOptions } from '../inference/detector.js';
 import { createRulesEngine, type RulesEngine } from '../rules/index.js';
 import type { RuleEvent } from '../rules/events.js';
 import { createSceneRenderer, type SceneRenderer } from '../drawing/scene.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Detector } from '../../src/io/models/detector.js';
+import type { Detector } from '../../src/inference/detector.js';
 
 /** The model load is replaced by a promise the test settles, so a stop can land while it is pending. */
 const loads: { resolve(d: Detector): void }[] = [];
-vi.mock('../../src/io/models/detector.js', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../src/io/models/detector.js')>()),
+vi.mock('../../src/inference/detector.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../src/inference/detector.js')>()),
   createDetector: () => new Promise<Detector>((resolve) => loads.push({ resolve })),
 }));
 

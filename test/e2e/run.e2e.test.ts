@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDetector, type Detector } from '../../src/io/models/detector.js';
+import { createDetector, type Detector } from '../../src/inference/detector.js';
 import { Palette } from '../../src/drawing/palette.js';
 import { freePort, isAlive, killAll, runToEnd, sleep, start, type Spawned } from '../helpers/processes.js';
 import { LABELS, MODEL, SIE, fpsOf, grabFrame, probeFrames, streamRate } from '../helpers/media.js';

@@ -5,9 +5,9 @@ import { join, resolve } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SieError } from '../../errors.js';
-import { createDetector } from '../models/detector.js';
-import type { ModelFormat } from '../models/modelSpec.js';
-import { releaseSession } from '../models/session.js';
+import { createDetector } from '../../inference/detector.js';
+import type { ModelFormat } from '../../inference/modelSpec.js';
+import { releaseSession } from '../../inference/session.js';
 import { ApiError, unprocessable } from './errors.js';
 
 /** A file part written to a temp file under the data dir, hashed on the way (never held in memory). */

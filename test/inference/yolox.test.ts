@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDetector, type Detector } from '../../../src/io/models/detector.js';
-import { letterboxYuv420p } from '../../../src/io/models/letterbox.js';
-import { loadModelSpec, projectRoot } from '../../../src/io/models/modelSpec.js';
-import { iou } from '../../../src/io/models/nms.js';
-import { releaseAllSessions } from '../../../src/io/models/session.js';
+import { createDetector, type Detector } from '../../src/inference/detector.js';
+import { letterboxYuv420p } from '../../src/inference/letterbox.js';
+import { loadModelSpec, projectRoot } from '../../src/inference/modelSpec.js';
+import { iou } from '../../src/inference/nms.js';
+import { releaseAllSessions } from '../../src/inference/session.js';
 
 /*
  * Reference persons from an independent OpenCV pipeline (cv2.VideoCapture → cv2.resize + numpy padding →

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ModelError } from '../../../src/errors.js';
-import type { Letterbox, ModelIo } from '../../../src/io/models/adapter.js';
-import { createYoloxAdapter, decodeYolox, yoloxGrid } from '../../../src/io/models/yolox.js';
+import { ModelError } from '../../src/errors.js';
+import type { Letterbox, ModelIo } from '../../src/inference/adapter.js';
+import { createYoloxAdapter, decodeYolox, yoloxGrid } from '../../src/inference/yolox.js';
 
 const C = 4; // a 4-class toy head keeps the synthetic tensors small
 const grid = yoloxGrid(416, 416);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { iou, nmsClassAware } from '../../../src/io/models/nms.js';
+import { iou, nmsClassAware } from '../../src/inference/nms.js';
 
 /** Packs [x1, y1, x2, y2, score, class] rows into the parallel arrays nmsClassAware takes. */
 function pack(rows: readonly (readonly [number, number, number, number, number, number])[]) {

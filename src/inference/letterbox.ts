@@ -1,5 +1,5 @@
-import { InternalError } from '../../errors.js';
-import { yuv420pSize } from '../../frame.js';
+import { InternalError } from '../errors.js';
+import { yuv420pSize } from '../frame.js';
 import type { Letterbox, YuvFrame } from './adapter.js';
 
 /** YOLOX's padding value (its preproc fills with 114, the mean grey it was trained with). */

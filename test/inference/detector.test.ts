@@ -2,16 +2,16 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigInvalidError, ModelError } from '../../../src/errors.js';
-import { createDetector, resolveClassFilter } from '../../../src/io/models/detector.js';
+import { ConfigInvalidError, ModelError } from '../../src/errors.js';
+import { createDetector, resolveClassFilter } from '../../src/inference/detector.js';
 import {
   loadLabels,
   loadModelSpec,
   parseModelSpec,
   projectRoot,
   resolveModelSpec,
-} from '../../../src/io/models/modelSpec.js';
-import { getSession, loadedSessions, releaseAllSessions } from '../../../src/io/models/session.js';
+} from '../../src/inference/modelSpec.js';
+import { getSession, loadedSessions, releaseAllSessions } from '../../src/inference/session.js';
 
 const WEIGHTS = join(projectRoot, '../shared/models/yolox_nano.onnx');
 const LABELS = join(projectRoot, '../shared/models/coco_classes.txt');

@@ -1,8 +1,8 @@
-import { resolveFfmpeg } from '../ffmpeg/binary.js';
-import { ManagedProcess } from '../ffmpeg/process.js';
-import { StreamInfoParser } from '../ffmpeg/streamInfo.js';
-import { AccessUnitSplitter } from '../rtsp/annexb.js';
-import type { RtspMount, VideoCodec } from '../rtsp/index.js';
+import { resolveFfmpeg } from '../../io/ffmpeg/binary.js';
+import { ManagedProcess } from '../../io/ffmpeg/process.js';
+import { StreamInfoParser } from '../../io/ffmpeg/streamInfo.js';
+import { AccessUnitSplitter } from '../../io/rtsp/annexb.js';
+import type { RtspMount, VideoCodec } from '../../io/rtsp/index.js';
 import type { Logger } from '../../log.js';
 
 export interface CameraOptions {

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
-import type { Detections } from '../../detections.js';
-import { ConfigInvalidError, ModelError } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import type { Detections } from '../detections.js';
+import { ConfigInvalidError, ModelError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { AdapterFactory, PostprocessOptions, YuvFrame } from './adapter.js';
 import { loadLabels, resolveModelPath, resolveModelSpec, type ModelFormat, type ModelSpec } from './modelSpec.js';
 import { getSession, type Session } from './session.js';

@@ -1,4 +1,4 @@
-import { boxIou } from '../../detections.js';
+import { boxIou } from '../detections.js';
 
 /**
  * Intersection over union of boxes i and j of a packed xyxy array. Continuous coordinates (no "+1"

@@ -1,8 +1,8 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ModelError } from '../../errors.js';
-import { silentLogger, type Logger } from '../../log.js';
+import { ModelError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
 
 export type Session = ort.InferenceSession;
 

@@ -1,5 +1,5 @@
-import { makeDetections, type Detections } from '../../detections.js';
-import { ModelError } from '../../errors.js';
+import { makeDetections, type Detections } from '../detections.js';
+import { ModelError } from '../errors.js';
 import {
   DEFAULT_MAX_DETECTIONS,
   expectDims,

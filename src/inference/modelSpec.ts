@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigInvalidError, ModelError } from '../../errors.js';
+import { ConfigInvalidError, ModelError } from '../errors.js';
 
 /**
  * The project root: the nearest folder above this file holding package.json. Searched rather than

@@ -1,5 +1,5 @@
-import type { Detections } from '../../detections.js';
-import { ModelError } from '../../errors.js';
+import type { Detections } from '../detections.js';
+import { ModelError } from '../errors.js';
 import type { ModelFormat } from './modelSpec.js';
 
 /** The part of a FrameRecord the model needs: yuv420p pixels and their size. */

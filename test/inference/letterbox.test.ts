@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { yuv420pSize } from '../../../src/frame.js';
-import { InternalError } from '../../../src/errors.js';
+import { yuv420pSize } from '../../src/frame.js';
+import { InternalError } from '../../src/errors.js';
 import {
   PAD_VALUE,
   axisTable,
   letterboxGeometry,
   letterboxTables,
   letterboxYuv420p,
-} from '../../../src/io/models/letterbox.js';
+} from '../../src/inference/letterbox.js';
 
 const S = 416;
 
