@@ -64,11 +64,18 @@ export function crossesSegment(ax: number, ay: number, bx: number, by: number, p
   return !((sa > 0 && sb > 0) || (sa < 0 && sb < 0));
 }
 
+/** Which side of the line a → b point c lies on: 1 left, -1 right, 0 on it (image axes, y down). */
+function orient(a: Point, b: Point, c: Point): number {
+  return Math.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]));
+}
+
+/** Is c within the bounding box of a–b? (With orient(a, b, c) === 0: c lies on the closed segment.) */
+function onSegment(a: Point, b: Point, c: Point): boolean {
+  return Math.min(a[0], b[0]) <= c[0] && c[0] <= Math.max(a[0], b[0]) && Math.min(a[1], b[1]) <= c[1] && c[1] <= Math.max(a[1], b[1]);
+}
+
 /** Do the closed segments p1–p2 and q1–q2 share a point? (General test, used to check crossesSegment.) */
 export function segmentsIntersect(p1: Point, p2: Point, q1: Point, q2: Point): boolean {
-  const orient = (a: Point, b: Point, c: Point) => Math.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]));
-  const onSegment = (a: Point, b: Point, c: Point) =>
-    Math.min(a[0], b[0]) <= c[0] && c[0] <= Math.max(a[0], b[0]) && Math.min(a[1], b[1]) <= c[1] && c[1] <= Math.max(a[1], b[1]);
   const o1 = orient(p1, p2, q1), o2 = orient(p1, p2, q2), o3 = orient(q1, q2, p1), o4 = orient(q1, q2, p2);
   if (o1 !== o2 && o3 !== o4) return true;
   return (
@@ -143,22 +150,10 @@ export function polygonSelfIntersection(input: readonly Point[]): SelfIntersecti
       // Neighbours share one point; they overlap when the far end of one lies on the other (collinear fold).
       // A triangle's three edges are pairwise neighbours, so this also covers it.
       const [shared, farA, farB] = b === a + 1 ? [p2, p1, q2] : [p1, p2, q1];
-      if (onSegmentCollinear(shared, farA, farB) || onSegmentCollinear(shared, farB, farA)) {
+      if ((orient(shared, farA, farB) === 0 && onSegment(shared, farA, farB)) || (orient(shared, farB, farA) === 0 && onSegment(shared, farB, farA))) {
         return { kind: 'edges_meet', edgeA: a, edgeB: b };
       }
     }
   }
   return undefined;
-}
-
-/** Is c on the closed segment a–b (collinear and within its bounds)? */
-function onSegmentCollinear(a: Point, b: Point, c: Point): boolean {
-  const cross = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
-  return (
-    cross === 0 &&
-    Math.min(a[0], b[0]) <= c[0] &&
-    c[0] <= Math.max(a[0], b[0]) &&
-    Math.min(a[1], b[1]) <= c[1] &&
-    c[1] <= Math.max(a[1], b[1])
-  );
 }
