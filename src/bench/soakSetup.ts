@@ -7,6 +7,7 @@ import type { Pool } from 'pg';
 import { createPool, databaseUrl, dropDatabase, ensureDatabase } from '../io/db/pool.js';
 import { migrate } from '../io/db/migrate.js';
 import { resolveFfmpeg, resolveFfprobe } from '../io/ffmpeg/binary.js';
+import { loadLabels } from '../inference/modelSpec.js';
 import { redactText } from '../redact.js';
 
 const run = promisify(execFile);
@@ -89,7 +90,7 @@ export async function insertSoakRuns(
   const labelsName = `models/${basename(o.labels)}`;
   symlinkSync(resolve(o.model), join(o.dataDir, fileName));
   symlinkSync(resolve(o.labels), join(o.dataDir, labelsName));
-  const labels = readFileSync(o.labels, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+  const labels = await loadLabels(o.labels);
   const weights = readFileSync(o.model);
   const sha = createHash('sha256').update(weights).digest('hex');
   // input size is metadata for the API's listing; the detector reads the real one from the model.

@@ -46,6 +46,14 @@ export function resolveModelPath(p: string, baseDir: string = projectRoot): stri
   return isAbsolute(p) ? p : resolve(baseDir, p);
 }
 
+/** A labels file's lines as class names are read from it: trimmed, trailing empty lines dropped (files
+ *  usually end with a newline). Shared by the engine's loadLabels and the API's upload check. */
+export function labelLines(text: string): string[] {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
 /**
  * Class names, one a line, in output order. Lines are trimmed and trailing empty lines ignored (files
  * usually end with a newline); an empty line inside would shift every later class id, so it is an error.
@@ -57,8 +65,7 @@ export async function loadLabels(path: string): Promise<string[]> {
   } catch (err) {
     throw new ModelError(`cannot read labels file ${path}: ${(err as Error).message}`, { cause: err });
   }
-  const lines = text.split(/\r?\n/).map((l) => l.trim());
-  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const lines = labelLines(text);
   const blank = lines.indexOf('');
   if (blank >= 0) throw new ModelError(`labels file ${path}: line ${blank + 1} is empty (class ids would shift)`);
   if (lines.length === 0) throw new ModelError(`labels file ${path} lists no classes`);

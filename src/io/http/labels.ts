@@ -1,3 +1,4 @@
+import { labelLines } from '../../inference/modelSpec.js';
 import { unprocessable, type ApiError } from './errors.js';
 import { badStringReason, firstInvalidUtf8 } from './strings.js';
 
@@ -21,8 +22,7 @@ export function parseLabelsFile(bytes: Uint8Array, filename: string): string[] {
   const fail = (detail: string): ApiError => unprocessable(`labels: ${filename}: ${detail}`);
   const bad = firstInvalidUtf8(bytes);
   if (bad >= 0) throw fail(`invalid UTF-8 at byte ${bad}`);
-  const lines = new TextDecoder('utf-8').decode(bytes).split(/\r?\n/).map((l) => l.trim());
-  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const lines = labelLines(new TextDecoder('utf-8').decode(bytes));
   if (lines.length === 0) throw fail('lists no classes');
   if (lines.length > MAX_LABELS) throw fail(`${lines.length} lines; at most ${MAX_LABELS} classes`);
   const seen = new Map<string, number>();
