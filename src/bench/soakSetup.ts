@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Pool } from 'pg';
-import { createPool, databaseUrl, dropDatabase, ensureDatabase } from '../io/db/pool.js';
-import { migrate } from '../io/db/migrate.js';
+import { createScratchDatabase, type ScratchDatabase } from '../io/db/scratch.js';
 import { resolveFfmpeg, resolveFfprobe } from '../io/ffmpeg/binary.js';
 import { loadLabels } from '../inference/modelSpec.js';
 import { redactText } from '../redact.js';
@@ -36,33 +35,12 @@ export async function prepareMedia(file: string, tmpDir: string): Promise<{ file
   return { file: out, converted: true, fps: SOAK_FPS, height: SOAK_HEIGHT };
 }
 
-export interface SoakDatabase {
-  /** SIE_DATABASE_URL's server with the soak's database: holds its password, never printed. */
-  url: string;
-  /** The database's name alone: what the soak prints. */
-  name: string;
-  pool: Pool;
-  drop(): Promise<void>;
-}
+/** The soak's database: its URL holds SIE_DATABASE_URL's password and is never printed, its name is. */
+export type SoakDatabase = ScratchDatabase;
 
 /** A database of its own (random name on SIE_DATABASE_URL's server), migrated; dropped at the end. */
-export async function createSoakDatabase(): Promise<SoakDatabase> {
-  const u = new URL(databaseUrl());
-  const name = `sie_soak_${randomBytes(5).toString('hex')}`;
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  await ensureDatabase(url);
-  const pool = createPool(url, { max: 3, applicationName: 'sie-soak' });
-  await migrate(pool);
-  return {
-    url,
-    name,
-    pool,
-    async drop() {
-      await pool.end();
-      await dropDatabase(url);
-    },
-  };
+export function createSoakDatabase(): Promise<SoakDatabase> {
+  return createScratchDatabase('sie_soak', { max: 3, applicationName: 'sie-soak' });
 }
 
 /**
