@@ -68,17 +68,20 @@ const isErrorKind = (k: unknown): k is ErrorKind => (ERROR_KINDS as readonly unk
  * marks an error that ended the run whatever its kind (a stage failure is never retried).
  */
 export function toRunError(err: unknown, opts: { stage?: string; final?: boolean } = {}): RunError {
-  const plain = err !== null && typeof err === 'object' && !(err instanceof Error) && 'kind' in err && 'message' in err;
-  const base: RunError =
-    plain && isErrorKind((err as RunError).kind)
-      ? { kind: (err as RunError).kind, message: String((err as RunError).message), retryable: Boolean((err as RunError).retryable) }
-      : (() => {
-          const e = coerceError(err);
-          return { kind: e.kind, message: e.message, retryable: e.retryable };
-        })();
+  let base: RunError;
+  if (isRunError(err)) base = { kind: err.kind, message: String(err.message), retryable: Boolean(err.retryable) };
+  else {
+    const e = coerceError(err);
+    base = { kind: e.kind, message: e.message, retryable: e.retryable };
+  }
   return {
     kind: base.kind,
     message: opts.stage ? `${opts.stage}: ${base.message}` : base.message,
     retryable: opts.final ? false : base.retryable,
   };
+}
+
+/** Plain data shaped like a RunError with a known kind (not an Error: those go through coerceError). */
+function isRunError(err: unknown): err is RunError {
+  return err !== null && typeof err === 'object' && !(err instanceof Error) && 'message' in err && 'kind' in err && isErrorKind(err.kind);
 }

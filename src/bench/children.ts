@@ -26,6 +26,12 @@ export function killAllChildren(): number {
       // the group is gone already
     }
   }
+  killPids(pids);
+  return children.length;
+}
+
+/** SIGKILL to each pid; one already gone is no error. */
+function killPids(pids: Iterable<number>): void {
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -33,7 +39,6 @@ export function killAllChildren(): number {
       // already gone
     }
   }
-  return children.length;
 }
 
 /** A child process with its output lines kept (the last few) and a way to wait for one. */
@@ -115,14 +120,7 @@ export class Child {
    * orphaned ffmpeg is left encoding for nobody.
    */
   killTree(): void {
-    const pids = [...descendants(this.pid), this.pid];
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killPids([...descendants(this.pid), this.pid]);
   }
 }
 

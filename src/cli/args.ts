@@ -28,4 +28,3 @@ export const sizeSchema = z
 export const mountSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'letters, digits, - and _ in /-separated parts');
-

@@ -34,8 +34,10 @@ export interface RunSettingsFromClaim {
   connectTimeoutS: number;
 }
 
-/** Turns a claimed row into run settings; the stored config is parsed again (a row may come from SQL). */
-/** `mediaRoot`: real path of the directory file sources must be under; undefined = no file sources. */
+/**
+ * Turns a claimed row into run settings; the stored config is parsed again (a row may come from SQL).
+ * `mediaRoot`: real path of the directory file sources must be under; undefined = no file sources.
+ */
 export function runSettingsFromClaim(row: ClaimedRun, dataDir: string, mediaRoot?: string): RunSettingsFromClaim {
   const parsed = configBodySchema.safeParse(row.body);
   if (!parsed.success) throw new ConfigInvalidError(`config ${row.config_id} v${row.config_version}: ${describeZodError(parsed.error)}`);
