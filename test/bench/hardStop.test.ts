@@ -5,6 +5,7 @@ import { Child, killAllChildren } from '../../src/bench/children.js';
 import { descendants } from '../../src/bench/procfs.js';
 import { stopOnSignals } from '../../src/cli/bench.js';
 import { dropSoakDatabase } from '../../src/bench/soakSetup.js';
+import { until } from '../helpers/processes.js';
 
 /** Alive and not a zombie (an orphan's zombie may wait a while for whoever reaps it). */
 function running(pid: number): boolean {
@@ -13,14 +14,6 @@ function running(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
-  }
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -34,7 +27,7 @@ describe("the soak's Ctrl-C", () => {
     // Stand-ins for the engine and a camera: each in its own process group (as the soak's children are),
     // each with children of its own (as the engine's ffmpegs are).
     for (let i = 0; i < 2; i++) spawned.push(new Child('sh', ['-c', 'sleep 300 & sleep 300 & wait']));
-    await until('both shells started their sleeps', () => spawned.every((c) => descendants(c.pid).length >= 2));
+    await until(() => spawned.every((c) => descendants(c.pid).length >= 2), 15_000, 'both shells started their sleeps');
     const pids = spawned.flatMap((c) => [c.pid, ...descendants(c.pid)]);
     expect(pids.length).toBeGreaterThanOrEqual(6);
 
@@ -55,7 +48,7 @@ describe("the soak's Ctrl-C", () => {
       expect(exits).toEqual([130]);
       expect(lines.at(-1)).toMatch(/^bench: SIGINT again: killed 2 child process group\(s\) with SIGKILL/);
       expect(lines.at(-1)).toMatch(/database .*NOT dropped/);
-      await until('every child and grandchild is gone', () => !pids.some(running));
+      await until(() => !pids.some(running), 15_000, 'every child and grandchild is gone');
     } finally {
       uninstall();
     }

@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startEngine as startEngineOn, stopAllEngines, type EngineHarnessOptions } from '../helpers/engineHarness.js';
 import { MODELS_DIR, getRun, insertModelAndConfig, insertRun, transitions, waitForListen, waitForRun } from '../helpers/engineFixtures.js';
 import { freePort, killAll, runToEnd, start } from '../helpers/processes.js';
-import { PLAZA, SIE, grabFrame } from '../helpers/media.js';
+import { PLAZA, SIE, grabFrame, progressFrames } from '../helpers/media.js';
 
 /** The engine on a real PostgreSQL, real cameras (simulator processes) and its real RTSP server. */
 
@@ -151,7 +151,7 @@ describe('live config changes', () => {
       expect(Date.now() - t0, 'config version applied').toBeLessThan(30_000);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const framesRead = () => [...reader.stdout().matchAll(/^frame=(\d+)/gm)].map((m) => Number(m[1])).at(-1) ?? 0;
+    const framesRead = () => progressFrames(reader.stdout());
     const framesAtChange = framesRead();
     // A new reader first gets the cached GOP (up to 2 s from before the change): skip past it.
     const after = meanChroma(await grabFrame(url, 768, 576, 30), 768, 576, 0, 400, 300, 576);

@@ -11,6 +11,7 @@ import { startEngine, stopAllEngines } from '../helpers/engineHarness.js';
 import { insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
 import { createPrivatePostgres, type PrivatePostgres } from '../helpers/privatePostgres.js';
 import { freePort, killAll, sleep, start, type Spawned } from '../helpers/processes.js';
+import { progressFrames } from '../helpers/media.js';
 
 /**
  * Fault suite: PostgreSQL crashes (`pg_ctl -m immediate stop`) and comes back while runs stream. A private
@@ -48,9 +49,7 @@ afterAll(async () => {
 }, 60_000);
 
 /** Frames an ffmpeg reader has received so far (its -progress output). */
-function framesOf(reader: Spawned): number {
-  return Number([...reader.stdout().matchAll(/^frame=(\d+)/gm)].at(-1)?.[1] ?? 0);
-}
+const framesOf = (reader: Spawned): number => progressFrames(reader.stdout());
 
 describe('fault: PostgreSQL restarted while runs stream', () => {
   it('streams never stop; heartbeats, transitions, counters and events resume; nothing is lost', async ({ annotate }) => {

@@ -46,6 +46,11 @@ export function streamRate(pts: number[]): number {
   return 1 / steps[Math.floor(steps.length / 2)]!;
 }
 
+/** Frames an ffmpeg reader has received so far: the last `frame=N` of its `-progress pipe:1` output (0 before any). */
+export function progressFrames(stdout: string): number {
+  return Number([...stdout.matchAll(/^frame=(\d+)/gm)].at(-1)?.[1] ?? 0);
+}
+
 /** Pictures per second actually received: count over the time they span. */
 export function fpsOf(pts: number[]): number {
   const sorted = [...pts].sort((a, b) => a - b);

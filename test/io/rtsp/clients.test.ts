@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RtspServer, type RtspMount } from '../../../src/io/rtsp/index.js';
 import { ProcessTracker, startEncoder, waitFor, type RunResult } from '../../helpers/rtspProcs.js';
+import { progressFrames } from '../../helpers/media.js';
 
 // Real, independent clients (FFmpeg, GStreamer, tshark's RTP analysis) against the server on loopback,
 // fed by a real-time x264/x265 encoder. Nothing here asserts on timing: clients run until they have
@@ -23,7 +24,7 @@ let tmp: string;
 const url = (path: string, userinfo = ''): string => `rtsp://${userinfo}127.0.0.1:${server.port}/${path}`;
 
 /** Frames decoded, from `-progress pipe:1` output. */
-const framesOf = (r: RunResult): number => Number([...r.stdout.matchAll(/^frame=(\d+)/gm)].at(-1)?.[1] ?? 0);
+const framesOf = (r: RunResult): number => progressFrames(r.stdout);
 
 function ffprobe(u: string, transport: 'tcp' | 'udp' = 'tcp', extra: string[] = []): Promise<RunResult> {
   return procs.run('ffprobe', ['-v', 'error', '-rtsp_transport', transport, ...extra, '-of', 'json', u], 20_000);
