@@ -15,18 +15,38 @@ export function yuv420pSize(g: FrameGeometry): number {
   return g.width * g.height + 2 * chroma;
 }
 
-/** Milliseconds each stage spent on this frame (only the stages it went through). */
-export interface StageTimes {
-  decodeWaitMs?: number;
-  inferenceMs?: number;
-  rulesMs?: number;
-  drawMs?: number;
-  encodeQueueMs?: number;
+/** The config a frame is processed with: stamped at decode, read by every stage (see FrameRecord.config). */
+export interface AppliedConfig {
+  /** 0 for the config the run started with, +1 for each reconfigure. */
+  readonly version: number;
+  readonly body: ConfigBody;
+}
+
+/** The processing stages, in the order a frame goes through them. */
+export type StageName = 'inference' | 'rules' | 'drawing';
+
+/** What one stage spent on one frame. */
+export interface StageTiming {
+  readonly stage: StageName;
+  /** Waiting in the stage's queue: from the previous stage's end (or the frame's arrival) to this start. */
+  readonly waitMs: number;
+  /** Working on the frame, including a rebuild for a new config version. */
+  readonly serviceMs: number;
+  /** When the stage started on the frame (epoch ms, sub-ms precise, see preciseNowMs). */
+  readonly startedAtMs: number;
+}
+
+/** A slot for the frame's trace context; the tracing of frames (the observability issue) fills it. */
+export interface FrameTraceContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly sampled: boolean;
 }
 
 /**
- * The one per-frame record that flows decoder → inference → rules → drawing → publisher.
- * Stages add fields; none rewrites what an earlier stage set (pixels are annotated in place by drawing).
+ * The one per-frame record that flows decoder → inference → rules → drawing → output.
+ * Stages add fields; none rewrites what an earlier stage set, except that rules replace the raw detections
+ * with the filtered, tracked ones and drawing annotates the pixels in place.
  */
 export interface FrameRecord {
   readonly runId: string;
@@ -36,7 +56,7 @@ export interface FrameRecord {
    *  source's clock, so later connections are shifted to continue after the last frame plus the outage:
    *  within a run, pts never goes backwards and rule timers stay meaningful. */
   readonly ptsS: number;
-  /** Wall clock when the frame's bytes were complete on our side (ms since epoch). */
+  /** Wall clock when the frame's bytes were complete on our side (epoch ms, sub-ms precise, see preciseNowMs). */
   readonly arrivedAtMs: number;
   readonly width: number;
   readonly height: number;
@@ -50,8 +70,10 @@ export interface FrameRecord {
   triggered?: ReadonlySet<number>;
   /** Rule counters after this frame (drawn on zones and lines). */
   counters?: Record<string, RuleCounters>;
-  /** The config version the rules applied to this frame, set by the rules stage: drawing draws with it, so a
-   *  reconfigure never draws new zones and lines over counters the old rules produced. */
-  config?: { readonly version: number; readonly body: ConfigBody };
-  times: StageTimes;
+  /** The config this frame is processed with, from decode to output: a reconfigure applies from the next
+   *  decoded frame on, so no stage ever mixes two versions on one frame (new zones over old counters). */
+  readonly config: AppliedConfig;
+  /** One entry per stage the frame went through, appended in order. */
+  readonly stages: StageTiming[];
+  trace?: FrameTraceContext;
 }

@@ -7,6 +7,7 @@ export class DropOldestQueue<T> {
   private readonly items: T[] = [];
   private waiter: ((v: T | undefined) => void) | undefined;
   private closed = false;
+  private drainWaiters: (() => void)[] = [];
   dropped = 0;
   pushed = 0;
 
@@ -43,7 +44,7 @@ export class DropOldestQueue<T> {
 
   /** The next item, or undefined once the queue is closed and empty. */
   take(): Promise<T | undefined> {
-    const item = this.items.shift();
+    const item = this.shift();
     if (item !== undefined) return Promise.resolve(item);
     if (this.closed) return Promise.resolve(undefined);
     if (this.waiter) throw new Error('DropOldestQueue supports one consumer at a time');
@@ -52,7 +53,25 @@ export class DropOldestQueue<T> {
 
   /** Non-blocking: the oldest item, if any. */
   poll(): T | undefined {
-    return this.items.shift();
+    return this.shift();
+  }
+
+  /** Resolves once the queue is closed and its last item has been taken (a file source's end, drained). */
+  drained(): Promise<void> {
+    if (this.closed && this.items.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private shift(): T | undefined {
+    const item = this.items.shift();
+    if (this.closed && this.items.length === 0) this.notifyDrained();
+    return item;
+  }
+
+  private notifyDrained(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Non-blocking: the newest item, dropping (and counting) everything older. */
@@ -63,11 +82,13 @@ export class DropOldestQueue<T> {
       this.onDrop?.(old);
     }
     this.items.length = 0;
+    if (this.closed) this.notifyDrained();
     return newest;
   }
 
   close(): void {
     this.closed = true;
+    if (this.items.length === 0) this.notifyDrained();
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;

@@ -2,15 +2,18 @@ import { fromCallback, type EventObject } from 'xstate';
 import { FfmpegDecoder, type SourceSpec } from '../io/ffmpeg/decoder.js';
 import { SourceLostError, coerceError, toRunError, type SieError } from '../errors.js';
 import type { RunEvent } from '../machines/run.machine.js';
-import type { RunPipes, RunStats, SourceState } from './resources.js';
+import type { DropOldestQueue } from '../queue.js';
+import type { FrameRecord } from '../frame.js';
+import { admitFrame, type RunStore } from '../pipeline/runStore.js';
 import type { Logger } from '../log.js';
 
 export interface DecoderActorDeps {
   runId: string;
   source: SourceSpec;
-  pipes: RunPipes;
-  stats: RunStats;
-  sourceState: SourceState;
+  /** Where decoded frames go (the inference stage's queue in a live run). */
+  output: DropOldestQueue<FrameRecord>;
+  /** Source state (geometry, time line, frame ids) and the config each frame is stamped with. */
+  store: RunStore;
   logger: Logger;
   /** No frame for this long while running = the source is lost (an open but silent camera). */
   stallTimeoutS: number;
@@ -21,7 +24,7 @@ export interface DecoderActorDeps {
 }
 
 /**
- * Wires ffmpeg #1 to the run: frames go into the `decoded` queue as FrameRecords, the machine hears
+ * Wires ffmpeg #1 to the run: frames go into the output queue as FrameRecords, the machine hears
  * only decoder.connected / decoder.ended / decoder.failed. A watchdog catches a source that stays
  * connected but sends nothing.
  */
@@ -34,12 +37,13 @@ export function createDecoderActor(deps: DecoderActorDeps) {
     // connection lands after the last one seen, plus the wall time the outage took.
     let ptsOffset: number | undefined;
     let done = false;
+    const source = () => deps.store.getSnapshot().context.source;
     const fail = (err: SieError) => {
       if (done) return;
       done = true;
       // A source that worked before and now answers garbage (a camera rebooting) is an outage to retry,
       // not a bad source: only at the first connection is "no decodable video" final.
-      const e = deps.sourceState.info && err.kind === 'source_invalid' ? new SourceLostError(err.message) : err;
+      const e = source().info && err.kind === 'source_invalid' ? new SourceLostError(err.message) : err;
       send({ type: 'decoder.failed', error: toRunError(e) });
     };
     let decoder: FfmpegDecoder;
@@ -48,34 +52,22 @@ export function createDecoderActor(deps: DecoderActorDeps) {
         {
           source: deps.source,
           // After a reconnect the output keeps the size it started with, whatever the camera now sends.
-          outputSize: deps.sourceState.info ? { width: deps.sourceState.info.width, height: deps.sourceState.info.height } : undefined,
+          outputSize: sizeOf(source().info),
           ioTimeoutS: deps.ioTimeoutS,
           logger: deps.logger,
         },
         {
           onInfo: (info) => {
-            if (!deps.sourceState.info) deps.sourceState.info = info;
+            deps.store.trigger.sourceOpened({ info });
             deps.logger.info({ codec: info.codec, width: info.width, height: info.height, fps: info.fps }, 'source stream');
           },
           onFrame: (pixels, _index, ptsS, arrivedAtMs) => {
-            const info = deps.sourceState.info;
+            const { info, last } = source();
             if (done || !info) return;
             lastFrameAt = Date.now();
-            deps.stats.framesIn++;
-            const last = deps.sourceState.last;
             ptsOffset ??= last ? last.ptsS + Math.max(1 / info.fps, (arrivedAtMs - last.atMs) / 1000) - ptsS : 0;
             const runPts = ptsS + ptsOffset;
-            deps.sourceState.last = { ptsS: runPts, atMs: arrivedAtMs };
-            deps.pipes.decoded.push({
-              runId: deps.runId,
-              frameId: deps.sourceState.nextFrameId++,
-              ptsS: runPts,
-              arrivedAtMs,
-              width: info.width,
-              height: info.height,
-              pixels,
-              times: {},
-            });
+            deps.output.push(admitFrame(deps.store, { runId: deps.runId, pixels, ptsS: runPts, arrivedAtMs }));
             if (!connected) {
               connected = true;
               send({ type: 'decoder.connected' });
@@ -108,3 +100,5 @@ export function createDecoderActor(deps: DecoderActorDeps) {
     };
   });
 }
+
+const sizeOf = (info: { width: number; height: number } | undefined) => (info ? { width: info.width, height: info.height } : undefined);

@@ -1,18 +1,19 @@
 import { fromCallback, type EventObject } from 'xstate';
-import { Publisher } from '../io/output/publisher.js';
+import { OutputClock, type OutputEncoderHooks } from '../pipeline/outputClock.js';
 import { prepareSlate } from '../drawing/slate.js';
-import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
+import { FfmpegEncoder, type EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RtspMount } from '../io/rtsp/index.js';
 import type { RunEvent } from '../machines/run.machine.js';
 import type { FrameRecord } from '../frame.js';
-import type { RunPipes, RunStats, SourceState } from './resources.js';
+import type { DropOldestQueue } from '../queue.js';
+import type { RunStore } from '../pipeline/runStore.js';
 import { coerceError, toRunError, type SieError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export interface PublisherActorDeps {
-  pipes: RunPipes;
-  stats: RunStats;
-  sourceState: SourceState;
+  /** Drawn frames (the output queue of a live run). */
+  input: DropOldestQueue<FrameRecord>;
+  store: RunStore;
   encoder: EncoderSettings;
   /** Where the output goes: the embedded server's mount, or a URL ffmpeg pushes to. */
   getMount(): RtspMount | undefined;
@@ -23,40 +24,51 @@ export interface PublisherActorDeps {
 }
 
 /**
- * Starts ffmpeg #2 on the first annotated frame (the size and rate are known only then) and keeps it
- * running until the run ends; hears source.lost / source.restored from the run machine for the slate.
+ * Starts the output clock and ffmpeg #2 on the first annotated frame (the size and rate are known only
+ * then) and keeps them running until the run ends; hears source.lost / source.restored from the run
+ * machine for the slate.
  */
 export function createPublisherActor(deps: PublisherActorDeps) {
   return fromCallback<EventObject>(({ sendBack, receive }) => {
-    let publisher: Publisher | undefined;
+    let clock: OutputClock | undefined;
     let stopped = false;
     let lost = false;
     receive((e) => {
       if (e.type === 'source.lost') {
         lost = true;
-        publisher?.sourceLost();
+        clock?.sourceLost();
       } else if (e.type === 'source.restored') {
         lost = false;
-        publisher?.sourceRestored();
+        clock?.sourceRestored();
       }
     });
     const fatal = (err: SieError) =>
       sendBack({ type: 'stage.failed', error: toRunError(err, { final: true }) } satisfies RunEvent);
     void (async () => {
-      const first = await deps.pipes.drawn.take();
-      const info = deps.sourceState.info;
+      const first = await deps.input.take();
+      const info = deps.store.getSnapshot().context.source.info;
       if (!first || stopped || !info) return;
       await prepareSlate({ width: first.width, height: first.height });
       if (stopped) return;
       let pending: FrameRecord | undefined = first;
-      publisher = new Publisher({
+      const mount = deps.getMount();
+      const { width, height } = first;
+      clock = new OutputClock({
         fps: info.fps,
-        width: first.width,
-        height: first.height,
-        encoder: deps.encoder,
-        mount: deps.getMount(),
-        pushUrl: deps.pushUrl,
-        counters: deps.stats,
+        width,
+        height,
+        startEncoder: (hooks: OutputEncoderHooks) =>
+          new FfmpegEncoder({
+            width,
+            height,
+            fps: info.fps,
+            settings: deps.encoder,
+            output: mount ? { kind: 'pipe' } : { kind: 'push', url: deps.pushUrl ?? '' },
+            logger: deps.logger,
+            ...hooks,
+          }),
+        sink: mount,
+        count: (what) => deps.store.trigger.outputCounted({ count: what }),
         logger: deps.logger,
         nextFrame: () => {
           if (pending) {
@@ -66,18 +78,18 @@ export function createPublisherActor(deps: PublisherActorDeps) {
           }
           // Oldest first: arrivals jitter around the output ticks, and taking the newest would turn that
           // jitter into a repeat followed by a drop. The queue's two slots bound the added latency.
-          return deps.pipes.drawn.poll();
+          return deps.input.poll();
         },
         onFatal: fatal,
       });
-      if (lost) publisher.sourceLost();
+      if (lost) clock.sourceLost();
     })().catch((err: unknown) => {
       // Not an unhandled rejection: that would end the whole process, every other run with it.
       if (!stopped) fatal(coerceError(err));
     });
     return () => {
       stopped = true;
-      if (publisher) deps.track(publisher.stop());
+      if (clock) deps.track(clock.stop());
     };
   });
 }

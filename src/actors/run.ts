@@ -1,21 +1,23 @@
 import { createActor, fromPromise, type Actor } from 'xstate';
 import { runMachine, runStateName, type RetryPolicy, type RunError, type RunStateName } from '../machines/run.machine.js';
 import { createDecoderActor } from './decoder.js';
-import { createInferenceActor } from './inference.js';
-import { createRulesActor, newRulesHistory, type RulesHistory } from './rules.js';
-import type { LiveConfig } from './liveConfig.js';
+import { createStageActor } from './stage.js';
+import { createPublisherActor } from './publisher.js';
+import { newStopTracker } from './stopTracker.js';
 import type { ConfigBody } from '../config/index.js';
 import type { RuleEvent } from '../rules/events.js';
 import { assertKnownClassNames } from '../config/classNames.js';
 import type { RuleCounters } from '../rules/types.js';
-import { createDrawingActor } from './drawing.js';
-import { createPublisherActor } from './publisher.js';
-import { closePipes, newRunPipes, newRunStats, newStopTracker, type RunStats, type SourceState } from './resources.js';
+import type { AppliedConfig, StageName } from '../frame.js';
+import { createRunStore, type RunStats, type RunStore } from '../pipeline/runStore.js';
+import { closeRunQueues, newRunQueues } from '../pipeline/queues.js';
+import { createProcessingStages, type ProcessingStages } from '../pipeline/processingStages.js';
+import { detectorOptionsFor } from '../pipeline/stages/inference.js';
 import { createDetector, type Detector, type DetectorOptions } from '../inference/detector.js';
 import type { SourceSpec } from '../io/ffmpeg/decoder.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RtspMount, RtspServer } from '../io/rtsp/index.js';
-import { coerceError, toRunError } from '../errors.js';
+import { InternalError, coerceError, toRunError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export type RunOutput = { kind: 'embedded'; server: RtspServer; mountPath: string } | { kind: 'push'; url: string };
@@ -51,13 +53,15 @@ export interface RunOutcome {
 
 export interface RunHandle {
   readonly runId: string;
+  /** The counters now (a snapshot of the run's store). */
   readonly stats: RunStats;
+  /** The state the run's stages share (config, source, counters). */
+  readonly store: RunStore;
   readonly actor: Actor<typeof runMachine>;
   state(): RunStateName;
   /** Rule counters now (undefined before the first frame). */
   counters(): Record<string, RuleCounters> | undefined;
-  readonly history: RulesHistory;
-  /** Applies a new config from the next frames on; the output stream and unchanged rules' state stay.
+  /** Applies a new config from the next decoded frame on; the output stream and unchanged rules' state stay.
    *  Rejects (and keeps the old config) when it cannot be applied, e.g. an unknown class name. */
   reconfigure(body: ConfigBody): Promise<void>;
   /** Resolves when the run reached a final state AND both ffmpeg processes are reaped. */
@@ -68,68 +72,81 @@ export interface RunHandle {
 /** Builds one run's actor system: the run machine with the real stage actors, and starts it. */
 export function startRun(o: RunOptions): RunHandle {
   const log = o.logger.child({ runId: o.runId });
-  const stats = newRunStats();
-  const pipes = newRunPipes(stats);
-  const sourceState: SourceState = { info: undefined, nextFrameId: 0 };
-  const history = newRulesHistory();
+  const store = createRunStore({ config: o.config });
+  const queues = newRunQueues(store);
   const stopping = newStopTracker();
   const track = (p: Promise<unknown>) => stopping.track(p);
-  let detector: Detector | undefined;
-  const live: LiveConfig = { body: o.config, version: 0 };
-  const detectorOptions = (body: ConfigBody): DetectorOptions => ({
-    ...o.detector,
-    confidence: body.inference.confidence,
-    iou: body.inference.iou,
-    classes: body.inference.classes,
-  });
+  const detectorOptions = (body: ConfigBody) => detectorOptionsFor(o.detector, body);
+  // Detectors built (and checked) by reconfigure() before their version was applied, taken by the stage.
+  const prepared = new Map<number, Detector>();
+  const detectorFor = async (config: AppliedConfig): Promise<Detector> => {
+    const ready = prepared.get(config.version);
+    prepared.delete(config.version);
+    return ready ?? createDetector(detectorOptions(config.body));
+  };
+  let stages: ProcessingStages | undefined;
   let mount: RtspMount | undefined;
+  const stageActor = (name: StageName) =>
+    createStageActor(() => {
+      const list = stages?.list ?? [];
+      const i = list.findIndex((s) => s.name === name);
+      if (i < 0) throw new InternalError(`no ${name} stage in this run`);
+      return { stage: list[i]!, input: queues[name], output: queues[list[i + 1]?.name ?? 'output'] };
+    });
 
   const machine = runMachine.provide({
     actors: {
       prepare: fromPromise(async ({ signal }) => {
-        detector = await createDetector(detectorOptions(live.body));
+        const { config } = store.getSnapshot().context;
+        const detector = await createDetector(detectorOptions(config.body));
         // Stopped while the model loaded: the run has ended (and cleaned up); a mount made now would stay.
         if (signal.aborted) return;
         // A config stored by plain SQL, or a file, has not met the API's checks: a class the model lacks fails
         // the run now (config_invalid) rather than blurring nothing or counting nothing.
-        assertKnownClassNames(live.body, detector.labels);
+        assertKnownClassNames(config.body, detector.labels);
+        stages = createProcessingStages({
+          store,
+          runId: o.runId,
+          clientId: o.clientId,
+          eventIdEpoch: o.eventIdEpoch,
+          labels: detector.labels,
+          title: o.name,
+          detectorFor,
+          initialDetector: detector,
+          onEvents: (events) => o.onEvents?.(events),
+          draw: true,
+        });
         if (o.output.kind === 'embedded') mount = o.output.server.createMount(o.output.mountPath, { codec: 'h264' });
       }),
       decoder: createDecoderActor({
         runId: o.runId,
         source: o.source,
-        pipes,
-        stats,
-        sourceState,
+        output: queues.inference,
+        store,
         logger: log,
         stallTimeoutS: o.stallTimeoutS,
         ioTimeoutS: o.connectTimeoutS,
         track,
       }),
-      inference: createInferenceActor({ pipes, stats, config: live, getDetector: () => detector!, logger: log }),
-      rules: createRulesActor({
-        runId: o.runId,
-        clientId: o.clientId,
-        eventIdEpoch: o.eventIdEpoch,
-        pipes,
-        history,
-        config: live,
-        labels: () => detector?.labels ?? [],
-        onEvents: (events) => o.onEvents?.(events),
-      }),
-      drawing: createDrawingActor({ pipes, stats, config: live, sourceState, labels: () => detector?.labels ?? [], title: o.name }),
+      inference: stageActor('inference'),
+      rules: stageActor('rules'),
+      drawing: stageActor('drawing'),
       publisher: createPublisherActor({
-        pipes,
-        stats,
-        sourceState,
+        input: queues.output,
+        store,
         encoder: o.encoder,
         getMount: () => mount,
         pushUrl: o.output.kind === 'push' ? o.output.url : undefined,
         logger: log,
         track,
       }),
+      // The file ended: what the decoder gave goes through every stage; the output has taken the last frame.
+      drain: fromPromise(async () => {
+        queues.inference.close();
+        await queues.output.drained();
+      }),
       shutdown: fromPromise(async () => {
-        closePipes(pipes);
+        closeRunQueues(queues);
         await stopping.settled();
       }),
     },
@@ -145,20 +162,17 @@ export function startRun(o: RunOptions): RunHandle {
     next: (snap) => {
       const name = runStateName(snap.value);
       if (name !== last) {
-        if (name === 'retrying') stats.reconnects++;
+        if (name === 'retrying') store.trigger.reconnecting();
         last = name;
         const error = snap.context.error;
         log.info({ state: name, error: error ?? undefined }, 'run state');
         o.onTransition?.(name, error, snap.context.attempt);
       }
       if (snap.status === 'done') {
-        // Every enter/started gets its leave/ended: close what is still open on the last frame seen.
-        if (history.engine && history.lastFrame) {
-          const closing = history.engine.finish(history.lastFrame);
-          if (closing.length > 0) o.onEvents?.(closing);
-        }
+        // Every enter/started gets its leave/ended: the rules close what is still open on the last frame seen.
+        stages?.close();
         void (async () => {
-          closePipes(pipes);
+          closeRunQueues(queues);
           await stopping.settled();
           if (mount && o.output.kind === 'embedded') o.output.server.removeMount(mount.path);
           resolveDone({ state: name, error: snap.context.error });
@@ -168,7 +182,7 @@ export function startRun(o: RunOptions): RunHandle {
     error: (err) => {
       const e = coerceError(err);
       log.error({ err: e.message }, 'run actor crashed');
-      closePipes(pipes);
+      closeRunQueues(queues);
       void stopping.settled().then(() => {
         if (mount && o.output.kind === 'embedded') o.output.server.removeMount(mount.path);
         resolveDone({ state: 'failed', error: toRunError(e, { final: true }) });
@@ -179,20 +193,22 @@ export function startRun(o: RunOptions): RunHandle {
 
   return {
     runId: o.runId,
-    stats,
+    get stats() {
+      return store.getSnapshot().context.stats;
+    },
+    store,
     actor,
     state: () => runStateName(actor.getSnapshot().value),
-    counters: () => history.engine?.counters(),
-    history,
+    counters: () => stages?.rules.counters(),
     reconfigure: async (body) => {
       // Check every class name and build the new detector first: if the version cannot work, nothing
-      // changes and the run keeps the version it has (the drawing stage would otherwise fail on its next frame).
+      // changes and the run keeps the version it has (a stage would otherwise fail on its next frame).
       const next = await createDetector(detectorOptions(body));
       assertKnownClassNames(body, next.labels);
-      detector = next;
-      live.body = body;
-      live.version++;
-      log.info({ version: live.version }, 'config applied');
+      const version = store.getSnapshot().context.config.version + 1;
+      prepared.set(version, next);
+      store.trigger.configApplied({ body });
+      log.info({ version }, 'config applied');
     },
     done,
     stop: (reason) => {

@@ -7,7 +7,7 @@ import { RtspServer } from '../io/rtsp/index.js';
 import { isRtspUrl } from '../io/ffmpeg/decoder.js';
 import { defaultEncoderSettings } from '../io/ffmpeg/encoder.js';
 import { startRun } from '../actors/run.js';
-import { totalDropped, type RunStats } from '../actors/resources.js';
+import { totalDropped, type RunStats } from '../pipeline/runStore.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
 import { UsageError, mountSchema, parseOptions, portSchema } from './args.js';
@@ -114,7 +114,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const out = server ? `rtsp://${o['advertise-host']}:${server.port}/${o.mount}` : redactText(o.push!);
   process.stdout.write(`source: ${redactText(o.source)}\noutput: ${out}\n`);
 
-  const reporter = startStatusLine(run.stats, () => run.state(), o['stats-interval']);
+  const reporter = startStatusLine(() => run.stats, () => run.state(), o['stats-interval']);
   const onSignal = () => void run.stop('signal');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -126,9 +126,10 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 /** Every few seconds: state, fps in and out, dropped frames, inference time, time to first output. */
-function startStatusLine(stats: RunStats, state: () => string, intervalS: number): NodeJS.Timeout {
+function startStatusLine(statsNow: () => RunStats, state: () => string, intervalS: number): NodeJS.Timeout {
   let prev = { in: 0, out: 0, at: performance.now() };
   return setInterval(() => {
+    const stats = statsNow();
     const now = performance.now();
     const dt = (now - prev.at) / 1000;
     const fpsIn = (stats.framesIn - prev.in) / dt;

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { startRun, type RunHandle } from '../actors/run.js';
-import { totalDropped } from '../actors/resources.js';
+import { totalDropped } from '../pipeline/runStore.js';
 import { recordRunTransition, type RunTransitionWrite } from '../io/db/sql/recordRunTransition.js';
 import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';

@@ -3,12 +3,12 @@ import { toRunError, type RunError } from '../errors.js';
 
 /**
  * The lifecycle of one run. Pure: it imports no I/O. The stage actors (decoder, inference, rules,
- * drawing, publisher) are provided by src/actors/run.ts; tests provide doubles. Frames never pass
+ * drawing, publisher) and the drain are provided by src/actors/run.ts; tests provide doubles. Frames never pass
  * through here — only lifecycle events do.
  *
  *   starting → active.source.connecting → active.source.running ⇄ active.retrying → failed
  *            ↘ failed                                            stop → stopping → stopped
- *                                                       file source ends → completed
+ *                                   file source ends → draining → completed
  */
 
 export interface RetryPolicy {
@@ -58,7 +58,8 @@ export function runStateName(value: unknown): RunStateName {
   const active = (value as { active?: unknown }).active;
   if (active === 'retrying') return 'retrying';
   const source = (active as { source?: string } | undefined)?.source;
-  return source === 'running' ? 'running' : 'connecting';
+  // Draining the last frames of a file is still running, as far as anyone outside can tell.
+  return source === 'running' || source === 'draining' ? 'running' : 'connecting';
 }
 
 export function backoffMs(retry: RetryPolicy, attempt: number): number {
@@ -81,6 +82,7 @@ export const runMachine = setup({
     rules: placeholder,
     drawing: placeholder,
     publisher: placeholder,
+    drain: fromPromise<void, { runId: string }>(async () => undefined),
     shutdown: fromPromise<void, { runId: string }>(async () => undefined),
   },
   guards: {
@@ -92,6 +94,8 @@ export const runMachine = setup({
   delays: {
     connectTimeout: ({ context }) => context.connectTimeoutS * 1000,
     retryBackoff: ({ context }) => backoffMs(context.retry, context.attempt),
+    // Frames in flight take a few output ticks; an output that stopped taking them must not hold the run.
+    drainTimeout: 5000,
   },
   actions: {
     recordError: assign({
@@ -182,7 +186,12 @@ export const runMachine = setup({
             },
             running: {
               description: 'Frames flow from the source through every stage to the output.',
-              on: { 'decoder.ended': '#run.completed' },
+              on: { 'decoder.ended': 'draining' },
+            },
+            draining: {
+              description: 'The file source ended: the frames still in the stages go through to the output, then the run completes.',
+              invoke: { src: 'drain', input: ({ context }) => ({ runId: context.runId }), onDone: '#run.completed', onError: '#run.completed' },
+              after: { drainTimeout: '#run.completed' },
             },
           },
         },
@@ -205,6 +214,6 @@ export const runMachine = setup({
     },
     stopped: { type: 'final', description: 'Stopped on request.' },
     failed: { type: 'final', description: 'Ended by an error; see context.error.' },
-    completed: { type: 'final', description: 'The file source reached its end (frames still queued are not waited for).' },
+    completed: { type: 'final', description: 'The file source reached its end and its frames went through (or the drain timed out).' },
   },
 });

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, createActor, setup, type EventObject } from 'xstate';
 import { createDecoderActor } from '../../src/actors/decoder.js';
-import { newRunPipes, newRunStats, newStopTracker, type SourceState } from '../../src/actors/resources.js';
+import { newStopTracker } from '../../src/actors/stopTracker.js';
+import { createRunStore, type SourceState } from '../../src/pipeline/runStore.js';
+import { DropOldestQueue } from '../../src/queue.js';
+import { configBodySchema } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log.js';
 import { fakeFfmpeg } from '../helpers/fakeFfmpeg.js';
 
@@ -13,14 +16,12 @@ beforeAll(fake.install);
 afterAll(fake.restore);
 
 /** Runs the decoder actor under a parent that records what it sends back. */
-async function failureOf(sourceState: SourceState): Promise<{ kind: string; retryable: boolean }> {
-  const stats = newRunStats();
+async function failureOf(source: Partial<SourceState>): Promise<{ kind: string; retryable: boolean }> {
   const decoder = createDecoderActor({
     runId: 'r',
     source: { url: 'rtsp://127.0.0.1:9/cam', transport: 'tcp', realtime: true },
-    pipes: newRunPipes(stats),
-    stats,
-    sourceState,
+    output: new DropOldestQueue(2),
+    store: createRunStore({ config: configBodySchema.parse({}), source }),
     logger: silentLogger,
     stallTimeoutS: 5,
     ioTimeoutS: 5,

@@ -8,23 +8,24 @@ vi.mock('../../src/drawing/slate.js', async (importOriginal) => ({
 }));
 
 const { createPublisherActor } = await import('../../src/actors/publisher.js');
-const { newRunPipes, newRunStats } = await import('../../src/actors/resources.js');
+const { createRunStore } = await import('../../src/pipeline/runStore.js');
+const { DropOldestQueue } = await import('../../src/queue.js');
+const { testFrame, DEFAULT_APPLIED_CONFIG } = await import('../helpers/frames.js');
 const { defaultEncoderSettings } = await import('../../src/io/ffmpeg/encoder.js');
 const { silentLogger } = await import('../../src/log.js');
 
 describe('publisher actor', () => {
   it('a failure before ffmpeg #2 starts ends the run with stage.failed (not an unhandled rejection)', async () => {
-    const stats = newRunStats();
-    const pipes = newRunPipes(stats);
+    const input = new DropOldestQueue<ReturnType<typeof testFrame>>(2);
+    const store = createRunStore({ config: DEFAULT_APPLIED_CONFIG.body, source: { info: { codec: 'h264', width: 16, height: 16, fps: 25 } } });
     const heard: EventObject[] = [];
     let got!: () => void;
     const failed = new Promise<void>((r) => (got = r));
     const machine = setup({
       actors: {
         publisher: createPublisherActor({
-          pipes,
-          stats,
-          sourceState: { info: { codec: 'h264', width: 16, height: 16, fps: 25 }, nextFrameId: 0 },
+          input,
+          store,
           encoder: defaultEncoderSettings,
           getMount: () => undefined,
           logger: silentLogger,
@@ -43,7 +44,7 @@ describe('publisher actor', () => {
       },
     });
     const actor = createActor(machine).start();
-    pipes.drawn.push({ runId: 'r', frameId: 0, ptsS: 0, arrivedAtMs: Date.now(), width: 16, height: 16, pixels: Buffer.alloc(384), times: {} });
+    input.push(testFrame({ frameId: 0, width: 16, height: 16 }));
     await failed;
     actor.stop();
     expect(heard).toHaveLength(1);

@@ -8,6 +8,8 @@ import { ModelError } from '../../src/errors.js';
  * `decoder` exposes sendBack so each test plays the source's part.
  */
 function harness(opts: { prepareFails?: boolean; maxAttempts?: number; connectTimeoutS?: number } = {}) {
+  let drained!: () => void;
+  let drainStarts = 0;
   const clock = new SimulatedClock();
   let decoderSend: ((e: RunEvent) => void) | undefined;
   let decoderStarts = 0;
@@ -31,6 +33,10 @@ function harness(opts: { prepareFails?: boolean; maxAttempts?: number; connectTi
         receive((e) => publisherHeard.push(e.type));
         return () => undefined;
       }),
+      drain: fromPromise<void, { runId: string }>(() => {
+        drainStarts++;
+        return new Promise<void>((r) => (drained = r));
+      }),
       shutdown: fromPromise<void, { runId: string }>(async () => undefined),
     },
   });
@@ -53,7 +59,9 @@ function harness(opts: { prepareFails?: boolean; maxAttempts?: number; connectTi
     clock,
     states,
     source: (e: RunEvent) => decoderSend!(e),
-    counts: () => ({ decoderStarts, decoderStops }),
+    counts: () => ({ decoderStarts, decoderStops, drainStarts }),
+    /** Settles the drain the run started when the file ended. */
+    drained: () => drained(),
     publisherHeard,
     state: () => runStateName(actor.getSnapshot().value),
     error: () => actor.getSnapshot().context.error,
@@ -164,13 +172,30 @@ describe('run machine', () => {
     expect(h.counts().decoderStops).toBe(1);
   });
 
-  it('a file source that ends completes the run', async () => {
+  it('a file source that ends completes the run once the frames in flight have gone through', async () => {
     const h = harness();
     await flush();
     h.source({ type: 'decoder.connected' });
     h.source({ type: 'decoder.ended' });
+    // Draining is still `running` to anyone outside; the run completes when the drain does.
+    expect(h.state()).toBe('running');
+    expect(h.actor.getSnapshot().value).toEqual({ active: { source: 'draining' } });
+    expect(h.counts().drainStarts).toBe(1);
+    h.drained();
+    await flush();
     expect(h.state()).toBe('completed');
     expect(h.actor.getSnapshot().status).toBe('done');
+  });
+
+  it('a drain that never finishes (the output stopped taking frames) completes the run after 5 s', async () => {
+    const h = harness();
+    await flush();
+    h.source({ type: 'decoder.connected' });
+    h.source({ type: 'decoder.ended' });
+    h.clock.increment(4_999);
+    expect(h.state()).toBe('running');
+    h.clock.increment(1);
+    expect(h.state()).toBe('completed');
   });
 
   it.each([

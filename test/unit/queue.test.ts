@@ -43,6 +43,27 @@ describe('DropOldestQueue', () => {
     expect(q.isClosed).toBe(true);
   });
 
+  it('drained() resolves once the queue is closed and its last item taken, not before', async () => {
+    const q = new DropOldestQueue<number>(3);
+    q.push(1);
+    q.push(2);
+    let drained = false;
+    const done = q.drained().then(() => (drained = true));
+    q.close();
+    expect(await q.take()).toBe(1);
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    expect(q.poll()).toBe(2);
+    await done;
+    expect(drained).toBe(true);
+    // Already drained: at once.
+    await q.drained();
+    const empty = new DropOldestQueue<number>(1);
+    const emptyDone = empty.drained();
+    empty.close();
+    await emptyDone;
+  });
+
   it('takeNewest() returns the newest and drops (and counts) everything older', () => {
     const dropped: number[] = [];
     const q = new DropOldestQueue<number>(4, (x) => dropped.push(x));

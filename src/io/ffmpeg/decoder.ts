@@ -7,6 +7,7 @@ import { yuv420pSize, type FrameGeometry } from '../../frame.js';
 import { secretsOfUrl } from '../../redact.js';
 import { SourceInvalidError, type SieError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { preciseNowMs } from '../../clock.js';
 
 export interface SourceSpec {
   /** rtsp://, rtsps:// (credentials may sit in the URL) or a local file path. */
@@ -170,7 +171,7 @@ export class FfmpegDecoder {
       this.filled += n;
       offset += n;
       if (this.filled === this.frameSize) {
-        this.waitingForPts.push({ pixels: this.current, index: this.framesOut++, arrivedAtMs: Date.now() });
+        this.waitingForPts.push({ pixels: this.current, index: this.framesOut++, arrivedAtMs: preciseNowMs() });
         this.current = undefined;
         this.flushWaiting(false);
       }

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FfmpegEncoder, defaultEncoderSettings } from '../../../src/io/ffmpeg/encoder.js';
-import { yuv420pSize, type FrameRecord } from '../../../src/frame.js';
-import { silentLogger } from '../../../src/log.js';
-import { fakeFfmpeg } from '../../helpers/fakeFfmpeg.js';
-import { newCounters, pushingPublisher } from '../../helpers/publisher.js';
+import { FfmpegEncoder, defaultEncoderSettings } from '../../src/io/ffmpeg/encoder.js';
+import type { FrameRecord } from '../../src/frame.js';
+import { silentLogger } from '../../src/log.js';
+import { fakeFfmpeg } from '../helpers/fakeFfmpeg.js';
+import { newCounters, pushingOutputClock } from '../helpers/outputClock.js';
+import { testFrame } from '../helpers/frames.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -13,16 +14,16 @@ beforeAll(fake.install);
 afterAll(fake.restore);
 
 function frame(id: number): FrameRecord {
-  return { runId: 'r', frameId: id, ptsS: id / 50, arrivedAtMs: Date.now(), width: 16, height: 16, pixels: Buffer.alloc(yuv420pSize({ width: 16, height: 16 })), times: {} };
+  return testFrame({ frameId: id, ptsS: id / 50, width: 16, height: 16 });
 }
 
-/** A publisher whose encoder (the dying stand-in) dies at every start, once it has given up for good. */
+/** An output clock whose encoder (the dying stand-in) dies at every start, once it has given up for good. */
 async function publisherThatGivesUp(spawns: string) {
   process.env.SIE_TEST_SPAWNS = spawns;
   process.env.FFMPEG_PATH = fake.paths.dying;
   let next = 0;
   let fatal: Error | undefined;
-  const p = pushingPublisher({ fps: 50, width: 16, height: 16, nextFrame: () => frame(next++), counters: newCounters(), onFatal: (err) => (fatal = err) });
+  const p = pushingOutputClock({ fps: 50, width: 16, height: 16, nextFrame: () => frame(next++), counters: newCounters(), onFatal: (err) => (fatal = err) });
   const t0 = Date.now();
   while (!fatal && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
   return {
@@ -36,11 +37,11 @@ async function publisherThatGivesUp(spawns: string) {
   };
 }
 
-describe('publisher', () => {
+describe('output clock and its encoder', () => {
   it('pushing to an external server keeps no per-frame bookkeeping (no access units come back to match it)', async () => {
     const counters = newCounters();
     let next = 0;
-    const p = pushingPublisher({ fps: 50, width: 16, height: 16, nextFrame: () => frame(next++), counters });
+    const p = pushingOutputClock({ fps: 50, width: 16, height: 16, nextFrame: () => frame(next++), counters });
     try {
       while (counters.framesOut < 20) await new Promise((r) => setTimeout(r, 20));
       expect((p as unknown as { inFlight: number[] }).inFlight.length).toBe(0);

@@ -1,31 +1,41 @@
-import { FfmpegEncoder, type EncoderOutput, type EncoderSettings } from '../ffmpeg/encoder.js';
-import type { RtspMount } from '../rtsp/index.js';
-import { drawSlate } from '../../drawing/slate.js';
-import type { FrameRecord } from '../../frame.js';
-import type { SieError } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import { drawSlate } from '../drawing/slate.js';
+import type { FrameRecord } from '../frame.js';
+import type { SieError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { OutputCount } from './runStore.js';
 
-export interface PublisherCounters {
-  framesOut: number;
-  framesRepeated: number;
-  framesSlate: number;
-  accessUnitsOut: number;
-  droppedEncoderBusy: number;
-  firstOutputAtMs: number | undefined;
+/** ffmpeg #2 as the clock sees it (src/io/ffmpeg/encoder.ts): raw pictures in, without ever blocking. */
+export interface OutputEncoder {
+  readonly pid: number | undefined;
+  /** False while the encoder has not taken the previous picture (nothing was written). */
+  tryWrite(picture: Buffer): boolean;
+  onceWritable(cb: () => void): void;
+  stop(): Promise<unknown>;
 }
 
-export interface PublisherOptions {
+export interface OutputEncoderHooks {
+  /** One encoded picture's NAL units (only an encoder writing to our pipe gives them back). */
+  onAccessUnit(nalus: Buffer[]): void;
+  onExit(err: SieError | undefined): void;
+}
+
+/** Where encoded pictures go when the encoder gives them back: the embedded RTSP server's mount. */
+export interface AccessUnitSink {
+  writeAccessUnit(nalus: Buffer[], ptsS: number): void;
+}
+
+export interface OutputClockOptions {
   fps: number;
   width: number;
   height: number;
-  encoder: EncoderSettings;
-  /** The embedded server's mount, or undefined when ffmpeg pushes to an external server. */
-  mount: RtspMount | undefined;
-  pushUrl?: string;
+  /** Starts ffmpeg #2 (again, after it died). */
+  startEncoder(hooks: OutputEncoderHooks): OutputEncoder;
+  /** The embedded server's mount, or undefined when ffmpeg pushes to an external server itself. */
+  sink: AccessUnitSink | undefined;
   /** Called at each tick: the next annotated frame, if one is ready (the caller decides which: the run's
    *  publisher actor takes the oldest of its two slots, see src/actors/publisher.ts). */
   nextFrame(): FrameRecord | undefined;
-  counters: PublisherCounters;
+  count(what: OutputCount): void;
   logger: Logger;
   onFatal(err: SieError): void;
 }
@@ -43,8 +53,8 @@ const ENCODER_RESTART_WINDOW_MS = 60_000;
  * "signal lost" slate when the source is gone. The stream therefore stays up, at the source's rate,
  * whether or not frames arrive and whether or not anyone watches.
  */
-export class Publisher {
-  private encoder: FfmpegEncoder;
+export class OutputClock {
+  private encoder: OutputEncoder;
   /** When ffmpeg #2 was restarted lately (see encoderDied). */
   private restarts: number[] = [];
   private readonly periodMs: number;
@@ -62,22 +72,14 @@ export class Publisher {
   private pending: { picture: Buffer; ptsS: number } | undefined;
   private waitingForEncoder = false;
 
-  constructor(private readonly o: PublisherOptions) {
+  constructor(private readonly o: OutputClockOptions) {
     this.periodMs = 1000 / o.fps;
     this.encoder = this.startEncoder();
     this.schedule();
   }
 
-  private startEncoder(): FfmpegEncoder {
-    const o = this.o;
-    const output: EncoderOutput = o.mount ? { kind: 'pipe' } : { kind: 'push', url: o.pushUrl ?? '' };
-    const encoder: FfmpegEncoder = new FfmpegEncoder({
-      width: o.width,
-      height: o.height,
-      fps: o.fps,
-      settings: o.encoder,
-      output,
-      logger: o.logger,
+  private startEncoder(): OutputEncoder {
+    const encoder: OutputEncoder = this.o.startEncoder({
       // A dead encoder's last words may still be in its pipe after the new one started: not ours any more.
       onAccessUnit: (nalus) => {
         if (encoder === this.encoder) this.onAccessUnit(nalus);
@@ -149,10 +151,10 @@ export class Publisher {
       const lostFor = this.sourceLostAtMs !== undefined ? now - this.sourceLostAtMs : now - this.lastNewAtMs;
       if (this.sourceLostAtMs !== undefined || lostFor > SLATE_AFTER_MS) {
         picture = this.slatePicture(Math.floor(Math.max(lostFor, now - this.lastNewAtMs) / 1000));
-        this.o.counters.framesSlate++;
+        this.o.count('framesSlate');
       } else {
         picture = this.last;
-        this.o.counters.framesRepeated++;
+        this.o.count('framesRepeated');
       }
     }
     if (picture) this.send(picture, (this.tick - 1) / this.o.fps);
@@ -166,13 +168,13 @@ export class Publisher {
    */
   private send(picture: Buffer, ptsS: number): void {
     if (this.encoder.tryWrite(picture)) {
-      this.o.counters.framesOut++;
+      this.o.count('framesOut');
       // Only the embedded server's pipe gives access units back to pair with these; a push output never
       // does, and the list would grow by one entry per output frame for as long as the run lives.
-      if (this.o.mount) this.inFlight.push(ptsS);
+      if (this.o.sink) this.inFlight.push(ptsS);
       return;
     }
-    if (this.pending) this.o.counters.droppedEncoderBusy++;
+    if (this.pending) this.o.count('droppedEncoderBusy');
     this.pending = { picture, ptsS };
     if (this.waitingForEncoder) return;
     this.waitingForEncoder = true;
@@ -199,9 +201,8 @@ export class Publisher {
 
   private onAccessUnit(nalus: Buffer[]): void {
     const ptsS = this.inFlight.shift() ?? this.tick / this.o.fps;
-    this.o.counters.accessUnitsOut++;
-    this.o.counters.firstOutputAtMs ??= Date.now();
-    this.o.mount?.writeAccessUnit(nalus, ptsS);
+    this.o.count('accessUnitsOut');
+    this.o.sink?.writeAccessUnit(nalus, ptsS);
   }
 
   async stop(): Promise<void> {

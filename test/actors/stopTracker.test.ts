@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newStopTracker } from '../../src/actors/resources.js';
+import { newStopTracker } from '../../src/actors/stopTracker.js';
 
 describe('stop tracker', () => {
   it('forgets stops once they have settled (one per reconnect must not pile up)', async () => {

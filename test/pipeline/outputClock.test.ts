@@ -2,14 +2,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Publisher, PublisherCounters } from '../../../src/io/output/publisher.js';
-import { yuv420pSize, type FrameRecord } from '../../../src/frame.js';
-import { fakeFfmpeg } from '../../helpers/fakeFfmpeg.js';
-import { newCounters, pushingPublisher } from '../../helpers/publisher.js';
-import { until } from '../../helpers/processes.js';
+import type { OutputClock } from '../../src/pipeline/outputClock.js';
+import { yuv420pSize, type FrameRecord } from '../../src/frame.js';
+import { fakeFfmpeg } from '../helpers/fakeFfmpeg.js';
+import { newCounters, pushingOutputClock, type OutputCounters } from '../helpers/outputClock.js';
+import { testFrame } from '../helpers/frames.js';
+import { until } from '../helpers/processes.js';
 
 /**
- * The output clock (src/io/output/publisher.ts) against a stand-in for ffmpeg #2 that records every byte it
+ * The output clock (src/pipeline/outputClock.ts) against a stand-in for ffmpeg #2 that records every byte it
  * is given: it waits for a "go" file (an encoder that is not taking input yet), then copies stdin to a file.
  * Each picture is filled with its frame id, so the recording says exactly which picture went out in which order.
  */
@@ -20,18 +21,17 @@ beforeAll(fake.install);
 afterAll(fake.restore);
 
 let dir = '';
-let publisher: Publisher | undefined;
+let clock: OutputClock | undefined;
 afterEach(async () => {
-  await publisher?.stop();
-  publisher = undefined;
+  await clock?.stop();
+  clock = undefined;
   delete process.env.SIE_FAKE_GO;
   delete process.env.SIE_FAKE_OUT;
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 function frame(id: number, width: number, height: number): FrameRecord {
-  const pixels = Buffer.alloc(yuv420pSize({ width, height }), id & 0xff);
-  return { runId: 'r', frameId: id, ptsS: id, arrivedAtMs: Date.now(), width, height, pixels, times: {} };
+  return testFrame({ frameId: id, width, height, fill: id & 0xff });
 }
 
 /** The recorded pictures (complete ones only), each as the frame id it was filled with. */
@@ -43,13 +43,13 @@ function recorded(out: string, size: number): number[] {
   return ids;
 }
 
-function startPublisher(o: { fps: number; width: number; height: number; nextFrame(): FrameRecord | undefined; counters: PublisherCounters; go?: boolean }) {
+function startClock(o: { fps: number; width: number; height: number; nextFrame(): FrameRecord | undefined; counters: OutputCounters; go?: boolean }) {
   dir = mkdtempSync(join(tmpdir(), 'sie-clock-'));
   const out = join(dir, 'out.yuv');
   const go = join(dir, 'go');
   process.env.SIE_FAKE_OUT = out;
   if (o.go === false) process.env.SIE_FAKE_GO = go;
-  publisher = pushingPublisher(o);
+  clock = pushingOutputClock(o);
   return { out, release: () => writeFileSync(go, '') };
 }
 
@@ -62,7 +62,7 @@ describe('output clock', () => {
     let calls = 0;
     let given = 0;
     // A new frame at every third tick only: the source runs at a third of the output rate.
-    const { out } = startPublisher({
+    const { out } = startClock({
       fps: 50,
       width: W,
       height: H,
@@ -71,7 +71,7 @@ describe('output clock', () => {
     });
     // 30 pictures of 384 bytes never fill the pipe, so the encoder is never busy here.
     await until(() => recorded(out, size).length >= 30, 30_000, '30 pictures recorded');
-    await publisher!.stop();
+    await clock!.stop();
     const ids = recorded(out, size).slice(0, 30);
     // One picture per tick: tick i shows the newest frame given so far, i.e. frame ⌊i/3⌋, twice repeated.
     expect(ids).toEqual([...Array(30).keys()].map((i) => Math.floor(i / 3)));
@@ -93,7 +93,7 @@ describe('output clock', () => {
     let calls = 0;
     let outPath = '';
     let recordedAtThirdTick: number | undefined;
-    const { out, release } = startPublisher({
+    const { out, release } = startClock({
       fps: 0.2,
       width: W,
       height: H,
@@ -126,14 +126,14 @@ describe('output clock', () => {
     const size = yuv420pSize({ width: W, height: H });
     const counters = newCounters();
     let calls = 0;
-    const { out, release } = startPublisher({ fps: 10, width: W, height: H, counters, go: false, nextFrame: () => frame(calls++, W, H) });
+    const { out, release } = startClock({ fps: 10, width: W, height: H, counters, go: false, nextFrame: () => frame(calls++, W, H) });
     await until(() => calls >= 6, 30_000, 'six ticks');
     // Frame 0 is half-written; 1..5 each replaced the one waiting before it.
     expect(counters.framesOut).toBe(1);
     expect(counters.droppedEncoderBusy).toBeGreaterThanOrEqual(4);
     release();
     await until(() => recorded(out, size).length >= 10, 30_000, 'ten pictures recorded');
-    await publisher!.stop();
+    await clock!.stop();
     const ids = recorded(out, size);
     expect(ids[0]).toBe(0);
     // The held picture was the newest when the encoder took frame 0: never an older one.

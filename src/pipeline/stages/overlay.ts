@@ -1,7 +1,7 @@
-import type { RuleConfig } from '../config/rules.js';
-import type { RuleCounters } from '../rules/types.js';
-import type { LineDrawing } from '../drawing/lineAnnotator.js';
-import type { ZoneDrawing } from '../drawing/zoneAnnotator.js';
+import type { RuleConfig } from '../../config/rules.js';
+import type { RuleCounters } from '../../rules/types.js';
+import type { LineDrawing } from '../../drawing/lineAnnotator.js';
+import type { ZoneDrawing } from '../../drawing/zoneAnnotator.js';
 
 export interface Overlay {
   zones: ZoneDrawing[];

@@ -1,0 +1,40 @@
+import { preciseNowMs } from '../clock.js';
+import type { AppliedConfig, FrameRecord, StageName } from '../frame.js';
+
+/**
+ * One step of the per-frame work (inference, rules, drawing). A stage owns its per-run state (the
+ * detector, the rules' history, the scene renderer); it adds to the frame and never keeps it.
+ * Live runs and `sie replay` drive the same stages, through `createStageRunner`: what differs between
+ * them is only the source, the queues between stages and the output.
+ */
+export interface Stage {
+  readonly name: StageName;
+  /** Called before the first frame of each config version (the run's first config included), with that
+   *  frame's config: the stage rebuilds what depends on it. */
+  reconfigure(config: AppliedConfig, frame: FrameRecord): Promise<void> | void;
+  process(frame: FrameRecord): Promise<void> | void;
+  /** The run has ended: release what the stage holds, hand out what it still owes (the rules' closing events). */
+  close(): void;
+}
+
+/** Runs frames through one stage: reconfigures it when a frame brings a new config version, and appends
+ *  the stage's wait and service time to the frame. One runner per stage and run; frames in order. */
+export function createStageRunner(stage: Stage): (frame: FrameRecord) => Promise<void> {
+  let version: number | undefined;
+  return async (frame) => {
+    const startedAtMs = preciseNowMs();
+    if (frame.config.version !== version) {
+      await stage.reconfigure(frame.config, frame);
+      version = frame.config.version;
+    }
+    await stage.process(frame);
+    const readyAtMs = frame.stages.at(-1);
+    const readySince = readyAtMs ? readyAtMs.startedAtMs + readyAtMs.serviceMs : frame.arrivedAtMs;
+    frame.stages.push({
+      stage: stage.name,
+      waitMs: Math.max(0, startedAtMs - readySince),
+      serviceMs: preciseNowMs() - startedAtMs,
+      startedAtMs,
+    });
+  };
+}
