@@ -15,6 +15,17 @@ export function yuv420pSize(g: FrameGeometry): number {
   return g.width * g.height + 2 * chroma;
 }
 
+/** What the source stream turned out to be, as ffmpeg #1 decodes it (read from its stderr, src/io/ffmpeg/streamInfo.ts). */
+export interface DecodedStreamInfo {
+  /** Codec of the source, e.g. h264, hevc. */
+  codec: string;
+  /** Size of the raw frames ffmpeg writes to us (after any scaling). */
+  width: number;
+  height: number;
+  /** Frame rate of the source as ffmpeg sees it (fps, else tbr). */
+  fps: number;
+}
+
 /** The config a frame is processed with: stamped at decode, read by every stage (see FrameRecord.config). */
 export interface AppliedConfig {
   /** 0 for the config the run started with, +1 for each reconfigure. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { RtspServer } from '../io/rtsp/index.js';
 import { isRtspUrl } from '../io/ffmpeg/decoder.js';
 import { defaultEncoderSettings } from '../io/ffmpeg/encoder.js';
-import { startRun } from '../actors/run.js';
+import { startRun } from '../actors/runSystem.js';
 import { totalDropped, type RunStats } from '../pipeline/runStore.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { startRun, type RunHandle } from '../actors/run.js';
+import { startRun, type RunHandle } from '../actors/runSystem.js';
 import { totalDropped } from '../pipeline/runStore.js';
 import { recordRunTransition, type RunTransitionWrite } from '../io/db/sql/recordRunTransition.js';
 import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';

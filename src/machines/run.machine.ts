@@ -1,9 +1,9 @@
 import { assign, fromCallback, fromPromise, sendTo, setup, type EventObject } from 'xstate';
-import { toRunError, type RunError } from '../errors.js';
+import { SourceLostError, SourceUnreachableError, toRunError, type RunError } from '../errors.js';
 
 /**
  * The lifecycle of one run. Pure: it imports no I/O. The stage actors (decoder, inference, rules,
- * drawing, publisher) and the drain are provided by src/actors/run.ts; tests provide doubles. Frames never pass
+ * drawing, publisher) and the drain are provided by src/actors/runSystem.ts; tests provide doubles. Frames never pass
  * through here — only lifecycle events do.
  *
  *   starting → active.source.connecting → active.source.running ⇄ active.retrying → failed
@@ -108,20 +108,16 @@ export const runMachine = setup({
       },
     }),
     recordConnectTimeout: assign({
-      error: ({ context }) => ({
-        kind: 'source_unreachable',
-        message: `no frame from the source within ${context.connectTimeoutS} s`,
-        retryable: true,
-      }),
+      error: ({ context }) => toRunError(new SourceUnreachableError(`no frame from the source within ${context.connectTimeoutS} s`)),
     }),
     recordAttemptsExhausted: assign({
-      error: ({ context }) => ({
-        kind: 'source_lost',
-        message: `source lost and ${context.retry.maxAttempts} reconnect attempts failed${
-          context.error ? `; last error: ${context.error.message}` : ''
-        }`,
-        retryable: false,
-      }),
+      error: ({ context }) =>
+        toRunError(
+          new SourceLostError(
+            `source lost and ${context.retry.maxAttempts} reconnect attempts failed${context.error ? `; last error: ${context.error.message}` : ''}`,
+          ),
+          { final: true },
+        ),
     }),
     markConnected: assign({ everConnected: true, attempt: 0, error: null }),
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),

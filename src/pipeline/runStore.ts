@@ -1,7 +1,6 @@
 import { createStore } from '@xstate/store';
 import type { ConfigBody } from '../config/index.js';
-import type { AppliedConfig, FrameRecord } from '../frame.js';
-import type { DecodedStreamInfo } from '../io/ffmpeg/streamInfo.js';
+import type { AppliedConfig, DecodedStreamInfo, FrameRecord } from '../frame.js';
 import { InternalError } from '../errors.js';
 
 /** Counters of one run, read by the CLI's status line, the engine's `run stats` log line (later metrics). */

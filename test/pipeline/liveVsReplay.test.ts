@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRun } from '../../src/actors/run.js';
+import { startRun } from '../../src/actors/runSystem.js';
 import { replay } from '../../src/replay/replay.js';
 import { RtspServer } from '../../src/io/rtsp/index.js';
 import { loadConfigFile } from '../../src/config/file.js';

@@ -1,7 +1,8 @@
 import { finished } from 'node:stream/promises';
 import { resolveFfmpeg } from './binary.js';
 import { ManagedProcess } from './process.js';
-import { StreamInfoParser, parseFramePts, type DecodedStreamInfo } from './streamInfo.js';
+import { StreamInfoParser, parseFramePts } from './streamInfo.js';
+import type { DecodedStreamInfo } from '../../frame.js';
 import { classifyDecoderExit } from './classify.js';
 import { yuv420pSize, type FrameGeometry } from '../../frame.js';
 import { secretsOfUrl } from '../../redact.js';

@@ -1,17 +1,9 @@
+import type { DecodedStreamInfo } from '../../frame.js';
+
 /**
  * What ffmpeg tells on stderr about the streams it opened. We read it instead of running ffprobe first:
  * a second connection to the camera would double start-up time and some cameras allow one client only.
  */
-export interface DecodedStreamInfo {
-  /** Codec of the source, e.g. h264, hevc. */
-  codec: string;
-  /** Size of the raw frames ffmpeg writes to us (after any scaling). */
-  width: number;
-  height: number;
-  /** Frame rate of the source as ffmpeg sees it (fps, else tbr). */
-  fps: number;
-}
-
 const STREAM_VIDEO = /^\s*Stream #\d+:\d+.*?: Video: (\w+)/;
 const SIZE = /, (\d{2,5})x(\d{2,5})[,\s[]/;
 const FPS = /, (\d+(?:\.\d+)?) fps/;

@@ -8,7 +8,7 @@ vi.mock('../../src/inference/detector.js', async (importOriginal) => ({
   createDetector: () => new Promise<Detector>((resolve) => loads.push({ resolve })),
 }));
 
-const { startRun } = await import('../../src/actors/run.js');
+const { startRun } = await import('../../src/actors/runSystem.js');
 const { RtspServer } = await import('../../src/io/rtsp/index.js');
 const { configBodySchema } = await import('../../src/config/index.js');
 const { defaultEncoderSettings } = await import('../../src/io/ffmpeg/encoder.js');
