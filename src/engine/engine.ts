@@ -1,15 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { createActor, fromCallback, fromPromise, waitFor, type EventObject } from 'xstate';
+import { createActor, waitFor } from 'xstate';
 import { pollerMachine } from '../machines/poller.machine.js';
-import { claimRuns } from '../io/db/sql/claimRuns.js';
-import { registerEngine, unregisterEngine } from '../io/db/sql/registerEngine.js';
-import { renewEngineLease } from '../io/db/sql/renewEngineLease.js';
-import { reclaimExpiredRuns } from '../io/db/sql/reclaimExpiredRuns.js';
-import { stopRequestedRuns } from '../io/db/sql/stopRequestedRuns.js';
-import { staleConfigRuns } from '../io/db/sql/configChanges.js';
-import { listenForNudges } from '../io/db/notifications.js';
+import { createPollerActors } from '../actors/poller.js';
 import type { RtspServer } from '../io/rtsp/index.js';
 import { defaultEncoderSettings, type EncoderSettings } from '../io/ffmpeg/encoder.js';
 import { coerceError } from '../errors.js';
@@ -42,7 +36,7 @@ export interface EngineOptions {
 }
 
 /**
- * An engine process: the poller actor claims runs from PostgreSQL, the supervisor runs them. SIGTERM
+ * An engine process: the poller actor claims runs from PostgreSQL (src/actors/poller.ts), the supervisor runs them. SIGTERM
  * (stop()) releases every run back to pending; a crash leaves them to be reclaimed when the lease expires.
  */
 export class Engine {
@@ -53,7 +47,6 @@ export class Engine {
   private readonly background: { start(): void; stop(): Promise<void> }[] = [];
   private countersTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
-  private claimInFlight: Promise<unknown> = Promise.resolve();
   private readonly actor;
 
   constructor(private readonly o: EngineOptions) {
@@ -80,109 +73,23 @@ export class Engine {
       logger: log,
       onEvents: (_run, events) => this.events.append(events),
     });
-    const engineRow = () => ({
-      id: this.id,
-      hostname: hostname(),
-      advertiseHost: o.advertiseHost,
-      rtspPort: o.server.port,
-      maxRuns: o.maxRuns,
-      leaseTtlS: o.leaseTtlS,
-    });
     const machine = pollerMachine.provide({
-      actors: {
-        register: fromPromise(async () => {
-          await registerEngine(o.pool, engineRow());
-          log.info({ maxRuns: o.maxRuns, leaseTtlS: o.leaseTtlS }, 'engine registered');
-        }),
-        heartbeat: fromCallback<EventObject>(({ sendBack }) => {
-          let busy = false;
-          const timer = setInterval(() => {
-            if (busy) return;
-            busy = true;
-            renewEngineLease(o.pool, this.id, o.leaseTtlS)
-              .then((ok) => {
-                if (!ok) {
-                  log.error('engine lease lost: another engine has taken our runs');
-                  sendBack({ type: 'lease.lost' });
-                }
-              })
-              .catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'heartbeat failed'))
-              .finally(() => (busy = false));
-          }, (o.leaseTtlS * 1000) / 3);
-          return () => clearInterval(timer);
-        }),
-        listener: fromCallback<EventObject>(({ sendBack }) => {
-          let closed = false;
-          let handle: { close(): Promise<void> } | undefined;
-          let retry: NodeJS.Timeout | undefined;
-          const onNotify = (channel: string, payload: string) => {
-            if (channel === 'sie_runs') sendBack({ type: 'poller.nudge' });
-            else if (channel === 'sie_run_stop' && this.runs.has(payload)) this.runs.stop(payload);
-            else if (channel === 'sie_config_changed') {
-              this.runs.applyConfigChange(payload).catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'config change failed'));
-            }
-          };
-          // Polling covers us meanwhile, but LISTEN is what makes pickup immediate: keep trying to get it back.
-          const connect = () => {
-            listenForNudges(o.databaseUrl, onNotify, log)
-              .then((h) => (closed ? void h.close() : (handle = h)))
-              .catch((err: unknown) => {
-                log.warn({ err: coerceError(err).message }, 'LISTEN unavailable; polling only, retrying in 5 s');
-                if (!closed) retry = setTimeout(connect, 5000);
-              });
-          };
-          connect();
-          return () => {
-            closed = true;
-            clearTimeout(retry);
-            void handle?.close();
-          };
-        }),
-        claim: fromPromise(() => {
-          const claiming = this.claim(log);
-          // A drain or a lost lease does not cancel a claim already sent: they wait for it (see below).
-          this.claimInFlight = claiming.catch(() => undefined);
-          return claiming;
-        }),
-        abandonRuns: fromPromise(async () => {
-          await this.claimInFlight;
-          await this.runs.abandonAll();
-        }),
-        release: fromPromise(async () => {
-          // Runs a claim still in flight takes are launched when its answer comes: release them too,
-          // before the engine row goes (unregistering first would leave them owned by nobody, forever).
-          await this.claimInFlight;
-          await this.runs.releaseAll();
-          await unregisterEngine(o.pool, this.id);
-          log.info('engine stopped; runs released');
-        }),
-      },
+      actors: createPollerActors({
+        pool: o.pool,
+        databaseUrl: o.databaseUrl,
+        engineId: this.id,
+        advertiseHost: o.advertiseHost,
+        rtspPort: () => o.server.port,
+        maxRuns: o.maxRuns,
+        leaseTtlS: o.leaseTtlS,
+        runs: this.runs,
+        logger: log,
+      }),
     });
     this.actor = createActor(machine, { input: { pollIntervalS: o.pollIntervalS, registerRetryS: 2 } });
     this.actor.subscribe({
       error: (err) => log.error({ err: coerceError(err).message }, 'poller crashed'),
     });
-  }
-
-  /** One claim round: reclaim dead engines' runs, apply stop requests and config changes, claim what fits. */
-  private async claim(log: Logger): Promise<number> {
-    const o = this.o;
-    await reclaimExpiredRuns(o.pool, this.id);
-    for (const id of await stopRequestedRuns(o.pool, this.id)) this.runs.stop(id);
-    for (const configId of new Set((await staleConfigRuns(o.pool, this.id)).map((r) => r.config_id))) {
-      await this.runs.applyConfigChange(configId);
-    }
-    const claimed = await claimRuns(o.pool, {
-      engineId: this.id,
-      capacity: o.maxRuns - this.runs.count,
-      advertiseHost: o.advertiseHost,
-      rtspPort: o.server.port,
-    });
-    for (const row of claimed) {
-      log.info({ runId: row.id, mount: row.output_mount }, 'run claimed');
-      this.runs.launch(row);
-    }
-    return claimed.length;
   }
 
   start(): void {

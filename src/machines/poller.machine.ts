@@ -1,7 +1,7 @@
 import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
 
 /**
- * One engine's job taker. Pure: the database work is done by actors provided in src/engine/engine.ts.
+ * One engine's job taker. Pure: the database work is done by actors provided by src/actors/poller.ts.
  *
  *   registering → active.claiming ⇄ active.waiting      (NOTIFY nudges, polling is the backstop)
  *   active → leaseLost → registering                     (our lease expired: runs abandoned, start over)
