@@ -25,6 +25,3 @@ export const sizeSchema = z
     return { width: w, height: h };
   })
   .refine((g) => g.width % 2 === 0 && g.height % 2 === 0, 'width and height must be even');
-export const mountSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'letters, digits, - and _ in /-separated parts');

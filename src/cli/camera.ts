@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { RtspServer } from '../io/rtsp/index.js';
 import { CameraSimulator } from '../tools/camera/simulator.js';
 import { createLogger } from '../log.js';
-import { UsageError, mountSchema, parseOptions, portSchema, sizeSchema } from './args.js';
+import { UsageError, parseOptions, portSchema, sizeSchema } from './args.js';
+import { mountSchema } from '../config/mount.js';
 
 export const cameraUsage = `sie camera FILE [--port 8554] [--host 0.0.0.0] [--mount cam] [--codec h264|h265] [--size WxH]
            [--keyint 2] [--user U [--password-file F | --password P]] [--copy]

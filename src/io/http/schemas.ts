@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { configBodySchema } from '../../config/index.js';
-import { mountSchema } from '../../cli/args.js';
+import { mountSchema } from '../../config/mount.js';
 import { RUN_STATES } from '../db/rows.js';
 import { unambiguousUrl } from '../../urlCheck.js';
 
