@@ -6,7 +6,8 @@
  */
 import type { Detections } from '../detections.js';
 import type { RuleConfig } from '../config/rules.js';
-import { createTracker, type TrackerOptionsInput } from '../tracking/index.js';
+import { createTracker } from '../tracking/tracker.js';
+import type { TrackerOptionsInput } from '../tracking/options.js';
 import { makeEvent, type Emit, type EventContext, type RuleEvent } from './events.js';
 import { createDetectionFilter, type DetectionFilters } from './filters.js';
 import { createLineCrossing } from './lineCrossing.js';

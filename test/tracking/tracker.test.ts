@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createTracker } from '../../src/tracking/index.js';
+import { createTracker } from '../../src/tracking/tracker.js';
 import { boxAt, mockDetections } from './mockDetections.js';
 
 const FPS = 30;
