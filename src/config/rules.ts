@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { polygonSelfIntersection, type SelfIntersection } from '../rules/geometry.js';
+import { polygonSelfIntersection, type SelfIntersection } from '../geometry.js';
 
 /**
  * `rules` section: what to watch for in a stream. Geometry is in fractions of the frame (0..1, x right, y down)

@@ -5,7 +5,7 @@
  */
 import { selectDetections, type Detections } from '../detections.js';
 import type { InferenceConfig } from '../config/inference.js';
-import { anchorPoint, pointInPolygon, toPixels } from './geometry.js';
+import { anchorPoint, pointInPolygon, toPixels } from '../geometry.js';
 
 export type DetectionFilters = Pick<InferenceConfig, 'min_area' | 'ignore_zones'>;
 

@@ -16,7 +16,7 @@
 import type { RuleConfig } from '../config/rules.js';
 import type { CrossingDirection } from './events.js';
 import { className } from './events.js';
-import { crossesSegment, signedDistance, toPixels } from './geometry.js';
+import { crossesSegment, signedDistance, toPixels } from '../geometry.js';
 import { objectFilter, observe } from './objects.js';
 import type { RuleRuntime, RuleSetup } from './types.js';
 

@@ -5,7 +5,7 @@
  */
 import type { Detections } from '../detections.js';
 import type { Anchor, RuleConfig } from '../config/rules.js';
-import { anchorPoint } from './geometry.js';
+import { anchorPoint } from '../geometry.js';
 
 export interface Observed {
   trackId: number;

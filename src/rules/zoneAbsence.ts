@@ -3,7 +3,7 @@
  * frame the rule sees, or from the last object's leaving), `ended` as soon as one is inside again.
  */
 import type { RuleConfig } from '../config/rules.js';
-import { toPixels } from './geometry.js';
+import { toPixels } from '../geometry.js';
 import { objectFilter } from './objects.js';
 import type { RuleRuntime, RuleSetup } from './types.js';
 import { ConditionTimer, ZoneMembership } from './zoneState.js';

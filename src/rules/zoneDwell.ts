@@ -4,7 +4,7 @@
  * every_nth_frame frames. A new visit (after leaving) can fire again.
  */
 import type { RuleConfig } from '../config/rules.js';
-import { toPixels } from './geometry.js';
+import { toPixels } from '../geometry.js';
 import { objectFilter } from './objects.js';
 import type { RuleRuntime, RuleSetup } from './types.js';
 import { roundSeconds, TIME_EPS, ZoneMembership } from './zoneState.js';

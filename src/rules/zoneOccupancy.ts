@@ -4,7 +4,7 @@
  * track lives (a missed detection does not empty the zone for a frame).
  */
 import type { RuleConfig } from '../config/rules.js';
-import { toPixels } from './geometry.js';
+import { toPixels } from '../geometry.js';
 import { objectFilter } from './objects.js';
 import type { RuleRuntime, RuleSetup } from './types.js';
 import { ConditionTimer, ZoneMembership } from './zoneState.js';

@@ -1,7 +1,7 @@
 /** zone_presence: `enter` when an object's anchor enters the zone, `leave` when it leaves or its track ends. */
 import type { RuleConfig } from '../config/rules.js';
 import type { Emit } from './events.js';
-import { toPixels } from './geometry.js';
+import { toPixels } from '../geometry.js';
 import { objectFilter } from './objects.js';
 import type { RuleRuntime, RuleSetup } from './types.js';
 import { roundSeconds, ZoneMembership, type LeaveReason, type Visit } from './zoneState.js';

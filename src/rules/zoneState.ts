@@ -2,7 +2,7 @@
  * State shared by the zone rules: which tracked objects are inside a zone, and a timer for "a condition has
  * held N seconds". Both are driven only by the frames' pts.
  */
-import { pointInPolygon } from './geometry.js';
+import { pointInPolygon } from '../geometry.js';
 import { observe, type ObjectFilter } from './objects.js';
 import type { RuleFrame } from './types.js';
 

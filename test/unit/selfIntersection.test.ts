@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { polygonSelfIntersection, type Point } from '../../src/rules/geometry.js';
+import { polygonSelfIntersection, type Point } from '../../src/geometry.js';
 import { rulesConfigSchema } from '../../src/config/rules.js';
 
 const SEED = 20_240_612;

@@ -2,7 +2,7 @@
  * Plane geometry for zones and lines, in source pixels (x right, y down). Configs hold fractions of the frame;
  * they are turned into pixels once per run with toPixels() so the per-frame tests are plain arithmetic.
  */
-import type { Anchor } from '../config/rules.js';
+import type { Anchor } from './config/rules.js';
 
 export type Point = readonly [number, number];
 

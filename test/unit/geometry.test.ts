@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { anchorPoint, crossesSegment, pointInPolygon, segmentsIntersect, signedDistance, toPixels, type Point } from '../../src/rules/geometry.js';
+import { anchorPoint, crossesSegment, pointInPolygon, segmentsIntersect, signedDistance, toPixels, type Point } from '../../src/geometry.js';
 
 const flat = (points: Point[]) => Float64Array.from(points.flat());
 
