@@ -8,7 +8,10 @@ import type { RtspServer } from '../io/rtsp/index.js';
 import { defaultEncoderSettings, type EncoderSettings } from '../io/ffmpeg/encoder.js';
 import { coerceError } from '../errors.js';
 import { RunSupervisor } from './runSupervisor.js';
-import { createEventPruner, createEventStore, createMqttDeliverer, createWebhookDeliverer, type EventStore } from '../events/index.js';
+import { createEventStore, type EventStore } from '../events/store.js';
+import { createWebhookDeliverer } from '../events/webhook.js';
+import { createMqttDeliverer } from '../events/mqtt.js';
+import { createEventPruner } from '../events/prune.js';
 import type { Logger } from '../log.js';
 import { openMediaRoot } from '../io/mediaRoot.js';
 

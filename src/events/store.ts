@@ -1,3 +1,8 @@
+/**
+ * src/events: events after the rules. Written to PostgreSQL first (this store), then delivered at least
+ * once from the table by independent loops (webhook.ts, mqtt.ts), pruned after the retention (prune.ts);
+ * plus the runs' live counters (counters.ts). Each module is imported directly: there is no barrel.
+ */
 import type { Pool } from 'pg';
 import { silentLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
