@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
 import { replay } from '../replay/replay.js';
-import { configBodySchema } from '../config/index.js';
+import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { createLogger } from '../log.js';
 import { UsageError, parseOptions } from './args.js';

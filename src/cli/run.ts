@@ -13,7 +13,7 @@ import { redactText } from '../redact.js';
 import { UsageError, parseOptions, portSchema } from './args.js';
 import { mountSchema } from '../config/mount.js';
 import { unambiguousUrl } from '../urlCheck.js';
-import { configBodySchema } from '../config/index.js';
+import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { appendFileSync } from 'node:fs';
 

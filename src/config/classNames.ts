@@ -1,5 +1,5 @@
 import { ConfigInvalidError } from '../errors.js';
-import type { ConfigBody } from './index.js';
+import type { ConfigBody } from './body.js';
 
 /** One class name of a config that the model does not have, with where it was written. */
 export interface UnknownClassName {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { configBodySchema, describeZodError, type ConfigBody } from './index.js';
+import { configBodySchema, type ConfigBody } from './body.js';
+import { describeZodError } from './zodError.js';
 import { ConfigInvalidError } from '../errors.js';
 
 /**

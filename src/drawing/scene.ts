@@ -5,7 +5,7 @@
  * line TAGS are lifted above the boxes: on the sample frame a parked car's box tag hid the zone's
  * count, and the few rule counts matter more than one box tag. The header comes last, always readable.
  */
-import { describeZodError } from '../config/index.js';
+import { describeZodError } from '../config/zodError.js';
 import { drawingConfigSchema, type DrawingConfig, type DrawingConfigInput } from '../config/drawing.js';
 import { emptyDetections, makeDetections, type Detections } from '../detections.js';
 import { ConfigInvalidError } from '../errors.js';

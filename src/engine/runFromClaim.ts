@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { configBodySchema, describeZodError, type ConfigBody } from '../config/index.js';
+import { configBodySchema, type ConfigBody } from '../config/body.js';
+import { describeZodError } from '../config/zodError.js';
 import { ConfigInvalidError } from '../errors.js';
 import { resolveMediaFile } from '../io/mediaRoot.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';

@@ -12,7 +12,8 @@ import { createCountersWriter, type CountersWriter } from '../events/counters.js
 import type { RuleEvent } from '../rules/events.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
 import { currentConfigVersion, setRunConfigVersion } from '../io/db/sql/configChanges.js';
-import { configBodySchema, describeZodError } from '../config/index.js';
+import { configBodySchema } from '../config/body.js';
+import { describeZodError } from '../config/zodError.js';
 import type { Logger } from '../log.js';
 
 interface SupervisedRun {

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { webhookConfigSchema, type WebhookConfig } from '../config/index.js';
+import { webhookConfigSchema, type WebhookConfig } from '../config/webhook.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
 import type { EventRow } from '../io/db/sql/eventRow.js';

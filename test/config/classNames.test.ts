@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertKnownClassNames, describeUnknownClassNames, unknownClassNames } from '../../src/config/classNames.js';
-import { configBodySchema } from '../../src/config/index.js';
+import { configBodySchema } from '../../src/config/body.js';
 import { ConfigInvalidError } from '../../src/errors.js';
 
 const labels = ['person', 'bicycle', 'car', 'truck'];

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { configBodySchema, describeZodError, inferenceConfigSchema } from '../../src/config/index.js';
+import { configBodySchema } from '../../src/config/body.js';
+import { describeZodError } from '../../src/config/zodError.js';
+import { inferenceConfigSchema } from '../../src/config/inference.js';
 import { ruleSchema, rulesConfigSchema } from '../../src/config/rules.js';
 
 const square = [

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { configBodySchema, describeZodError, redactWebhook, webhookConfigSchema } from '../../src/config/index.js';
+import { configBodySchema } from '../../src/config/body.js';
+import { describeZodError } from '../../src/config/zodError.js';
+import { redactWebhook, webhookConfigSchema } from '../../src/config/webhook.js';
 
 const parse = (webhook: unknown) => configBodySchema.safeParse({ rules: [], webhook });
 const problem = (webhook: unknown): string => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runCreateSchema } from '../../src/io/http/schemas.js';
-import { webhookConfigSchema } from '../../src/config/index.js';
+import { webhookConfigSchema } from '../../src/config/webhook.js';
 import { engineOptionsSchema } from '../../src/cli/engine.js';
 import { urlInputProblem } from '../../src/urlCheck.js';
 

@@ -1,4 +1,4 @@
-import type { WebhookConfig } from '../../config/index.js';
+import type { WebhookConfig } from '../../config/webhook.js';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 
 /** A pool or a client inside a transaction: every query function takes either. */

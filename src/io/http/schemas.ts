@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configBodySchema } from '../../config/index.js';
+import { configBodySchema } from '../../config/body.js';
 import { mountSchema } from '../../config/mount.js';
 import { RUN_STATES } from '../db/rows.js';
 import { unambiguousUrl } from '../../urlCheck.js';

@@ -1,4 +1,4 @@
-import { redactWebhook } from '../../config/index.js';
+import { redactWebhook } from '../../config/webhook.js';
 import type { z } from 'zod';
 import { redactText } from '../../redact.js';
 import type { ConfigRow, ModelRow, RunRow, TransitionRow } from '../db/rows.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configBodySchema } from '../../../src/config/index.js';
+import { configBodySchema } from '../../../src/config/body.js';
 import { createConfig, createRun, insertModelRow, startApi, type Harness } from './harness.js';
 
 let h: Harness;

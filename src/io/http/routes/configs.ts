@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConfigBody } from '../../../config/index.js';
+import type { ConfigBody } from '../../../config/body.js';
 import { describeUnknownClassNames, unknownClassNames } from '../../../config/classNames.js';
 import { getConfig } from '../../db/sql/getConfig.js';
 import { getModel } from '../../db/sql/getModel.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { describeZodError } from '../../../config/index.js';
+import { describeZodError } from '../../../config/zodError.js';
 import { configsUsingModel } from '../../db/sql/configsUsingModel.js';
 import { findModelBySha } from '../../db/sql/findModelBySha.js';
 import { getModel } from '../../db/sql/getModel.js';
