@@ -9,7 +9,7 @@ import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RunError, RunStateName } from '../machines/run.machine.js';
 import { coerceError, toRunError } from '../errors.js';
 import { createCountersWriter, type CountersWriter } from '../events/counters.js';
-import type { RuleEvent } from '../rules/events.js';
+import type { RuleEvent } from '../rules/index.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
 import { currentConfigVersion, setRunConfigVersion } from '../io/db/sql/configChanges.js';
 import { configBodySchema } from '../config/body.js';

@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import { silentLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
-import type { RuleEvent } from '../rules/events.js';
+import type { RuleEvent } from '../rules/index.js';
 import { insertEvents } from '../io/db/sql/insertEvents.js';
 import { rateLimited, withTimeout } from './waker.js';
 

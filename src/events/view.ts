@@ -1,4 +1,4 @@
-import type { CrossingDirection, RuleEvent, RuleEventType } from '../rules/events.js';
+import type { CrossingDirection, RuleEvent, RuleEventType } from '../rules/index.js';
 import type { EventRow } from '../io/db/sql/eventRow.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { RuleEvent } from '../../src/rules/events.js';
+import type { RuleEvent } from '../../src/rules/index.js';
 
 /** A model, a config (version 1, with `body`) and a run straight in SQL: the events tests need a run id only. */
 export async function insertRunRow(

@@ -1,6 +1,6 @@
 import { resolveFfmpeg } from './binary.js';
 import { ManagedProcess } from './process.js';
-import { AccessUnitSplitter } from '../rtsp/annexb.js';
+import { AccessUnitSplitter } from '../rtsp/index.js';
 import { InternalError, type SieError } from '../../errors.js';
 import { secretsOfUrl } from '../../redact.js';
 import type { Logger } from '../../log.js';

@@ -1,8 +1,7 @@
 import { resolveFfmpeg } from '../../io/ffmpeg/binary.js';
 import { ManagedProcess } from '../../io/ffmpeg/process.js';
 import { StreamInfoParser } from '../../io/ffmpeg/streamInfo.js';
-import { AccessUnitSplitter } from '../../io/rtsp/annexb.js';
-import type { RtspMount, VideoCodec } from '../../io/rtsp/index.js';
+import { AccessUnitSplitter, type RtspMount, type VideoCodec } from '../../io/rtsp/index.js';
 import type { Logger } from '../../log.js';
 
 export interface CameraOptions {

@@ -1,5 +1,5 @@
 import { q, type Queryable } from '../rows.js';
-import type { RuleEvent } from '../../../rules/events.js';
+import type { RuleEvent } from '../../../rules/index.js';
 
 /**
  * Appends events in one statement; an id already stored is skipped (ON CONFLICT DO NOTHING), so a batch
