@@ -4,7 +4,7 @@ import { ConfigInvalidError, ModelError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AdapterFactory, PostprocessOptions, YuvFrame } from './adapter.js';
 import { loadLabels, resolveModelPath, resolveModelSpec, type ModelFormat, type ModelSpec } from './modelSpec.js';
-import { getSession, type Session } from './session.js';
+import { getModelSession, type ModelSession } from './modelSession.js';
 import { createYoloxAdapter } from './yolox.js';
 
 /** One factory per head layout; adding 'yolov8' to modelFormatSchema makes this record demand its adapter. */
@@ -73,7 +73,7 @@ export function resolveClassFilter(labels: readonly string[], names: readonly st
   return ids;
 }
 
-const warmed = new WeakSet<Session>();
+const warmed = new WeakSet<ModelSession>();
 
 export async function createDetector(opts: DetectorOptions): Promise<Detector> {
   const post: PostprocessOptions = {
@@ -93,7 +93,7 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
         labels: typeof opts.labels === 'string' ? await loadLabels(resolveModelPath(opts.labels, opts.baseDir)) : [...opts.labels],
       };
   const classIds = resolveClassFilter(model.labels, opts.classes);
-  const session = await getSession(model.weightsPath, { threads: opts.threads, logger: opts.logger });
+  const session = await getModelSession(model.weightsPath, { threads: opts.threads, logger: opts.logger });
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
   const inMeta = session.inputMetadata[0];

@@ -11,13 +11,13 @@ import {
   projectRoot,
   resolveModelSpec,
 } from '../../src/inference/modelSpec.js';
-import { getSession, loadedSessions, releaseAllSessions } from '../../src/inference/session.js';
+import { getModelSession, loadedModelSessions, releaseAllModelSessions } from '../../src/inference/modelSession.js';
 
 const WEIGHTS = join(projectRoot, '../shared/models/yolox_nano.onnx');
 const LABELS = join(projectRoot, '../shared/models/coco_classes.txt');
 const SPEC_FILE = join(projectRoot, 'models/yolox-nano.json');
 
-afterAll(() => releaseAllSessions());
+afterAll(() => releaseAllModelSessions());
 
 async function tempFile(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sie-models-'));
@@ -59,18 +59,18 @@ describe('model spec', () => {
 describe('sessions', () => {
   it('share one session per file, even for concurrent loads under different spellings', async () => {
     const rel = relative(process.cwd(), WEIGHTS);
-    const [a, b] = await Promise.all([getSession(WEIGHTS), getSession(rel)]);
+    const [a, b] = await Promise.all([getModelSession(WEIGHTS), getModelSession(rel)]);
     expect(a).toBe(b);
-    expect(await getSession(WEIGHTS, { threads: 1 })).toBe(a);
-    expect(loadedSessions()).toContain(WEIGHTS);
+    expect(await getModelSession(WEIGHTS, { threads: 1 })).toBe(a);
+    expect(loadedModelSessions()).toContain(WEIGHTS);
   });
 
   it('reports a missing or broken model file as a ModelError naming it', async () => {
-    await expect(getSession('/nonexistent/model.onnx')).rejects.toThrow('model file not found: /nonexistent/model.onnx');
+    await expect(getModelSession('/nonexistent/model.onnx')).rejects.toThrow('model file not found: /nonexistent/model.onnx');
     const junk = await tempFile('junk.onnx', 'not a model');
-    await expect(getSession(junk)).rejects.toThrow(ModelError);
-    await expect(getSession(junk)).rejects.toThrow(`cannot load model ${junk}`);
-    expect(loadedSessions()).not.toContain(junk); // a failed load is not cached
+    await expect(getModelSession(junk)).rejects.toThrow(ModelError);
+    await expect(getModelSession(junk)).rejects.toThrow(`cannot load model ${junk}`);
+    expect(loadedModelSessions()).not.toContain(junk); // a failed load is not cached
   });
 });
 

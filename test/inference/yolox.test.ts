@@ -6,7 +6,7 @@ import { createDetector, type Detector } from '../../src/inference/detector.js';
 import { letterboxYuv420p } from '../../src/inference/letterbox.js';
 import { loadModelSpec, projectRoot } from '../../src/inference/modelSpec.js';
 import { iou } from '../../src/inference/nms.js';
-import { releaseAllSessions } from '../../src/inference/session.js';
+import { releaseAllModelSessions } from '../../src/inference/modelSession.js';
 
 /*
  * Reference persons from an independent OpenCV pipeline (cv2.VideoCapture → cv2.resize + numpy padding →
@@ -87,7 +87,7 @@ beforeAll(async () => {
   everything = await createDetector({ spec, confidence: CONFIDENCE - MARGIN });
 });
 
-afterAll(() => releaseAllSessions());
+afterAll(() => releaseAllModelSessions());
 
 describe.each(Object.entries(REFERENCE).map(([n, ref]) => [Number(n), ref] as const))('frame %i', (n, ref) => {
   const frame = () => ({ pixels: frames.get(n)!, width: W, height: H });

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { SieError } from '../../errors.js';
 import { createDetector } from '../../inference/detector.js';
 import type { ModelFormat } from '../../inference/modelSpec.js';
-import { releaseSession } from '../../inference/session.js';
+import { releaseModelSession } from '../../inference/modelSession.js';
 import { ApiError, unprocessable } from './errors.js';
 
 /** A file part written to a temp file under the data dir, hashed on the way (never held in memory). */
@@ -82,7 +82,7 @@ export class ModelStore {
       if (err instanceof SieError) throw unprocessable(`file: ${err.message.split(weights.path).join(weights.filename)}`);
       throw err;
     } finally {
-      await releaseSession(weights.path);
+      await releaseModelSession(weights.path);
     }
   }
 

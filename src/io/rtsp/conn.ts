@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../log.js';
 import { RtspParseError } from './errors.js';
 import { RtspParser, serializeResponse, type RtspRequest, type RtspResponse } from './message.js';
-import type { Session } from './session.js';
+import type { RtspSession } from './session.js';
 
 /** A reply plus what to do once it is written. */
 export interface Reply extends RtspResponse {
@@ -44,7 +44,7 @@ const END_GRACE_MS = 1000;
  */
 export class RtspConn {
   readonly id = randomBytes(4).toString('hex');
-  readonly sessions = new Set<Session>();
+  readonly sessions = new Set<RtspSession>();
   readonly remoteAddress: string;
   lastActivity = Date.now();
   private readonly parser = new RtspParser();

@@ -4,7 +4,7 @@ import { RtspStatusError } from './errors.js';
 import type { RtspRequest } from './message.js';
 import type { Mount } from './mount.js';
 import { tcpSink, udpSink } from './reader.js';
-import { Session, type SessionTransport } from './session.js';
+import { RtspSession, type SessionTransport } from './session.js';
 import { chooseTransport, ssrcHex } from './transport.js';
 import type { UdpPair } from './udp.js';
 import { parseRequestTarget, redactUrl } from './url.js';
@@ -37,12 +37,12 @@ export interface ServerContext {
   sessionCount(): number;
   udp(): UdpPair | undefined;
   mount(path: string): Mount | undefined;
-  session(id: string): Session | undefined;
-  addSession(s: Session): void;
-  registerUdpPeer(s: Session): void;
-  closeSession(s: Session, reason: string): void;
+  session(id: string): RtspSession | undefined;
+  addSession(s: RtspSession): void;
+  registerUdpPeer(s: RtspSession): void;
+  closeSession(s: RtspSession, reason: string): void;
   /** A reader whose queue overflowed: end its session and connection. */
-  dropSession(s: Session, reason: string): void;
+  dropSession(s: RtspSession, reason: string): void;
 }
 
 const fail = (status: number, message: string): never => {
@@ -102,7 +102,7 @@ async function dispatch(ctx: ServerContext, conn: RtspConn, req: RtspRequest): P
   }
 }
 
-function sessionHeader(ctx: ServerContext, s: Session | undefined): [string, string][] {
+function sessionHeader(ctx: ServerContext, s: RtspSession | undefined): [string, string][] {
   return s ? [['Session', `${s.id};timeout=${ctx.advertisedTimeoutS}`]] : [];
 }
 
@@ -110,7 +110,7 @@ function sessionHeader(ctx: ServerContext, s: Session | undefined): [string, str
  * The session named by the Session header (Larix echoes `;timeout=`: stripped). Any request with it
  * counts as a keep-alive. A TCP session can only be driven from its own connection.
  */
-function sessionOf(ctx: ServerContext, conn: RtspConn, req: RtspRequest, required: boolean): Session | undefined {
+function sessionOf(ctx: ServerContext, conn: RtspConn, req: RtspRequest, required: boolean): RtspSession | undefined {
   const raw = req.headers.get('session');
   if (!raw) return required ? fail(454, 'Session header missing') : undefined;
   const s = ctx.session(raw.split(';')[0]!.trim());
@@ -175,7 +175,7 @@ function setup(ctx: ServerContext, conn: RtspConn, req: RtspRequest): Reply {
     if (conn.sessions.size >= ctx.maxSessionsPerConnection) return fail(453, `at most ${ctx.maxSessionsPerConnection} sessions per connection`);
     if (ctx.sessionCount() >= ctx.maxSessions) return fail(503, `at most ${ctx.maxSessions} sessions`);
   }
-  const session = existing ?? new Session(mount, conn);
+  const session = existing ?? new RtspSession(mount, conn);
   const ssrc = ssrcHex(mount.ssrc);
   let transport: SessionTransport;
   let replyTransport: string;

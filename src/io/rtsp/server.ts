@@ -7,7 +7,7 @@ import { InvalidRtspOptionError, MountExistsError, RtspBindError } from './error
 import { handleRequest, type ServerContext } from './handler.js';
 import type { RtspRequest } from './message.js';
 import { Mount, type RtspMount } from './mount.js';
-import type { Session } from './session.js';
+import type { RtspSession } from './session.js';
 import type { VideoCodec } from './types.js';
 import { UdpPair, peerKey } from './udp.js';
 import { validateMountPath } from './url.js';
@@ -55,9 +55,9 @@ export class RtspServer {
   // Half-open: a client may send TEARDOWN and FIN together and still get the reply.
   private readonly tcp = net.createServer({ allowHalfOpen: true }, (s) => this.onSocket(s));
   private readonly mounts = new Map<string, Mount>();
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions = new Map<string, RtspSession>();
   private readonly conns = new Set<RtspConn>();
-  private readonly udpPeers = new Map<string, Session>();
+  private readonly udpPeers = new Map<string, RtspSession>();
   private udp: UdpPair | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly ctx: ServerContext;
@@ -219,23 +219,23 @@ export class RtspServer {
     conn.sessions.clear();
   }
 
-  private addSession(s: Session): void {
+  private addSession(s: RtspSession): void {
     this.sessions.set(s.id, s);
     this.log.debug({ session: s.id, mount: s.mount.path }, 'session created');
   }
 
-  private registerUdpPeer(s: Session): void {
+  private registerUdpPeer(s: RtspSession): void {
     this.unregisterUdpPeer(s);
     const t = s.transport;
     if (t?.protocol !== 'udp') return;
     for (const port of t.clientPorts) this.udpPeers.set(peerKey(t.address, port), s);
   }
 
-  private unregisterUdpPeer(s: Session): void {
+  private unregisterUdpPeer(s: RtspSession): void {
     for (const [k, v] of this.udpPeers) if (v === s) this.udpPeers.delete(k);
   }
 
-  private closeSession(s: Session, reason: string, bye = false): void {
+  private closeSession(s: RtspSession, reason: string, bye = false): void {
     if (s.isClosed) return;
     s.close(bye);
     this.sessions.delete(s.id);
@@ -244,7 +244,7 @@ export class RtspServer {
     this.log.debug({ session: s.id, mount: s.mount.path, reason }, 'session closed');
   }
 
-  private dropSession(s: Session, reason: string): void {
+  private dropSession(s: RtspSession, reason: string): void {
     this.log.warn({ session: s.id, mount: s.mount.path, reason }, 'reader dropped');
     const conn = s.conn;
     this.closeSession(s, reason);

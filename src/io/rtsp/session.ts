@@ -22,7 +22,7 @@ export type SessionTransport =
  * One RTSP session: the single video track of one mount, set up over TCP or UDP. A TCP session lives
  * and dies with its connection; a UDP one outlives it and expires without requests or RTCP.
  */
-export class Session {
+export class RtspSession {
   readonly id = randomBytes(8).toString('hex');
   state = SessionState.Initial;
   transport: SessionTransport | undefined;

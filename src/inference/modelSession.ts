@@ -4,9 +4,10 @@ import * as ort from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 
-export type Session = ort.InferenceSession;
+/** An ONNX Runtime session: one loaded model file, shared by every run that uses it. */
+export type ModelSession = ort.InferenceSession;
 
-export interface SessionOptions {
+export interface ModelSessionOptions {
   /** Threads inside one operator. 1 by default: runs are parallelised by running several streams, not by
    *  letting every session grab all cores (they would fight each other). */
   threads?: number;
@@ -15,7 +16,7 @@ export interface SessionOptions {
 
 interface Entry {
   readonly threads: number;
-  readonly promise: Promise<Session>;
+  readonly promise: Promise<ModelSession>;
 }
 
 /**
@@ -25,7 +26,7 @@ interface Entry {
  */
 const registry = new Map<string, Entry>();
 
-export function getSession(weightsPath: string, opts: SessionOptions = {}): Promise<Session> {
+export function getModelSession(weightsPath: string, opts: ModelSessionOptions = {}): Promise<ModelSession> {
   const path = resolve(weightsPath);
   const threads = opts.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) {
@@ -49,7 +50,7 @@ export function getSession(weightsPath: string, opts: SessionOptions = {}): Prom
   return promise;
 }
 
-async function load(path: string, threads: number, log: Logger): Promise<Session> {
+async function load(path: string, threads: number, log: Logger): Promise<ModelSession> {
   try {
     await access(path);
   } catch (err) {
@@ -71,7 +72,7 @@ async function load(path: string, threads: number, log: Logger): Promise<Session
 }
 
 /** Paths with a loaded or loading session (for diagnostics and tests). */
-export function loadedSessions(): string[] {
+export function loadedModelSessions(): string[] {
   return [...registry.keys()];
 }
 
@@ -79,7 +80,7 @@ export function loadedSessions(): string[] {
  * Releases one file's session, if loaded (the API validating an upload it will not run itself). Runs
  * still holding it must be stopped first.
  */
-export async function releaseSession(weightsPath: string): Promise<void> {
+export async function releaseModelSession(weightsPath: string): Promise<void> {
   const path = resolve(weightsPath);
   const entry = registry.get(path);
   if (!entry) return;
@@ -89,7 +90,7 @@ export async function releaseSession(weightsPath: string): Promise<void> {
 }
 
 /** Releases every session (process shutdown, tests). Runs still holding one must be stopped first. */
-export async function releaseAllSessions(): Promise<void> {
+export async function releaseAllModelSessions(): Promise<void> {
   const entries = [...registry.values()];
   registry.clear();
   await Promise.all(
