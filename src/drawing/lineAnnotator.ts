@@ -14,8 +14,7 @@ import { colorForId, colorOrDefault, Palette } from './palette.js';
 import { drawSegment, fillDisc, fillPolygon } from './raster.js';
 import { drawTag, tagWidth, TextCache } from './tag.js';
 import { WHITE, type FramePixels } from './yuv.js';
-
-export type Point = readonly [number, number];
+import type { Point } from '../geometry.js';
 
 /** One counting line as the drawing stage gets it, in pixels of the frame. */
 export interface LineDrawing {
