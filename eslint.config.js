@@ -25,18 +25,21 @@ const BARRELS = [
 ];
 
 /**
- * Temporary: files of the pipeline rewrite that still import rules/events.js, rules/types.js and
- * config/index.js. Once they import rules/index.js and config/body.js, empty this list and delete
- * src/config/index.ts.
+ * Temporary: imports of the pipeline rewrite that break the layout, tolerated by exact specifier so that
+ * everything else in those files is still checked. config/index.js → config/body.js; rules/events.js and
+ * rules/types.js → rules/index.js; DecodedStreamInfo belongs in pure code (src/io may import it from there).
+ * Once they are fixed, empty this map and delete src/config/index.ts.
  */
-const PENDING_PIPELINE_REWRITE = [
-  'src/frame.ts',
-  'src/actors/liveConfig.ts',
-  'src/actors/overlay.ts',
-  'src/actors/rules.ts',
-  'src/actors/run.ts',
-  'src/replay/replay.ts',
-];
+const PENDING_PIPELINE_REWRITE = {
+  'src/frame.ts': ['./config/index.js', './rules/events.js', './rules/types.js'],
+  'src/actors/run.ts': ['../config/index.js', '../rules/events.js', '../rules/types.js'],
+  'src/replay/replay.ts': ['../config/index.js', '../rules/events.js', '../rules/types.js'],
+  'src/pipeline/processingStages.ts': ['../rules/events.js'],
+  'src/pipeline/runStore.ts': ['../config/index.js', '../io/ffmpeg/streamInfo.js'],
+  'src/pipeline/stages/inference.ts': ['../../config/index.js'],
+  'src/pipeline/stages/overlay.ts': ['../../rules/types.js'],
+  'src/pipeline/stages/rules.ts': ['../../rules/events.js', '../../rules/types.js'],
+};
 
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -45,7 +48,7 @@ function climbsTo(dirs, message) {
   return { regex: `^(\\./|(\\.\\./)+)(${dirs.map(esc).join('|')})(/|$)`, message };
 }
 
-function barrelPatterns(importerDir, exempt) {
+function barrelPatterns(importerDir) {
   const out = [];
   for (const b of BARRELS) {
     if (importerDir === b.dir || importerDir.startsWith(`${b.dir}/`)) continue;
@@ -55,9 +58,7 @@ function barrelPatterns(importerDir, exempt) {
       message: `src/${b.dir} is entered only by its index.js (${b.why}).`,
     });
   }
-  if (!exempt) {
-    out.push({ regex: '(^|/)config/index\\.js$', message: 'src/config has no barrel: import the section (body.js, rules.js, webhook.js, …).' });
-  }
+  out.push({ regex: '(^|/)config/index\\.js$', message: 'src/config has no barrel: import the section (body.js, rules.js, webhook.js, …).' });
   return out;
 }
 
@@ -69,27 +70,30 @@ function layerPatterns(top) {
   return [];
 }
 
+/** The patterns for a file, minus the exact specifiers it is allowed for now (PENDING_PIPELINE_REWRITE). */
+function except(patterns, tolerated) {
+  if (!tolerated?.length) return patterns;
+  const skip = `^(?!(?:${tolerated.map(esc).join('|')})$)[\\s\\S]*?`;
+  return patterns.map((p) => ({ ...p, regex: `${skip}(?:${p.regex})` }));
+}
+
 /** One block per src folder that needs its own options; the most specific folders come last and win. */
 function layoutBlocks() {
   const folders = [
     '', ...PURE, 'io', 'io/rtsp', 'io/db/migrations',
     'actors', 'engine', 'events', 'cli', 'bench', 'tools', 'replay',
   ];
-  const blocks = [];
-  for (const dir of folders) {
-    const top = dir.split('/')[0];
-    const files = dir === '' ? ['src/*.ts'] : [`src/${dir}/**/*.ts`];
-    const rule = (exempt) => ({
-      'no-restricted-imports': ['error', { patterns: [...layerPatterns(top), ...barrelPatterns(dir, exempt)] }],
-    });
-    blocks.push({ files, ignores: PENDING_PIPELINE_REWRITE, rules: rule(false) });
-  }
-  // The pending files: layering still applies, the barrel rules of rules/ and config/ do not.
-  for (const f of PENDING_PIPELINE_REWRITE) {
-    const dir = f.includes('/', 4) ? f.slice(4, f.lastIndexOf('/')) : '';
-    const top = dir.split('/')[0];
-    const patterns = [...layerPatterns(top), ...barrelPatterns(dir, true).filter((p) => !p.message.startsWith('src/rules '))];
-    blocks.push({ files: [f], rules: { 'no-restricted-imports': ['error', { patterns }] } });
+  const patternsFor = (dir, tolerated) =>
+    except([...layerPatterns(dir.split('/')[0]), ...barrelPatterns(dir)], tolerated);
+  const rule = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+  const blocks = folders.map((dir) => ({
+    files: dir === '' ? ['src/*.ts'] : [`src/${dir}/**/*.ts`],
+    rules: rule(patternsFor(dir)),
+  }));
+  for (const [file, tolerated] of Object.entries(PENDING_PIPELINE_REWRITE)) {
+    const dir = file.slice('src/'.length, Math.max(file.lastIndexOf('/'), 'src'.length));
+    const owner = [...folders].reverse().find((d) => d === '' || dir === d || dir.startsWith(`${d}/`));
+    blocks.push({ files: [file], rules: rule(patternsFor(owner, tolerated)) });
   }
   return blocks;
 }
