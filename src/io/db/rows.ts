@@ -39,7 +39,8 @@ export interface ConfigRow {
 
 export const FINISHED_STATES = ['stopped', 'failed', 'completed'] as const;
 export const RUN_STATES = ['pending', 'starting', 'connecting', 'running', 'retrying', 'stopping', ...FINISHED_STATES] as const;
-export type RunState = (typeof RUN_STATES)[number];
+/** A run row's `state` column: the machine's states (RunStateName) plus pending, before any engine took it. */
+export type RunRowState = (typeof RUN_STATES)[number];
 
 export interface RunRow {
   id: string;
@@ -52,7 +53,7 @@ export interface RunRow {
   retry_backoff_initial_s: number;
   retry_backoff_max_s: number;
   connect_timeout_s: number;
-  state: RunState;
+  state: RunRowState;
   stop_requested_at: Date | null;
   attempts: number;
   error_kind: string | null;
