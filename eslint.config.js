@@ -24,22 +24,6 @@ const BARRELS = [
   { dir: 'io/db/migrations', prefix: '(^|/)', leaf: 'migrations', why: 'the ordered migration list' },
 ];
 
-/**
- * Temporary: imports of the pipeline rewrite that break the layout, tolerated by exact specifier so that
- * everything else in those files is still checked. config/index.js → config/body.js; rules/events.js and
- * rules/types.js → rules/index.js. Once they are fixed, empty this map and delete src/config/index.ts.
- */
-const PENDING_PIPELINE_REWRITE = {
-  'src/frame.ts': ['./config/index.js', './rules/events.js', './rules/types.js'],
-  'src/actors/runSystem.ts': ['../config/index.js', '../rules/events.js', '../rules/types.js'],
-  'src/replay/replay.ts': ['../config/index.js', '../rules/events.js', '../rules/types.js'],
-  'src/pipeline/processingStages.ts': ['../rules/events.js'],
-  'src/pipeline/runStore.ts': ['../config/index.js'],
-  'src/pipeline/stages/inference.ts': ['../../config/index.js'],
-  'src/pipeline/stages/overlay.ts': ['../../rules/types.js'],
-  'src/pipeline/stages/rules.ts': ['../../rules/events.js', '../../rules/types.js'],
-};
-
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** An import reaching src/<dir>, from src itself (./dir) or from a folder below it (../dir, ../../dir). */
@@ -57,7 +41,6 @@ function barrelPatterns(importerDir) {
       message: `src/${b.dir} is entered only by its index.js (${b.why}).`,
     });
   }
-  out.push({ regex: '(^|/)config/index\\.js$', message: 'src/config has no barrel: import the section (body.js, rules.js, webhook.js, …).' });
   return out;
 }
 
@@ -69,32 +52,18 @@ function layerPatterns(top) {
   return [];
 }
 
-/** The patterns for a file, minus the exact specifiers it is allowed for now (PENDING_PIPELINE_REWRITE). */
-function except(patterns, tolerated) {
-  if (!tolerated?.length) return patterns;
-  const skip = `^(?!(?:${tolerated.map(esc).join('|')})$)[\\s\\S]*?`;
-  return patterns.map((p) => ({ ...p, regex: `${skip}(?:${p.regex})` }));
-}
-
 /** One block per src folder that needs its own options; the most specific folders come last and win. */
 function layoutBlocks() {
   const folders = [
     '', ...PURE, 'io', 'io/rtsp', 'io/db/migrations',
     'actors', 'engine', 'events', 'cli', 'bench', 'tools', 'replay',
   ];
-  const patternsFor = (dir, tolerated) =>
-    except([...layerPatterns(dir.split('/')[0]), ...barrelPatterns(dir)], tolerated);
+  const patternsFor = (dir) => [...layerPatterns(dir.split('/')[0]), ...barrelPatterns(dir)];
   const rule = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
-  const blocks = folders.map((dir) => ({
+  return folders.map((dir) => ({
     files: dir === '' ? ['src/*.ts'] : [`src/${dir}/**/*.ts`],
     rules: rule(patternsFor(dir)),
   }));
-  for (const [file, tolerated] of Object.entries(PENDING_PIPELINE_REWRITE)) {
-    const dir = file.slice('src/'.length, Math.max(file.lastIndexOf('/'), 'src'.length));
-    const owner = [...folders].reverse().find((d) => d === '' || dir === d || dir.startsWith(`${d}/`));
-    blocks.push({ files: [file], rules: rule(patternsFor(owner, tolerated)) });
-  }
-  return blocks;
 }
 
 export default tseslint.config(

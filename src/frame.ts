@@ -1,7 +1,7 @@
-import type { ConfigBody } from './config/index.js';
+import type { ConfigBody } from './config/body.js';
 import type { Detections } from './detections.js';
-import type { RuleEvent } from './rules/events.js';
-import type { RuleCounters } from './rules/types.js';
+import type { RuleEvent } from './rules/index.js';
+import type { RuleCounters } from './rules/index.js';
 
 /** Raw picture layout that travels between the two ffmpeg processes: planar YUV 4:2:0 (yuv420p).
  *  Half the bytes of BGR and no colour conversion on either side of the pipeline. */

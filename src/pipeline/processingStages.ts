@@ -1,5 +1,5 @@
 import type { Detector } from '../inference/detector.js';
-import type { RuleEvent } from '../rules/events.js';
+import type { RuleEvent } from '../rules/index.js';
 import type { AppliedConfig } from '../frame.js';
 import type { Stage } from './stage.js';
 import type { RunStore } from './runStore.js';

@@ -1,5 +1,5 @@
 import { createStore } from '@xstate/store';
-import type { ConfigBody } from '../config/index.js';
+import type { ConfigBody } from '../config/body.js';
 import type { AppliedConfig, DecodedStreamInfo, FrameRecord } from '../frame.js';
 import { InternalError } from '../errors.js';
 

@@ -4,7 +4,7 @@ import { createDecoderActor } from '../../src/actors/decoder.js';
 import { newStopTracker } from '../../src/actors/stopTracker.js';
 import { createRunStore, type SourceState } from '../../src/pipeline/runStore.js';
 import { DropOldestQueue } from '../../src/queue.js';
-import { configBodySchema } from '../../src/config/index.js';
+import { configBodySchema } from '../../src/config/body.js';
 import { silentLogger } from '../../src/log.js';
 import { fakeFfmpeg } from '../helpers/fakeFfmpeg.js';
 

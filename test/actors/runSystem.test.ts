@@ -10,7 +10,7 @@ vi.mock('../../src/inference/detector.js', async (importOriginal) => ({
 
 const { startRun } = await import('../../src/actors/runSystem.js');
 const { RtspServer } = await import('../../src/io/rtsp/index.js');
-const { configBodySchema } = await import('../../src/config/index.js');
+const { configBodySchema } = await import('../../src/config/body.js');
 const { defaultEncoderSettings } = await import('../../src/io/ffmpeg/encoder.js');
 const { silentLogger } = await import('../../src/log.js');
 

@@ -1,4 +1,4 @@
-import { configBodySchema } from '../../src/config/index.js';
+import { configBodySchema } from '../../src/config/body.js';
 import { yuv420pSize, type AppliedConfig, type FrameRecord } from '../../src/frame.js';
 
 /** The defaults of every section, as version 0. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createDrawingStage } from '../../src/pipeline/stages/drawing.js';
 import { createStageRunner } from '../../src/pipeline/stage.js';
 import { admitFrame, createRunStore } from '../../src/pipeline/runStore.js';
-import { configBodySchema } from '../../src/config/index.js';
+import { configBodySchema } from '../../src/config/body.js';
 import { yuv420pSize } from '../../src/frame.js';
 
 const W = 64;

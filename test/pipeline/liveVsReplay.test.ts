@@ -8,7 +8,7 @@ import { RtspServer } from '../../src/io/rtsp/index.js';
 import { loadConfigFile } from '../../src/config/file.js';
 import { defaultEncoderSettings } from '../../src/io/ffmpeg/encoder.js';
 import { silentLogger } from '../../src/log.js';
-import type { RuleEvent } from '../../src/rules/events.js';
+import type { RuleEvent } from '../../src/rules/index.js';
 import { LABELS, MODEL, PLAZA } from '../helpers/media.js';
 import { runToEnd } from '../helpers/processes.js';
 

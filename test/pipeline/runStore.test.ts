@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { admitFrame, createRunStore, totalDropped } from '../../src/pipeline/runStore.js';
-import { configBodySchema } from '../../src/config/index.js';
+import { configBodySchema } from '../../src/config/body.js';
 
 const info = { codec: 'h264', width: 32, height: 16, fps: 10 };
 const body = (confidence: number) => configBodySchema.parse({ inference: { confidence } });

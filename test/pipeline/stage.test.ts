@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createStageRunner, type Stage } from '../../src/pipeline/stage.js';
 import type { AppliedConfig, StageName } from '../../src/frame.js';
-import { configBodySchema } from '../../src/config/index.js';
+import { configBodySchema } from '../../src/config/body.js';
 import { testFrame } from '../helpers/frames.js';
 
 const v = (version: number): AppliedConfig => ({ version, body: configBodySchema.parse({}) });

@@ -1,6 +1,6 @@
 import { ModelError, coerceError } from '../../errors.js';
 import type { Detector, DetectorOptions } from '../../inference/detector.js';
-import type { ConfigBody } from '../../config/index.js';
+import type { ConfigBody } from '../../config/body.js';
 import type { AppliedConfig, FrameRecord } from '../../frame.js';
 import type { Stage } from '../stage.js';
 import type { RunStore } from '../runStore.js';

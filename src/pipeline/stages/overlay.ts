@@ -1,5 +1,5 @@
 import type { RuleConfig } from '../../config/rules.js';
-import type { RuleCounters } from '../../rules/types.js';
+import type { RuleCounters } from '../../rules/index.js';
 import type { LineDrawing } from '../../drawing/lineAnnotator.js';
 import type { ZoneDrawing } from '../../drawing/zoneAnnotator.js';
 

@@ -1,6 +1,6 @@
 import { createRulesEngine, type RulesEngine } from '../../rules/index.js';
-import type { RuleEvent } from '../../rules/events.js';
-import type { RuleCounters } from '../../rules/types.js';
+import type { RuleEvent } from '../../rules/index.js';
+import type { RuleCounters } from '../../rules/index.js';
 import type { AppliedConfig, FrameRecord } from '../../frame.js';
 import type { Stage } from '../stage.js';
 
