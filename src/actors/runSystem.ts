@@ -13,7 +13,7 @@ import { createRunStore, type RunStats, type RunStore } from '../pipeline/runSto
 import { closeRunQueues, newRunQueues } from '../pipeline/queues.js';
 import { createProcessingStages, type ProcessingStages } from '../pipeline/processingStages.js';
 import { detectorOptionsFor } from '../pipeline/stages/inference.js';
-import { createDetector, type Detector, type DetectorOptions } from '../inference/detector.js';
+import { createDetector as createDetectorHere, type Detector, type DetectorFactory, type DetectorOptions } from '../inference/detector.js';
 import type { SourceSpec } from '../io/ffmpeg/decoder.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RtspMount, RtspServer } from '../io/rtsp/index.js';
@@ -30,6 +30,8 @@ export interface RunOptions {
   source: SourceSpec;
   /** The model; thresholds and classes come from `config.inference`. */
   detector: DetectorOptions;
+  /** Where detectors run (an inference pool's workers); createDetector on the event loop by default. */
+  createDetector?: DetectorFactory;
   /** The client config (inference, rules, drawing) the run starts with; reconfigure() replaces it while it runs. */
   config: ConfigBody;
   /** Part of every event id: a run executed again (taken over) must not reuse ids. */
@@ -77,6 +79,7 @@ export function startRun(o: RunOptions): RunHandle {
   const stopping = newStopTracker();
   const track = (p: Promise<unknown>) => stopping.track(p);
   const detectorOptions = (body: ConfigBody) => detectorOptionsFor(o.detector, body);
+  const createDetector = o.createDetector ?? createDetectorHere;
   // Detectors built (and checked) by reconfigure() before their version was applied, taken by the stage.
   const prepared = new Map<number, Detector>();
   const detectorFor = async (config: AppliedConfig): Promise<Detector> => {

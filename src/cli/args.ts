@@ -25,3 +25,22 @@ export const sizeSchema = z
     return { width: w, height: h };
   })
   .refine((g) => g.width % 2 === 0 && g.height % 2 === 0, 'width and height must be even');
+
+/** Where detection runs, for every command that runs a model (run, replay, engine, serve). */
+export const inferenceOptionsShape = {
+  /** Worker threads for inference; default the machine's cores; 0 = on the event loop. */
+  'inference-workers': z.coerce.number().int().min(0).max(256).optional(),
+  /** ORT threads inside one operator, per session. */
+  'intra-op-threads': z.coerce.number().int().min(1).max(64).default(1),
+  'execution-provider': z.enum(['cpu', 'cuda']).default('cpu'),
+};
+
+export const inferenceUsage = `[--inference-workers N] [--intra-op-threads 1] [--execution-provider cpu|cuda]`;
+
+export const inferenceHelp = `  --inference-workers N: threads that run the model, off the event loop (default: the machine's cores;
+  0 = on the event loop). --execution-provider cuda needs onnxruntime's GPU build.`;
+
+/** The backend settings from those options (see inferenceBackend). */
+export function inferenceSettings(o: { 'inference-workers'?: number; 'intra-op-threads': number; 'execution-provider': 'cpu' | 'cuda' }) {
+  return { workers: o['inference-workers'], intraOpThreads: o['intra-op-threads'], executionProvider: o['execution-provider'] };
+}

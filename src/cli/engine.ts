@@ -7,7 +7,8 @@ import { migrate } from '../io/db/migrate.js';
 import { Engine } from '../engine/engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
-import { UsageError, parseOptions, portSchema } from './args.js';
+import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, portSchema } from './args.js';
+import { inferenceBackend } from '../inference/workerPool.js';
 import { unambiguousUrl } from '../urlCheck.js';
 import { mediaRootFrom } from '../io/mediaRoot.js';
 import { waitForShutdownSignal } from './signals.js';
@@ -17,10 +18,12 @@ import { mqttUrlFromEnv } from '../events/mqtt.js';
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
            [--mqtt-url mqtt://host:1883] [--stats-interval 0] [--media-root DIR]
+           ${inferenceUsage}
   Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines
   (a repeated SIGTERM is logged and ignored; SIGINT during the shutdown forces an exit without the release).
   --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).
-  file:// sources are read only below --media-root (or SIE_MEDIA_ROOT); without one they fail.`;
+  file:// sources are read only below --media-root (or SIE_MEDIA_ROOT); without one they fail.
+${inferenceHelp}`;
 
 /** --mqtt-url and SIE_MQTT_URL alike: a broker URL whose credentials every parser reads the same way. */
 const mqttUrlSchema = unambiguousUrl(z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://'));
@@ -38,6 +41,7 @@ export const engineOptionsSchema = z.object({
   'media-root': z.string().min(1).optional(),
   'mqtt-url': mqttUrlSchema.optional(),
   'stats-interval': z.coerce.number().min(0).max(3600).default(0),
+  ...inferenceOptionsShape,
 });
 export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
 export const engineOptionNames = Object.keys(engineOptionsSchema.shape);
@@ -83,6 +87,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger, env: Engi
   await migrate(pool, { logger });
   const server = new RtspServer({ host: o['rtsp-host'] ?? '0.0.0.0', port: o['rtsp-port'], maxConnections: o['rtsp-max-connections'], logger });
   await server.listen();
+  const backend = inferenceBackend(inferenceSettings(o));
   const engine = new Engine({
     pool,
     databaseUrl: url,
@@ -97,6 +102,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger, env: Engi
     stallTimeoutS: o['stall-timeout'],
     mqttUrl: o['mqtt-url'] ?? env.mqttUrl,
     statsIntervalS: o['stats-interval'],
+    createDetector: backend.createDetector,
   });
   engine.start();
   process.stdout.write(`engine: ${engine.id} database=${redactText(url)} rtsp=rtsp://${o['advertise-host']}:${server.port}/\n`);
@@ -106,6 +112,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger, env: Engi
       await engine.stop();
       await server.close();
       await pool.end();
+      await backend.close();
     },
   };
 }

@@ -6,12 +6,14 @@ import { replay } from '../replay/replay.js';
 import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { createLogger } from '../log.js';
-import { UsageError, parseOptions } from './args.js';
+import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions } from './args.js';
+import { inferenceBackend } from '../inference/workerPool.js';
 
 export const replayUsage = `sie replay VIDEO --model PATH --labels PATH [--format yolox] [--config FILE.json]
-           [--out annotated.mp4] [--events events.jsonl] [--threads 1]
+           [--out annotated.mp4] [--events events.jsonl] ${inferenceUsage}
   Runs a config (the API's JSON; model_id ignored) over a file as fast as the machine allows, without
-  dropping frames: writes the annotated video and the events, then prints the counts per rule.`;
+  dropping frames: writes the annotated video and the events, then prints the counts per rule.
+${inferenceHelp}`;
 
 const schema = z.object({
   video: z.string().refine(existsSync, 'video file not found'),
@@ -21,7 +23,7 @@ const schema = z.object({
   config: z.string().refine(existsSync, 'config file not found').optional(),
   out: z.string().min(1).optional(),
   events: z.string().min(1).optional(),
-  threads: z.coerce.number().int().min(1).max(64).default(1),
+  ...inferenceOptionsShape,
 });
 
 export async function replayCommand(argv: string[]): Promise<number> {
@@ -31,15 +33,22 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const o = parseOptions(schema, { ...values, video: positionals[0] });
   const file = o.config ? await loadConfigFile(o.config) : undefined;
   const logger = createLogger({ cmd: 'replay' }, process.env.SIE_LOG_LEVEL ?? 'warn');
-  const r = await replay({
-    video: resolve(o.video),
-    detector: { weightsPath: resolve(o.model), labels: resolve(o.labels), format: o.format, threads: o.threads, warmup: true, logger },
-    config: file?.body ?? configBodySchema.parse({}),
-    name: file?.name ?? basename(o.video),
-    out: o.out ? resolve(o.out) : undefined,
-    eventsPath: o.events ? resolve(o.events) : undefined,
-    logger,
-  });
+  const backend = inferenceBackend(inferenceSettings(o));
+  let r: Awaited<ReturnType<typeof replay>>;
+  try {
+    r = await replay({
+      video: resolve(o.video),
+      detector: { weightsPath: resolve(o.model), labels: resolve(o.labels), format: o.format, warmup: true, logger },
+      createDetector: backend.createDetector,
+      config: file?.body ?? configBodySchema.parse({}),
+      name: file?.name ?? basename(o.video),
+      out: o.out ? resolve(o.out) : undefined,
+      eventsPath: o.events ? resolve(o.events) : undefined,
+      logger,
+    });
+  } finally {
+    await backend.close();
+  }
   const perRule = new Map<string, Map<string, number>>();
   for (const e of r.events) {
     const key = e.type === 'cross' ? `cross ${e.direction}` : e.type;

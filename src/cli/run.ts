@@ -10,7 +10,8 @@ import { startRun } from '../actors/runSystem.js';
 import { totalDropped, type RunStats } from '../pipeline/runStore.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
-import { UsageError, parseOptions, portSchema } from './args.js';
+import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, portSchema } from './args.js';
+import { inferenceBackend } from '../inference/workerPool.js';
 import { mountSchema } from '../config/mount.js';
 import { unambiguousUrl } from '../urlCheck.js';
 import { configBodySchema } from '../config/body.js';
@@ -22,8 +23,10 @@ export const runUsage = `sie run SOURCE --model PATH --labels PATH [--format yol
         [--conf 0.3] [--iou 0.45] [--classes person,car] [--transport tcp|udp]
         [--connect-timeout 10] [--stall-timeout 5] [--retries 5] [--push rtsp://server/path]
         [--preset ultrafast] [--bitrate KBPS] [--keyint 2] [--advertise-host HOST] [--stats-interval 5]
+        ${inferenceUsage}
   One run in the foreground, no database: SOURCE (rtsp://, rtsps:// or a file) → detection → annotated
-  H.264 on rtsp://HOST:PORT/MOUNT (or pushed to --push). Ctrl-C stops it.`;
+  H.264 on rtsp://HOST:PORT/MOUNT (or pushed to --push). Ctrl-C stops it.
+${inferenceHelp}`;
 
 const schema = z.object({
   source: unambiguousUrl(z.string().min(1), isRtspUrl).refine(
@@ -55,7 +58,7 @@ const schema = z.object({
   bitrate: z.coerce.number().int().min(100).max(50_000).optional(),
   keyint: z.coerce.number().positive().max(30).default(2),
   'stats-interval': z.coerce.number().positive().default(5),
-  threads: z.coerce.number().int().min(1).max(64).default(1),
+  ...inferenceOptionsShape,
 });
 
 const optionNames = Object.keys(schema.shape).filter((k) => k !== 'source');
@@ -88,6 +91,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     },
   };
   const eventsPath = o.events ? resolve(o.events) : undefined;
+  const backend = inferenceBackend(inferenceSettings(o));
   const run = startRun({
     runId: randomUUID(),
     clientId: file?.clientId ?? 'local',
@@ -101,10 +105,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       weightsPath: resolve(o.model),
       labels: resolve(o.labels),
       format: o.format,
-      threads: o.threads,
       warmup: true,
       logger,
     },
+    createDetector: backend.createDetector,
     output: server ? { kind: 'embedded', server, mountPath: o.mount } : { kind: 'push', url: o.push! },
     encoder: { ...defaultEncoderSettings, preset: o.preset, bitrateKbps: o.bitrate, keyframeIntervalS: o.keyint },
     retry: { maxAttempts: o.retries, backoffInitialS: 1, backoffMaxS: 30 },
@@ -122,6 +126,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const outcome = await run.done;
   clearInterval(reporter);
   await server?.close();
+  await backend.close();
   process.stdout.write(`ended: ${outcome.state}${outcome.error ? ` (${outcome.error.kind}: ${redactText(outcome.error.message)})` : ''}\n`);
   return outcome.state === 'failed' ? 1 : 0;
 }

@@ -6,6 +6,7 @@ import { pollerMachine } from '../machines/poller.machine.js';
 import { createPollerActors } from '../actors/poller.js';
 import type { RtspServer } from '../io/rtsp/index.js';
 import { defaultEncoderSettings, type EncoderSettings } from '../io/ffmpeg/encoder.js';
+import type { DetectorFactory } from '../inference/detector.js';
 import { coerceError } from '../errors.js';
 import { RunSupervisor } from './runSupervisor.js';
 import { createEventStore, type EventStore } from '../events/store.js';
@@ -32,6 +33,8 @@ export interface EngineOptions {
   advertiseHost: string;
   stallTimeoutS?: number;
   encoder?: EncoderSettings;
+  /** Where the runs' detectors run: the process's inference pool (on the event loop when absent). */
+  createDetector?: DetectorFactory;
   /** MQTT broker for events (topic sie/<client_id>/<run_id>/events); none = no MQTT. */
   mqttUrl?: string;
   /** Every this many seconds, one `run stats` log line per run (frames in/out, drops); 0 = none. */
@@ -72,6 +75,7 @@ export class Engine {
       mediaRoot: o.mediaRoot === undefined ? undefined : openMediaRoot(o.mediaRoot),
       server: o.server,
       encoder: o.encoder ?? defaultEncoderSettings,
+      createDetector: o.createDetector,
       stallTimeoutS: o.stallTimeoutS ?? 5,
       logger: log,
       onEvents: (_run, events) => this.events.append(events),

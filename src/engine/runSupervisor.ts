@@ -6,6 +6,7 @@ import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
 import type { RtspServer } from '../io/rtsp/index.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
+import type { DetectorFactory } from '../inference/detector.js';
 import type { RunError, RunStateName } from '../machines/run.machine.js';
 import { coerceError, toRunError } from '../errors.js';
 import { createCountersWriter, type CountersWriter } from '../events/counters.js';
@@ -42,6 +43,8 @@ export interface RunSupervisorDeps {
   mediaRoot?: string;
   server: RtspServer;
   encoder: EncoderSettings;
+  /** Where the runs' detectors run (the engine's inference pool). */
+  createDetector?: DetectorFactory;
   stallTimeoutS: number;
   logger: Logger;
   /** Where the rules' events go (the event store); called on the pipeline's thread, must not block. */
@@ -99,6 +102,7 @@ export class RunSupervisor {
       onEvents: (events) => this.d.onEvents?.(row, events),
       source: settings.source,
       detector: { ...settings.detector, logger: log },
+      createDetector: this.d.createDetector,
       output: { kind: 'embedded', server: this.d.server, mountPath: row.output_mount },
       encoder: this.d.encoder,
       retry: settings.retry,

@@ -4,7 +4,7 @@ import { ConfigInvalidError, ModelError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AdapterFactory, PostprocessOptions, YuvFrame } from './adapter.js';
 import { loadLabels, resolveModelPath, resolveModelSpec, type ModelFormat, type ModelSpec } from './modelSpec.js';
-import { getModelSession, type ModelSession } from './modelSession.js';
+import { getModelSession, type ExecutionProvider, type ModelSession } from './modelSession.js';
 import { createYoloxAdapter } from './yolox.js';
 
 /** One factory per head layout; adding 'yolov8' to modelFormatSchema makes this record demand its adapter. */
@@ -26,6 +26,8 @@ export type DetectorOptions = ModelSource & {
   classes?: readonly string[];
   /** ORT intra-op threads of the shared session (default 1; the first load of a file decides). */
   threads?: number;
+  /** Where ORT runs the model (default cpu; the first load of a file decides). */
+  executionProvider?: ExecutionProvider;
   maxDetections?: number;
   /** Where relative paths are resolved (default: the project root). */
   baseDir?: string;
@@ -75,6 +77,9 @@ export function resolveClassFilter(labels: readonly string[], names: readonly st
 
 const warmed = new WeakSet<ModelSession>();
 
+/** Makes detectors: createDetector on the calling thread, or an InferencePool's workers (workerPool.ts). */
+export type DetectorFactory = (opts: DetectorOptions) => Promise<Detector>;
+
 export async function createDetector(opts: DetectorOptions): Promise<Detector> {
   const post: PostprocessOptions = {
     confidence: checkUnit('confidence', opts.confidence ?? DEFAULT_CONFIDENCE),
@@ -93,7 +98,7 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
         labels: typeof opts.labels === 'string' ? await loadLabels(resolveModelPath(opts.labels, opts.baseDir)) : [...opts.labels],
       };
   const classIds = resolveClassFilter(model.labels, opts.classes);
-  const session = await getModelSession(model.weightsPath, { threads: opts.threads, logger: opts.logger });
+  const session = await getModelSession(model.weightsPath, { threads: opts.threads, executionProvider: opts.executionProvider, logger: opts.logger });
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
   const inMeta = session.inputMetadata[0];

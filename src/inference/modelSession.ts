@@ -7,15 +7,20 @@ import { silentLogger, type Logger } from '../log.js';
 /** An ONNX Runtime session: one loaded model file, shared by every run that uses it. */
 export type ModelSession = ort.InferenceSession;
 
+/** Where ORT runs the graph: `cuda` needs onnxruntime's GPU build (the npm package's default binary is CPU only). */
+export type ExecutionProvider = 'cpu' | 'cuda';
+
 export interface ModelSessionOptions {
   /** Threads inside one operator. 1 by default: runs are parallelised by running several streams, not by
    *  letting every session grab all cores (they would fight each other). */
   threads?: number;
+  executionProvider?: ExecutionProvider;
   logger?: Logger;
 }
 
 interface Entry {
   readonly threads: number;
+  readonly executionProvider: ExecutionProvider;
   readonly promise: Promise<ModelSession>;
 }
 
@@ -29,6 +34,7 @@ const registry = new Map<string, Entry>();
 export function getModelSession(weightsPath: string, opts: ModelSessionOptions = {}): Promise<ModelSession> {
   const path = resolve(weightsPath);
   const threads = opts.threads ?? 1;
+  const executionProvider = opts.executionProvider ?? 'cpu';
   if (!Number.isInteger(threads) || threads < 1) {
     return Promise.reject(new ModelError(`model ${path}: threads must be an integer ≥ 1, got ${threads}`));
   }
@@ -36,13 +42,16 @@ export function getModelSession(weightsPath: string, opts: ModelSessionOptions =
   const existing = registry.get(path);
   if (existing) {
     // The first load's options win: a second session for the same file would double its memory.
-    if (existing.threads !== threads) {
-      log.warn({ model: path, threads: existing.threads, requested: threads }, 'model session already loaded; keeping its thread count');
+    if (existing.threads !== threads || existing.executionProvider !== executionProvider) {
+      log.warn(
+        { model: path, threads: existing.threads, executionProvider: existing.executionProvider, requested: { threads, executionProvider } },
+        'model session already loaded; keeping its settings',
+      );
     }
     return existing.promise;
   }
-  const promise = load(path, threads, log);
-  registry.set(path, { threads, promise });
+  const promise = load(path, threads, executionProvider, log);
+  registry.set(path, { threads, executionProvider, promise });
   // A failed load is forgotten, so a later run can retry once the file is fixed.
   promise.catch(() => {
     if (registry.get(path)?.promise === promise) registry.delete(path);
@@ -50,7 +59,7 @@ export function getModelSession(weightsPath: string, opts: ModelSessionOptions =
   return promise;
 }
 
-async function load(path: string, threads: number, log: Logger): Promise<ModelSession> {
+async function load(path: string, threads: number, executionProvider: ExecutionProvider, log: Logger): Promise<ModelSession> {
   try {
     await access(path);
   } catch (err) {
@@ -62,12 +71,13 @@ async function load(path: string, threads: number, log: Logger): Promise<ModelSe
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
+      executionProviders: [executionProvider],
     });
-    log.info({ model: path, threads, loadMs: Math.round(performance.now() - started) }, 'model session loaded');
+    log.info({ model: path, threads, executionProvider, loadMs: Math.round(performance.now() - started) }, 'model session loaded');
     return session;
   } catch (err) {
-    throw new ModelError(`cannot load model ${path}: ${(err as Error).message}`, { cause: err });
+    const hint = executionProvider === 'cpu' ? '' : ` (execution provider ${executionProvider}: is onnxruntime's GPU build installed?)`;
+    throw new ModelError(`cannot load model ${path}${hint}: ${(err as Error).message}`, { cause: err });
   }
 }
 

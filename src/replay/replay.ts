@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { FfmpegDecoder } from '../io/ffmpeg/decoder.js';
 import { FfmpegEncoder } from '../io/ffmpeg/encoder.js';
-import { createDetector, type DetectorOptions } from '../inference/detector.js';
+import { createDetector as createDetectorHere, type DetectorFactory, type DetectorOptions } from '../inference/detector.js';
 import type { RuleEvent } from '../rules/index.js';
 import type { RuleCounters } from '../rules/index.js';
 import type { ConfigBody } from '../config/body.js';
@@ -17,6 +17,8 @@ import type { Logger } from '../log.js';
 export interface ReplayOptions {
   video: string;
   detector: DetectorOptions;
+  /** Where detectors run (an inference pool's workers); createDetector on this thread by default. */
+  createDetector?: DetectorFactory;
   config: ConfigBody;
   name: string;
   /** Annotated video to write (mp4); none = events only. */
@@ -48,6 +50,7 @@ const READ_AHEAD = 8;
  */
 export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   const t0 = performance.now();
+  const createDetector = o.createDetector ?? createDetectorHere;
   const detector = await createDetector(detectorOptionsFor(o.detector, o.config));
   assertKnownClassNames(o.config, detector.labels);
   const store = createRunStore({ config: o.config });

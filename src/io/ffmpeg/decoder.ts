@@ -164,7 +164,8 @@ export class FfmpegDecoder {
     let offset = 0;
     while (offset < chunk.length) {
       if (!this.current) {
-        this.current = Buffer.allocUnsafe(this.frameSize);
+        // Shared memory: an inference worker reads the frame where it lies, no copy crosses the threads.
+        this.current = Buffer.from(new SharedArrayBuffer(this.frameSize));
         this.filled = 0;
       }
       const n = Math.min(this.frameSize - this.filled, chunk.length - offset);
