@@ -100,3 +100,65 @@ export class DropOldestQueue<T> {
     return this.closed;
   }
 }
+
+/**
+ * A bounded queue whose producer waits for room: nothing is ever dropped, a slow consumer slows the
+ * producer instead (`sie replay`, where every frame counts and time is the file's). One producer, one consumer.
+ */
+export class BackpressureQueue<T> {
+  private readonly items: T[] = [];
+  private taker: ((v: T | undefined) => void) | undefined;
+  private pusher: (() => void) | undefined;
+  private closed = false;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`queue capacity must be ≥ 1, got ${capacity}`);
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** Resolves once the item is queued (at once while there is room). After close() the item is discarded. */
+  async push(item: T): Promise<void> {
+    while (!this.closed && this.items.length >= this.capacity) await new Promise<void>((r) => (this.pusher = r));
+    if (this.closed) return;
+    const t = this.taker;
+    if (t) {
+      this.taker = undefined;
+      t(item);
+    } else this.items.push(item);
+  }
+
+  /** The next item, or undefined once the queue is closed and empty. */
+  take(): Promise<T | undefined> {
+    if (this.items.length > 0) {
+      const item = this.items.shift() as T;
+      this.wakePusher();
+      return Promise.resolve(item);
+    }
+    if (this.closed) return Promise.resolve(undefined);
+    if (this.taker) throw new Error('BackpressureQueue supports one consumer at a time');
+    return new Promise((resolve) => (this.taker = resolve));
+  }
+
+  /** No more items: the consumer gets what is queued, then undefined. */
+  close(): void {
+    this.closed = true;
+    this.taker?.(undefined);
+    this.taker = undefined;
+    this.wakePusher();
+  }
+
+  /** Gives up: what is queued is discarded, both sides are released. */
+  abort(): void {
+    this.items.length = 0;
+    this.close();
+  }
+
+  private wakePusher(): void {
+    const p = this.pusher;
+    this.pusher = undefined;
+    p?.();
+  }
+}

@@ -40,6 +40,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
       video: resolve(o.video),
       detector: { weightsPath: resolve(o.model), labels: resolve(o.labels), format: o.format, warmup: true, logger },
       createDetector: backend.createDetector,
+      inferenceConcurrency: Math.max(1, backend.workers),
       config: file?.body ?? configBodySchema.parse({}),
       name: file?.name ?? basename(o.video),
       out: o.out ? resolve(o.out) : undefined,

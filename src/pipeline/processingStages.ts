@@ -20,6 +20,8 @@ export interface ProcessingStagesOptions {
   detectorFor(config: AppliedConfig): Promise<Detector>;
   /** The detector already built (and checked) for the first config. */
   initialDetector?: Detector;
+  /** Frames in detection at once (the inference workers); 1 by default. */
+  inferenceConcurrency?: number;
   /** See RulesStageOptions.startedAtMs. */
   startedAtMs?: number;
   onEvents(events: RuleEvent[]): void;
@@ -41,6 +43,7 @@ export function createProcessingStages(o: ProcessingStagesOptions): ProcessingSt
     store: o.store,
     detectorFor: o.detectorFor,
     initial: o.initialDetector ? { version: 0, detector: o.initialDetector } : undefined,
+    concurrency: o.inferenceConcurrency,
   });
   const rules = createRulesStage(o);
   const list: Stage[] = [inference, rules];

@@ -9,6 +9,9 @@ import type { AppliedConfig, FrameRecord, StageName } from '../frame.js';
  */
 export interface Stage {
   readonly name: StageName;
+  /** Frames it may work on at once (default 1). More only for a stage whose process() reads and changes
+   *  its state before its first await, so that frames started in order are handled in order. */
+  readonly concurrency?: number;
   /** Called before the first frame of each config version (the run's first config included), with that
    *  frame's config: the stage rebuilds what depends on it. */
   reconfigure(config: AppliedConfig, frame: FrameRecord): Promise<void> | void;
@@ -18,15 +21,19 @@ export interface Stage {
 }
 
 /** Runs frames through one stage: reconfigures it when a frame brings a new config version, and appends
- *  the stage's wait and service time to the frame. One runner per stage and run; frames in order. */
+ *  the stage's wait and service time to the frame. One runner per stage and run; frames are started in
+ *  order (up to the stage's concurrency at once), and a reconfigure is awaited by every later frame. */
 export function createStageRunner(stage: Stage): (frame: FrameRecord) => Promise<void> {
   let version: number | undefined;
+  let reconfigured: Promise<void> = Promise.resolve();
   return async (frame) => {
     const startedAtMs = preciseNowMs();
     if (frame.config.version !== version) {
-      await stage.reconfigure(frame.config, frame);
       version = frame.config.version;
+      const config = frame.config;
+      reconfigured = reconfigured.then(() => stage.reconfigure(config, frame));
     }
+    await reconfigured;
     await stage.process(frame);
     const readyAtMs = frame.stages.at(-1);
     const readySince = readyAtMs ? readyAtMs.startedAtMs + readyAtMs.serviceMs : frame.arrivedAtMs;

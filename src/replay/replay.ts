@@ -7,11 +7,12 @@ import type { RuleCounters } from '../rules/index.js';
 import type { ConfigBody } from '../config/body.js';
 import { assertKnownClassNames } from '../config/classNames.js';
 import type { FrameRecord } from '../frame.js';
+import { BackpressureQueue } from '../queue.js';
 import { admitFrame, createRunStore } from '../pipeline/runStore.js';
 import { createProcessingStages } from '../pipeline/processingStages.js';
 import { createStageRunner } from '../pipeline/stage.js';
 import { detectorOptionsFor } from '../pipeline/stages/inference.js';
-import { InternalError, type SieError } from '../errors.js';
+import { InternalError, coerceError, type SieError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export interface ReplayOptions {
@@ -19,6 +20,8 @@ export interface ReplayOptions {
   detector: DetectorOptions;
   /** Where detectors run (an inference pool's workers); createDetector on this thread by default. */
   createDetector?: DetectorFactory;
+  /** Frames in detection at once: the pool's workers (1 on this thread). */
+  inferenceConcurrency?: number;
   config: ConfigBody;
   name: string;
   /** Annotated video to write (mp4); none = events only. */
@@ -41,12 +44,14 @@ export interface ReplayResult {
 
 /** Frames decoded ahead of the stages before the decoder is paused. */
 const READ_AHEAD = 8;
+/** Frames waiting in front of each stage: enough to keep the stages busy, no more memory than that. */
+const QUEUE_SLOTS = 2;
 
 /**
  * A config over a file, through the same stages as a live run (src/pipeline), as fast as the machine
- * allows and with no frame dropped: instead of queues that drop the oldest, the decoder is paused when we
- * fall behind, and each frame goes through every stage before the next. Same input → same events, since
- * time is the file's pts.
+ * allows and with no frame dropped: instead of queues that drop the oldest, queues that make the stage
+ * before wait, and a decoder paused when it runs ahead. Same input → same events, since time is the
+ * file's pts.
  */
 export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   const t0 = performance.now();
@@ -64,6 +69,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     title: o.name,
     detectorFor: (config) => createDetector(detectorOptionsFor(o.detector, config.body)),
     initialDetector: detector,
+    inferenceConcurrency: o.inferenceConcurrency,
     startedAtMs: o.startedAtMs ?? 0,
     onEvents: (list) => {
       for (const e of list) {
@@ -73,61 +79,82 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     },
     draw: o.out !== undefined,
   });
-  const runners = stages.list.map(createStageRunner);
-
-  const queue: FrameRecord[] = [];
-  let waiter: (() => void) | undefined;
-  let ended = false;
+  // Each stage in its own loop, joined by queues that wait instead of dropping: a frame is in inference
+  // (on a worker) while the one before it is ruled, drawn and encoded, and every frame goes through every
+  // stage in order, so the events are the same as one frame at a time.
+  const queues = [...stages.list, undefined].map(() => new BackpressureQueue<FrameRecord>(QUEUE_SLOTS));
+  const decoded = new BackpressureQueue<FrameRecord>(Number.MAX_SAFE_INTEGER);
   let failure: SieError | undefined;
-  const wake = () => {
-    const w = waiter;
-    waiter = undefined;
-    w?.();
+  const fail = (err: unknown) => {
+    failure ??= coerceError(err);
+    decoded.abort();
+    for (const q of queues) q.abort();
   };
   const decoder = new FfmpegDecoder(
     { source: { url: o.video, transport: 'tcp', realtime: false }, ioTimeoutS: 10, logger: o.logger },
     {
       onInfo: (info) => store.trigger.sourceOpened({ info }),
       onFrame: (pixels, _index, ptsS, arrivedAtMs) => {
-        queue.push(admitFrame(store, { runId: 'replay', pixels, ptsS, arrivedAtMs }));
-        if (queue.length >= READ_AHEAD) decoder.pause();
-        wake();
+        void decoded.push(admitFrame(store, { runId: 'replay', pixels, ptsS, arrivedAtMs }));
+        if (decoded.length >= READ_AHEAD) decoder.pause();
       },
       onExit: (err) => {
-        ended = true;
-        failure = err;
-        wake();
+        if (err) fail(err);
+        else decoded.close();
       },
     },
   );
+  // The decoder runs ahead by READ_AHEAD frames at most: paused when the first stage falls behind.
+  const feed = async () => {
+    for (;;) {
+      const frame = await decoded.take();
+      if (decoded.length < 2) decoder.resume();
+      if (!frame) return queues[0]!.close();
+      await queues[0]!.push(frame);
+    }
+  };
+  const stageLoop = async (i: number) => {
+    const stage = stages.list[i]!;
+    const run = createStageRunner(stage);
+    const concurrency = stage.concurrency ?? 1;
+    const input = queues[i]!;
+    const next = queues[i + 1]!;
+    // Up to `concurrency` frames in the stage at once (inference on several workers), handed on in order.
+    const inFlight: Promise<FrameRecord>[] = [];
+    for (;;) {
+      const frame = await input.take();
+      if (frame) {
+        const done = run(frame).then(() => frame);
+        done.catch(() => undefined); // awaited below, in order; not an unhandled rejection meanwhile
+        inFlight.push(done);
+      }
+      while (inFlight.length >= concurrency || (!frame && inFlight.length > 0)) await next.push(await inFlight.shift()!);
+      if (!frame) return next.close();
+    }
+  };
   let encoder: FfmpegEncoder | undefined;
   let encoderError: SieError | undefined;
-  try {
+  const output = async () => {
     for (;;) {
-      const frame = queue.shift();
-      if (!frame) {
-        if (ended) break;
-        decoder.resume();
-        await new Promise<void>((r) => (waiter = r));
-        continue;
-      }
-      if (queue.length < 2) decoder.resume();
-      for (const run of runners) await run(frame);
-      if (o.out) {
-        const fps = store.getSnapshot().context.source.info!.fps;
-        encoder ??= new FfmpegEncoder({
-          width: frame.width,
-          height: frame.height,
-          fps,
-          settings: { preset: 'veryfast', keyframeIntervalS: 2, threads: 0 },
-          output: { kind: 'file', path: o.out },
-          logger: o.logger,
-          onExit: (err) => (encoderError = err),
-        });
-        if (encoderError) throw encoderError;
-        await encoder.write(frame.pixels);
-      }
+      const frame = await queues[stages.list.length]!.take();
+      if (!frame) return;
+      if (!o.out) continue;
+      const fps = store.getSnapshot().context.source.info!.fps;
+      encoder ??= new FfmpegEncoder({
+        width: frame.width,
+        height: frame.height,
+        fps,
+        settings: { preset: 'veryfast', keyframeIntervalS: 2, threads: 0 },
+        output: { kind: 'file', path: o.out },
+        logger: o.logger,
+        onExit: (err) => (encoderError = err),
+      });
+      if (encoderError) throw encoderError;
+      await encoder.write(frame.pixels);
     }
+  };
+  try {
+    await Promise.all([feed(), ...stages.list.map((_, i) => stageLoop(i)), output()].map((p) => p.catch(fail)));
     if (failure) throw failure;
     stages.close();
     if (encoder) {

@@ -50,6 +50,28 @@ describe('stage runner', () => {
     expect(inf!.waitMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('frames started together wait for the reconfigure their version brought, and are processed in start order', async () => {
+    const calls: string[] = [];
+    let finishReconfigure!: () => void;
+    const stage: Stage = {
+      name: 'inference',
+      concurrency: 3,
+      reconfigure: (config) => {
+        calls.push(`reconfigure v${config.version}`);
+        return new Promise<void>((r) => (finishReconfigure = r));
+      },
+      process: (frame) => void calls.push(`process ${frame.frameId}`),
+      close: () => undefined,
+    };
+    const run = createStageRunner(stage);
+    const all = Promise.all([0, 1, 2].map((id) => run(testFrame({ frameId: id, width: 4, height: 4, config: v(0) }))));
+    await sleep(10);
+    expect(calls, 'nothing processed before the reconfigure is done').toEqual(['reconfigure v0']);
+    finishReconfigure();
+    await all;
+    expect(calls).toEqual(['reconfigure v0', 'process 0', 'process 1', 'process 2']);
+  });
+
   it('a stage that throws leaves the frame without its timing and the error to the caller', async () => {
     const stage: Stage = { name: 'drawing', reconfigure: () => undefined, process: () => Promise.reject(new Error('no glyphs')), close: () => undefined };
     const frame = testFrame({ frameId: 0, width: 4, height: 4 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DropOldestQueue } from '../../src/queue.js';
+import { BackpressureQueue, DropOldestQueue } from '../../src/queue.js';
 
 /** The bounded queue between pipeline stages: full = the oldest goes (counted), never a wait, never growth. */
 describe('DropOldestQueue', () => {
@@ -143,5 +143,35 @@ describe('DropOldestQueue', () => {
       }),
       { numRuns: 300, seed: 12 },
     );
+  });
+});
+
+describe('BackpressureQueue', () => {
+  it('makes the producer wait while full and drops nothing; close() hands out the rest, then undefined', async () => {
+    const q = new BackpressureQueue<number>(2);
+    await q.push(1);
+    await q.push(2);
+    let third = false;
+    const pushing = q.push(3).then(() => (third = true));
+    await Promise.resolve();
+    expect(third).toBe(false);
+    expect(await q.take()).toBe(1);
+    await pushing;
+    expect(third).toBe(true);
+    q.close();
+    expect([await q.take(), await q.take(), await q.take()]).toEqual([2, 3, undefined]);
+  });
+
+  it('abort() discards what is queued and releases a waiting producer and consumer', async () => {
+    const full = new BackpressureQueue<number>(1);
+    await full.push(1);
+    const blocked = full.push(2);
+    full.abort();
+    await blocked;
+    expect(await full.take()).toBeUndefined();
+    const empty = new BackpressureQueue<number>(1);
+    const waiting = empty.take();
+    empty.abort();
+    expect(await waiting).toBeUndefined();
   });
 });

@@ -16,6 +16,8 @@ export interface InferenceStageOptions {
   detectorFor(config: AppliedConfig): Promise<Detector>;
   /** The detector already built for the run's first config (version 0), so the first frame does not wait. */
   initial?: { version: number; detector: Detector };
+  /** Frames in detection at once: the inference workers (see Stage.concurrency). */
+  concurrency?: number;
 }
 
 /**
@@ -30,6 +32,7 @@ export function createInferenceStage(o: InferenceStageOptions): Stage {
   let seen = 0;
   return {
     name: 'inference',
+    concurrency: o.concurrency ?? 1,
     async reconfigure(config) {
       nth = config.body.inference.every_nth_frame;
       if (detectorVersion === config.version && detector) return;
