@@ -10,6 +10,8 @@ import type { Logger } from '../log.js';
 export interface DecoderActorDeps {
   runId: string;
   source: SourceSpec;
+  /** Where each frame's bytes are written (the run's frame pool). */
+  allocateFrame?(size: number): Buffer;
   /** Where decoded frames go (the inference stage's queue in a live run). */
   output: DropOldestQueue<FrameRecord>;
   /** Source state (geometry, time line, frame ids) and the config each frame is stamped with. */
@@ -55,6 +57,7 @@ export function createDecoderActor(deps: DecoderActorDeps) {
           outputSize: sizeOf(source().info),
           ioTimeoutS: deps.ioTimeoutS,
           logger: deps.logger,
+          allocateFrame: deps.allocateFrame,
         },
         {
           onInfo: (info) => {

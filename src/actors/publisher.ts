@@ -21,6 +21,8 @@ export interface PublisherActorDeps {
   logger: Logger;
   /** Lets the run's shutdown wait until ffmpeg #2 is reaped. */
   track(stop: Promise<unknown>): void;
+  /** Frames' pixels the output is done with (the run's frame pool). */
+  releasePicture?(pixels: Buffer): void;
 }
 
 /**
@@ -69,6 +71,7 @@ export function createPublisherActor(deps: PublisherActorDeps) {
           }),
         sink: mount,
         count: (what) => deps.store.trigger.outputCounted({ count: what }),
+        releasePicture: deps.releasePicture,
         logger: deps.logger,
         nextFrame: () => {
           if (pending) {

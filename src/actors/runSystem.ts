@@ -11,6 +11,7 @@ import type { RuleCounters } from '../rules/index.js';
 import type { AppliedConfig, StageName } from '../frame.js';
 import { createRunStore, type RunStats, type RunStore } from '../pipeline/runStore.js';
 import { closeRunQueues, newRunQueues } from '../pipeline/queues.js';
+import { FramePool } from '../pipeline/framePool.js';
 import { createProcessingStages, type ProcessingStages } from '../pipeline/processingStages.js';
 import { detectorOptionsFor } from '../pipeline/stages/inference.js';
 import { createDetector as createDetectorHere, type Detector, type DetectorFactory, type DetectorOptions } from '../inference/detector.js';
@@ -75,7 +76,8 @@ export interface RunHandle {
 export function startRun(o: RunOptions): RunHandle {
   const log = o.logger.child({ runId: o.runId });
   const store = createRunStore({ config: o.config });
-  const queues = newRunQueues(store);
+  const frames = new FramePool();
+  const queues = newRunQueues(store, frames);
   const stopping = newStopTracker();
   const track = (p: Promise<unknown>) => stopping.track(p);
   const detectorOptions = (body: ConfigBody) => detectorOptionsFor(o.detector, body);
@@ -125,6 +127,7 @@ export function startRun(o: RunOptions): RunHandle {
         runId: o.runId,
         source: o.source,
         output: queues.inference,
+        allocateFrame: (size) => frames.acquire(size),
         store,
         logger: log,
         stallTimeoutS: o.stallTimeoutS,
@@ -142,6 +145,7 @@ export function startRun(o: RunOptions): RunHandle {
         pushUrl: o.output.kind === 'push' ? o.output.url : undefined,
         logger: log,
         track,
+        releasePicture: (pixels) => frames.release(pixels),
       }),
       // The file ended: what the decoder gave goes through every stage; the output has taken the last frame.
       drain: fromPromise(async () => {

@@ -7,8 +7,9 @@ import type { OutputCount } from './runStore.js';
 /** ffmpeg #2 as the clock sees it (src/io/ffmpeg/encoder.ts): raw pictures in, without ever blocking. */
 export interface OutputEncoder {
   readonly pid: number | undefined;
-  /** False while the encoder has not taken the previous picture (nothing was written). */
-  tryWrite(picture: Buffer): boolean;
+  /** False while the encoder has not taken the previous picture (nothing was written). `onWritten`: the
+   *  pipe no longer holds `picture`. */
+  tryWrite(picture: Buffer, onWritten?: () => void): boolean;
   onceWritable(cb: () => void): void;
   stop(): Promise<unknown>;
 }
@@ -36,6 +37,9 @@ export interface OutputClockOptions {
    *  publisher actor takes the oldest of its two slots, see src/actors/publisher.ts). */
   nextFrame(): FrameRecord | undefined;
   count(what: OutputCount): void;
+  /** A frame's pixels the clock is done with: no longer its last picture, no write of them pending (the
+   *  run's frame pool takes them back). Never called for slate pictures, which are the clock's own. */
+  releasePicture?(pixels: Buffer): void;
   logger: Logger;
   onFatal(err: SieError): void;
 }
@@ -71,6 +75,8 @@ export class OutputClock {
   /** A picture waiting for ffmpeg #2 to take the previous one (see send()). */
   private pending: { picture: Buffer; ptsS: number } | undefined;
   private waitingForEncoder = false;
+  /** Frames' pixels the clock holds, with the writes of them still in the pipe (see releaseIfDone). */
+  private readonly held = new Map<Buffer, number>();
 
   constructor(private readonly o: OutputClockOptions) {
     this.periodMs = 1000 / o.fps;
@@ -108,8 +114,10 @@ export class OutputClock {
     this.o.logger.warn({ err: err.message }, 'encoder ffmpeg died: starting a new one');
     // Pictures the dead encoder had taken never come out: their pts must not be paired with the new one's.
     this.inFlight.length = 0;
+    const dropped = this.pending?.picture;
     this.pending = undefined;
     this.waitingForEncoder = false;
+    if (dropped) this.releaseIfDone(dropped);
     this.encoder = this.startEncoder();
   }
 
@@ -144,7 +152,10 @@ export class OutputClock {
     const frame = this.o.nextFrame();
     let picture: Buffer | undefined;
     if (frame) {
+      const previous = this.last;
       this.last = frame.pixels;
+      if (!this.held.has(frame.pixels)) this.held.set(frame.pixels, 0);
+      if (previous) this.releaseIfDone(previous);
       this.lastNewAtMs = now;
       picture = frame.pixels;
     } else if (this.last) {
@@ -167,15 +178,26 @@ export class OutputClock {
    * one picture waits; a newer one replaces it (counted as dropped), so nothing queues up.
    */
   private send(picture: Buffer, ptsS: number): void {
-    if (this.encoder.tryWrite(picture)) {
+    const writes = this.held.get(picture);
+    const onWritten =
+      writes === undefined
+        ? undefined
+        : () => {
+            this.held.set(picture, (this.held.get(picture) ?? 1) - 1);
+            this.releaseIfDone(picture);
+          };
+    if (this.encoder.tryWrite(picture, onWritten)) {
+      if (writes !== undefined) this.held.set(picture, writes + 1);
       this.o.count('framesOut');
       // Only the embedded server's pipe gives access units back to pair with these; a push output never
       // does, and the list would grow by one entry per output frame for as long as the run lives.
       if (this.o.sink) this.inFlight.push(ptsS);
       return;
     }
+    const replaced = this.pending?.picture;
     if (this.pending) this.o.count('droppedEncoderBusy');
     this.pending = { picture, ptsS };
+    if (replaced && replaced !== picture) this.releaseIfDone(replaced);
     if (this.waitingForEncoder) return;
     this.waitingForEncoder = true;
     const encoder = this.encoder;
@@ -187,6 +209,15 @@ export class OutputClock {
       this.pending = undefined;
       if (held && !this.stopped) this.send(held.picture, held.ptsS);
     });
+  }
+
+  /** Hands a frame's pixels back once nothing here uses them: not the last picture, not waiting to be
+   *  sent, not in the encoder's pipe. A buffer given back too early would be overwritten by the decoder. */
+  private releaseIfDone(pixels: Buffer): void {
+    const writes = this.held.get(pixels);
+    if (writes === undefined || writes > 0 || pixels === this.last || pixels === this.pending?.picture) return;
+    this.held.delete(pixels);
+    this.o.releasePicture?.(pixels);
   }
 
   private slatePicture(seconds: number): Buffer {

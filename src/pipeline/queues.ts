@@ -1,6 +1,7 @@
 import { DropOldestQueue } from '../queue.js';
 import type { FrameRecord } from '../frame.js';
 import type { DropPoint, RunStore } from './runStore.js';
+import type { FramePool } from './framePool.js';
 
 /**
  * A live run's bounded queues, each named by what it feeds: `inference` holds decoded frames, `output`
@@ -9,8 +10,13 @@ import type { DropPoint, RunStore } from './runStore.js';
  */
 export type RunQueues = Record<DropPoint, DropOldestQueue<FrameRecord>>;
 
-export function newRunQueues(store: RunStore, capacity = 2): RunQueues {
-  const queue = (before: DropPoint) => new DropOldestQueue<FrameRecord>(capacity, () => store.trigger.frameDropped({ before }));
+/** `pool`: where a dropped frame's pixels go back (nothing reads them any more). */
+export function newRunQueues(store: RunStore, pool?: FramePool, capacity = 2): RunQueues {
+  const queue = (before: DropPoint) =>
+    new DropOldestQueue<FrameRecord>(capacity, (frame) => {
+      store.trigger.frameDropped({ before });
+      pool?.release(frame.pixels);
+    });
   return { inference: queue('inference'), rules: queue('rules'), drawing: queue('drawing'), output: queue('output') };
 }
 

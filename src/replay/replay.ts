@@ -8,6 +8,7 @@ import type { ConfigBody } from '../config/body.js';
 import { assertKnownClassNames } from '../config/classNames.js';
 import type { FrameRecord } from '../frame.js';
 import { BackpressureQueue } from '../queue.js';
+import { FramePool } from '../pipeline/framePool.js';
 import { admitFrame, createRunStore } from '../pipeline/runStore.js';
 import { createProcessingStages } from '../pipeline/processingStages.js';
 import { createStageRunner } from '../pipeline/stage.js';
@@ -84,6 +85,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   // stage in order, so the events are the same as one frame at a time.
   const queues = [...stages.list, undefined].map(() => new BackpressureQueue<FrameRecord>(QUEUE_SLOTS));
   const decoded = new BackpressureQueue<FrameRecord>(Number.MAX_SAFE_INTEGER);
+  const frames = new FramePool();
   let failure: SieError | undefined;
   const fail = (err: unknown) => {
     failure ??= coerceError(err);
@@ -91,7 +93,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     for (const q of queues) q.abort();
   };
   const decoder = new FfmpegDecoder(
-    { source: { url: o.video, transport: 'tcp', realtime: false }, ioTimeoutS: 10, logger: o.logger },
+    { source: { url: o.video, transport: 'tcp', realtime: false }, ioTimeoutS: 10, logger: o.logger, allocateFrame: (size) => frames.acquire(size) },
     {
       onInfo: (info) => store.trigger.sourceOpened({ info }),
       onFrame: (pixels, _index, ptsS, arrivedAtMs) => {
@@ -138,7 +140,10 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     for (;;) {
       const frame = await queues[stages.list.length]!.take();
       if (!frame) return;
-      if (!o.out) continue;
+      if (!o.out) {
+        frames.release(frame.pixels);
+        continue;
+      }
       const fps = store.getSnapshot().context.source.info!.fps;
       encoder ??= new FfmpegEncoder({
         width: frame.width,
@@ -151,6 +156,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
       });
       if (encoderError) throw encoderError;
       await encoder.write(frame.pixels);
+      frames.release(frame.pixels);
     }
   };
   try {

@@ -38,6 +38,8 @@ export interface DecoderOptions {
   /** Socket timeout for the RTSP connection. */
   ioTimeoutS: number;
   logger: Logger;
+  /** Where each frame's bytes go (a run's frame pool); a new SharedArrayBuffer per frame by default. */
+  allocateFrame?(size: number): Buffer;
 }
 
 /** ffmpeg arguments of pipeline #1: source → raw yuv420p frames on stdout, pts of each on stderr. */
@@ -165,7 +167,7 @@ export class FfmpegDecoder {
     while (offset < chunk.length) {
       if (!this.current) {
         // Shared memory: an inference worker reads the frame where it lies, no copy crosses the threads.
-        this.current = Buffer.from(new SharedArrayBuffer(this.frameSize));
+        this.current = this.opts.allocateFrame?.(this.frameSize) ?? Buffer.from(new SharedArrayBuffer(this.frameSize));
         this.filled = 0;
       }
       const n = Math.min(this.frameSize - this.filled, chunk.length - offset);

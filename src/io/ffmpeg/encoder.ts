@@ -106,21 +106,20 @@ export class FfmpegEncoder {
     return this.proc.child.stdin.writableLength;
   }
 
-  /** Offline use (replay): writes one frame and waits until ffmpeg has taken it. Never drops. */
+  /** Offline use (replay): writes one frame and waits until ffmpeg has taken it, so that the caller may
+   *  reuse `pixels` (the stream holds the buffer, not a copy, until then). Never drops. */
   async write(pixels: Buffer): Promise<void> {
     if (this.stopped || this.proc.hasExited) throw new InternalError('encoder is not running');
     this.framesWritten++;
-    if (!this.proc.child.stdin.write(pixels)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.proc.child.stdin.off('drain', done);
-          this.proc.child.off('exit', done);
-          resolve();
-        };
-        this.proc.child.stdin.once('drain', done);
-        this.proc.child.once('exit', done);
-      });
-    }
+    const child = this.proc.child;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        child.off('exit', done);
+        resolve();
+      };
+      child.once('exit', done);
+      child.stdin.write(pixels, done);
+    });
   }
 
   /** Offline use: close stdin and wait for ffmpeg to finish the file. */
@@ -153,11 +152,14 @@ export class FfmpegEncoder {
     else stdin.once('drain', fire);
   }
 
-  /** Writes one frame if ffmpeg has taken the previous one; false = busy, the caller drops this frame. */
-  tryWrite(pixels: Buffer): boolean {
+  /**
+   * Writes one frame if ffmpeg has taken the previous one; false = busy, the caller drops this frame.
+   * `onWritten` is called once the pipe no longer holds `pixels` (written, or the encoder is gone).
+   */
+  tryWrite(pixels: Buffer, onWritten?: () => void): boolean {
     if (this.dead) return false;
     if (this.proc.child.stdin.writableLength > 0) return false;
-    this.proc.child.stdin.write(pixels);
+    this.proc.child.stdin.write(pixels, onWritten && (() => onWritten()));
     this.framesWritten++;
     return true;
   }
