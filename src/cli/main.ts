@@ -29,8 +29,25 @@ ${apiUsage}
 ${dbUsage}
 `;
 
+/** `sie COMMAND --help` (or -h) prints that command's usage, whatever else is on the line. */
+const commandUsage: Record<string, string> = {
+  run: runUsage,
+  replay: replayUsage,
+  bench: benchUsage,
+  serve: serveUsage,
+  engine: engineUsage,
+  api: apiUsage,
+  db: dbUsage,
+  camera: cameraUsage,
+};
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  const own = cmd === undefined ? undefined : commandUsage[cmd];
+  if (own && rest.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(`${own}\n`);
+    return 0;
+  }
   switch (cmd) {
     case 'run':
       return runCommand(rest);

@@ -54,6 +54,16 @@ describe('sie db', () => {
     expect(upToDate.stdout).toContain('up to date');
   }, 120_000);
 
+  it('every command answers --help (and -h) with its own usage, exit 0', async () => {
+    for (const cmd of ['run', 'replay', 'bench', 'serve', 'engine', 'api', 'db', 'camera']) {
+      const r = await runSie([cmd, cmd === 'db' ? '-h' : '--help']);
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout, cmd).toMatch(new RegExp(`^sie ${cmd}\\b`));
+    }
+    const inference = await runSie(['replay', '--help']);
+    expect(inference.stdout).toContain('--inference-workers N');
+  }, 60_000);
+
   it('an unknown or missing subcommand, or an extra argument, is a usage error (exit 2) with the usage', async () => {
     const env = { SIE_DATABASE_URL: newDatabaseUrl() };
     for (const args of [['db'], ['db', 'drop'], ['db', 'migrate', 'now']]) {
