@@ -49,7 +49,6 @@ export function runSettingsFromClaim(row: ClaimedRun, dataDir: string, mediaRoot
       weightsPath: join(dataDir, row.model_file_path),
       labels: row.model_labels,
       format: row.model_format as ModelFormat,
-      threads: 1,
       warmup: true,
     },
     retry: {
