@@ -10,36 +10,19 @@ import { UsageError } from './args.js';
 import { stopAllProcesses } from '../io/ffmpeg/process.js';
 import { redactText } from '../redact.js';
 
-const usage = `sie — Stream Inference Engine
-
-${runUsage}
-
-${cameraUsage}
-
-${engineUsage}
-
-${serveUsage}
-
-${replayUsage}
-
-${benchUsage}
-
-${apiUsage}
-
-${dbUsage}
-`;
-
-/** `sie COMMAND --help` (or -h) prints that command's usage, whatever else is on the line. */
+/** Each command's usage, in the order `sie help` lists them; `sie COMMAND --help` (or -h) prints its own. */
 const commandUsage: Record<string, string> = {
   run: runUsage,
+  camera: cameraUsage,
+  engine: engineUsage,
+  serve: serveUsage,
   replay: replayUsage,
   bench: benchUsage,
-  serve: serveUsage,
-  engine: engineUsage,
   api: apiUsage,
   db: dbUsage,
-  camera: cameraUsage,
 };
+
+const usage = `sie — Stream Inference Engine\n\n${Object.values(commandUsage).join('\n\n')}\n`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
