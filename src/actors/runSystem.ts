@@ -6,14 +6,13 @@ import { createPublisherActor } from './publisher.js';
 import { newStopTracker } from './stopTracker.js';
 import type { ConfigBody } from '../config/body.js';
 import type { RuleEvent } from '../rules/index.js';
-import { assertKnownClassNames } from '../config/classNames.js';
 import type { RuleCounters } from '../rules/index.js';
 import type { AppliedConfig, StageName } from '../frame.js';
 import { createRunStore, type RunStats, type RunStore } from '../pipeline/runStore.js';
 import { closeRunQueues, newRunQueues } from '../pipeline/queues.js';
 import { FramePool } from '../pipeline/framePool.js';
 import { createProcessingStages, type ProcessingStages } from '../pipeline/processingStages.js';
-import { detectorOptionsFor } from '../pipeline/stages/inference.js';
+import { checkedDetector, detectorOptionsFor } from '../pipeline/stages/inference.js';
 import { createDetector as createDetectorHere, type Detector, type DetectorFactory, type DetectorOptions } from '../inference/detector.js';
 import type { SourceSpec } from '../io/ffmpeg/decoder.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
@@ -80,15 +79,12 @@ export function startRun(o: RunOptions): RunHandle {
   const queues = newRunQueues(store, frames);
   const stopping = newStopTracker();
   const track = (p: Promise<unknown>) => stopping.track(p);
-  const detectorOptions = (body: ConfigBody) => detectorOptionsFor(o.detector, body);
   const createDetector = o.createDetector ?? createDetectorHere;
-  // Detectors built (and checked) by reconfigure() before their version was applied, taken by the stage.
-  const prepared = new Map<number, Detector>();
-  const detectorFor = async (config: AppliedConfig): Promise<Detector> => {
-    const ready = prepared.get(config.version);
-    prepared.delete(config.version);
-    return ready ?? createDetector(detectorOptions(config.body));
-  };
+  // Detectors built (and checked) by reconfigure() before their config was applied, by config body: the
+  // store keeps the body it was given, so the inference stage finds it on the first frame of that version.
+  const prepared = new WeakMap<ConfigBody, Detector>();
+  const detectorFor = async (config: AppliedConfig): Promise<Detector> =>
+    prepared.get(config.body) ?? createDetector(detectorOptionsFor(o.detector, config.body));
   let stages: ProcessingStages | undefined;
   let mount: RtspMount | undefined;
   const stageActor = (name: StageName) =>
@@ -103,12 +99,11 @@ export function startRun(o: RunOptions): RunHandle {
     actors: {
       prepare: fromPromise(async ({ signal }) => {
         const { config } = store.getSnapshot().context;
-        const detector = await createDetector(detectorOptions(config.body));
-        // Stopped while the model loaded: the run has ended (and cleaned up); a mount made now would stay.
-        if (signal.aborted) return;
         // A config stored by plain SQL, or a file, has not met the API's checks: a class the model lacks fails
         // the run now (config_invalid) rather than blurring nothing or counting nothing.
-        assertKnownClassNames(config.body, detector.labels);
+        const detector = await checkedDetector(createDetector, o.detector, config.body);
+        // Stopped while the model loaded: the run has ended (and cleaned up); a mount made now would stay.
+        if (signal.aborted) return;
         stages = createProcessingStages({
           store,
           runId: o.runId,
@@ -210,12 +205,9 @@ export function startRun(o: RunOptions): RunHandle {
     reconfigure: async (body) => {
       // Check every class name and build the new detector first: if the version cannot work, nothing
       // changes and the run keeps the version it has (a stage would otherwise fail on its next frame).
-      const next = await createDetector(detectorOptions(body));
-      assertKnownClassNames(body, next.labels);
-      const version = store.getSnapshot().context.config.version + 1;
-      prepared.set(version, next);
+      prepared.set(body, await checkedDetector(createDetector, o.detector, body));
       store.trigger.configApplied({ body });
-      log.info({ version }, 'config applied');
+      log.info({ version: store.getSnapshot().context.config.version }, 'config applied');
     },
     done,
     stop: (reason) => {

@@ -5,14 +5,13 @@ import { createDetector as createDetectorHere, type DetectorFactory, type Detect
 import type { RuleEvent } from '../rules/index.js';
 import type { RuleCounters } from '../rules/index.js';
 import type { ConfigBody } from '../config/body.js';
-import { assertKnownClassNames } from '../config/classNames.js';
 import type { FrameRecord } from '../frame.js';
 import { BackpressureQueue } from '../queue.js';
 import { FramePool } from '../pipeline/framePool.js';
 import { admitFrame, createRunStore } from '../pipeline/runStore.js';
 import { createProcessingStages } from '../pipeline/processingStages.js';
 import { createStageRunner } from '../pipeline/stage.js';
-import { detectorOptionsFor } from '../pipeline/stages/inference.js';
+import { checkedDetector, detectorOptionsFor } from '../pipeline/stages/inference.js';
 import { InternalError, coerceError, type SieError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -57,8 +56,7 @@ const QUEUE_SLOTS = 2;
 export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   const t0 = performance.now();
   const createDetector = o.createDetector ?? createDetectorHere;
-  const detector = await createDetector(detectorOptionsFor(o.detector, o.config));
-  assertKnownClassNames(o.config, detector.labels);
+  const detector = await checkedDetector(createDetector, o.detector, o.config);
   const store = createRunStore({ config: o.config });
   const events: RuleEvent[] = [];
   const sink: WriteStream | undefined = o.eventsPath ? createWriteStream(o.eventsPath) : undefined;

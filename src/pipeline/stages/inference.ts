@@ -1,5 +1,6 @@
 import { ModelError, coerceError } from '../../errors.js';
-import type { Detector, DetectorOptions } from '../../inference/detector.js';
+import type { Detector, DetectorFactory, DetectorOptions } from '../../inference/detector.js';
+import { assertKnownClassNames } from '../../config/classNames.js';
 import type { ConfigBody } from '../../config/body.js';
 import type { AppliedConfig, FrameRecord } from '../../frame.js';
 import type { Stage } from '../stage.js';
@@ -8,6 +9,16 @@ import type { RunStore } from '../runStore.js';
 /** The run's model with a config's thresholds and classes. */
 export function detectorOptionsFor(model: DetectorOptions, body: ConfigBody): DetectorOptions {
   return { ...model, confidence: body.inference.confidence, iou: body.inference.iou, classes: body.inference.classes };
+}
+
+/**
+ * A detector for a config, checked against it: a class name the model lacks is a config error now, not
+ * a rule that silently counts nothing. Where a run starts, where it is reconfigured, and in replay.
+ */
+export async function checkedDetector(create: DetectorFactory, model: DetectorOptions, body: ConfigBody): Promise<Detector> {
+  const detector = await create(detectorOptionsFor(model, body));
+  assertKnownClassNames(body, detector.labels);
+  return detector;
 }
 
 export interface InferenceStageOptions {
