@@ -10,7 +10,8 @@ import type { AppliedConfig, FrameRecord, StageName } from '../frame.js';
 export interface Stage {
   readonly name: StageName;
   /** Frames it may work on at once (default 1). More only for a stage whose process() reads and changes
-   *  its state before its first await, so that frames started in order are handled in order. */
+   *  its state before its first await, so that frames started in order are handled in order. Replay uses
+   *  it; a live run's stage actor takes one frame at a time (its runs are parallel to each other). */
   readonly concurrency?: number;
   /** Called before the first frame of each config version (the run's first config included), with that
    *  frame's config: the stage rebuilds what depends on it. */
@@ -35,8 +36,8 @@ export function createStageRunner(stage: Stage): (frame: FrameRecord) => Promise
     }
     await reconfigured;
     await stage.process(frame);
-    const readyAtMs = frame.stages.at(-1);
-    const readySince = readyAtMs ? readyAtMs.startedAtMs + readyAtMs.serviceMs : frame.arrivedAtMs;
+    const previous = frame.stages.at(-1);
+    const readySince = previous ? previous.startedAtMs + previous.serviceMs : frame.arrivedAtMs;
     frame.stages.push({
       stage: stage.name,
       waitMs: Math.max(0, startedAtMs - readySince),
