@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { resolveFfmpeg } from '../io/ffmpeg/binary.js';
 import { Child, SIE_MAIN, freePort, sleep } from './children.js';
 import { descendants, fdCount, rssKb } from './procfs.js';
-import { createSoakDatabase, dropSoakDatabase, insertSoakRuns, prepareMedia } from './soakSetup.js';
+import { createSoakDatabase, dropBenchDatabase, insertSoakRuns, prepareMedia } from './benchSetup.js';
 import { formatSummary, summarise, type OutageRecord, type RunSample, type Sample, type SoakSummary } from './soakReport.js';
 
 export interface SoakOptions {
@@ -317,7 +317,7 @@ export async function runSoak(o: SoakOptions, io: SoakIo): Promise<SoakResult> {
     // SIGTERM releases the runs (a drain waits up to 30 s); then the cameras.
     await engine?.stop(40_000);
     await Promise.all(cameras.map((c) => c.child?.stop(5000)));
-    await dropSoakDatabase(db, (t) => io.print(t));
+    await dropBenchDatabase(db, (t) => io.print(t));
     rmSync(tmp, { recursive: true, force: true });
   }
 }

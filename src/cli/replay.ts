@@ -57,7 +57,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     m.set(key, (m.get(key) ?? 0) + 1);
     perRule.set(e.rule_id, m);
   }
-  process.stdout.write(`replay: ${r.frames} frames (${r.detectedFrames} detected) in ${r.seconds.toFixed(1)} s = ${r.fps.toFixed(1)} fps\n`);
+  process.stdout.write(`replay: ${r.frames} frames (${r.detectedFrames} detected) in ${r.seconds.toFixed(2)} s = ${r.fps.toFixed(1)} fps\n`);
   process.stdout.write(`events: ${r.events.length}\n`);
   for (const [rule, m] of perRule) {
     process.stdout.write(`  ${rule}: ${[...m].map(([k, v]) => `${k}=${v}`).join(' ')}\n`);

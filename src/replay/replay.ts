@@ -36,6 +36,7 @@ export interface ReplayOptions {
 export interface ReplayResult {
   frames: number;
   detectedFrames: number;
+  /** From the model loaded to the last frame written: the work, without the start-up. */
   seconds: number;
   fps: number;
   events: RuleEvent[];
@@ -54,9 +55,9 @@ const QUEUE_SLOTS = 2;
  * file's pts.
  */
 export async function replay(o: ReplayOptions): Promise<ReplayResult> {
-  const t0 = performance.now();
   const createDetector = o.createDetector ?? createDetectorHere;
   const detector = await checkedDetector(createDetector, o.detector, o.config);
+  const t0 = performance.now();
   const store = createRunStore({ config: o.config });
   const events: RuleEvent[] = [];
   const sink: WriteStream | undefined = o.eventsPath ? createWriteStream(o.eventsPath) : undefined;

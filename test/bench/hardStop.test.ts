@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Child, killAllChildren } from '../../src/bench/children.js';
 import { descendants } from '../../src/bench/procfs.js';
 import { stopOnSignals } from '../../src/cli/bench.js';
-import { dropSoakDatabase } from '../../src/bench/soakSetup.js';
+import { dropBenchDatabase } from '../../src/bench/benchSetup.js';
 import { until } from '../helpers/processes.js';
 
 /** Alive and not a zombie (an orphan's zombie may wait a while for whoever reaps it). */
@@ -74,8 +74,8 @@ describe("the soak's database", () => {
       name: 'sie_soak_0123456789',
       drop: () => Promise.reject(new Error('connect ECONNREFUSED for postgres://sie:hunter2secret@db.example:5432/postgres')),
     };
-    await dropSoakDatabase(db, (t) => lines.push(t));
-    expect(lines.join('')).toMatch(/^soak: could not drop database sie_soak_0123456789: /);
+    await dropBenchDatabase(db, (t) => lines.push(t));
+    expect(lines.join('')).toMatch(/^bench: could not drop database sie_soak_0123456789: /);
     expect(lines.join('')).not.toContain('hunter2secret');
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { descendants, fdCount, parentFromStat, rssKb } from '../../src/bench/procfs.js';
+import { cpuMsWithReaped, descendants, fdCount, parentFromStat, reapedChildrenCpuMs, rssKb, treeCpuMs, treeRssKb } from '../../src/bench/procfs.js';
 
 /** The soak's view of a process, read from the real /proc of processes started here. */
 
@@ -52,5 +52,39 @@ describe('procfs', () => {
     await new Promise((r) => gone.once('exit', r));
     expect(rssKb(gone.pid!)).toBeUndefined();
     expect(fdCount(gone.pid!)).toBeUndefined();
+  });
+
+  it('CPU time of a tree moves into the parent once a child exits and is reaped: none is lost, none counted twice', async () => {
+    // A fixed amount of work (not a duration): the same CPU whatever else the machine is doing.
+    const busy = spawn('sh', ['-c', 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'], { stdio: 'ignore' });
+    started.push(busy);
+    const before = reapedChildrenCpuMs();
+    let lastReading = 0;
+    const exited = new Promise((r) => busy.once('exit', r));
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!done) {
+      lastReading = Math.max(lastReading, treeCpuMs(busy.pid!));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const reaped = reapedChildrenCpuMs() - before;
+    expect(lastReading).toBeGreaterThan(0);
+    // Everything the child was seen to use is in our cutime now (one clock tick of rounding either way).
+    expect(reaped).toBeGreaterThanOrEqual(lastReading - 10);
+    expect(cpuMsWithReaped(busy.pid!)).toBeUndefined();
+    expect(cpuMsWithReaped('self')).toBeGreaterThanOrEqual(reaped);
+  });
+
+  it('sums RSS over a tree', async () => {
+    const sh = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' });
+    started.push(sh);
+    let kids: number[] = [];
+    for (let i = 0; i < 100 && kids.length < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      kids = descendants(sh.pid!);
+    }
+    await execd(kids[0]!, 'sleep');
+    expect(treeRssKb(sh.pid!)).toBe((rssKb(sh.pid!) ?? 0) + (rssKb(kids[0]!) ?? 0));
+    process.kill(kids[0]!, 'SIGKILL');
   });
 });

@@ -44,25 +44,29 @@ export function createSoakDatabase(): Promise<SoakDatabase> {
 }
 
 /**
- * Drops the soak's database; a failure is printed naming the database only (its URL holds the password
+ * Drops a bench's database (the soak's, a capacity trial's); a failure is printed naming the database only (its URL holds the password
  * of SIE_DATABASE_URL) and its message redacted, so the operator can drop it by hand.
  */
-export async function dropSoakDatabase(db: Pick<SoakDatabase, 'name' | 'drop'>, print: (text: string) => void): Promise<void> {
+export async function dropBenchDatabase(db: Pick<SoakDatabase, 'name' | 'drop'>, print: (text: string) => void): Promise<void> {
   try {
     await db.drop();
   } catch (err) {
-    print(`soak: could not drop database ${db.name}: ${redactText((err as Error).message)}\n`);
+    print(`bench: could not drop database ${db.name}: ${redactText((err as Error).message)}\n`);
   }
 }
 
+/** A config body as the API stores it; see src/config/body.ts. */
+type ConfigJson = Record<string, unknown>;
+
 /**
- * The model, a config and one run per camera, inserted with plain SQL as any service may (the documented
+ * The model and one config using it, inserted with plain SQL as any service may (the documented
  * contract). The engine reads weights under its data dir: a symlink there points at the given file.
+ * Returns the config's id.
  */
-export async function insertSoakRuns(
+export async function insertModelAndConfig(
   pool: Pool,
-  o: { dataDir: string; model: string; labels: string; cameraUrls: string[] },
-): Promise<string[]> {
+  o: { dataDir: string; model: string; labels: string; clientId: string; body: ConfigJson },
+): Promise<string> {
   mkdirSync(join(o.dataDir, 'models'), { recursive: true });
   const fileName = `models/${basename(o.model)}`;
   const labelsName = `models/${basename(o.labels)}`;
@@ -78,30 +82,40 @@ export async function insertSoakRuns(
     [basename(o.model), sha, fileName, labelsName, weights.length, JSON.stringify(labels)],
   );
   const modelId = m.rows[0]!.id;
-  // One line rule across the plaza's walkway: tracking, rules and the event outbox work as in production.
-  const body = {
-    inference: { confidence: 0.3, iou: 0.45 },
-    rules: [{ id: 'walkway', type: 'line_crossing', name: 'walkway', line: [[0.5, 0.15], [0.5, 0.75]] }],
-    drawing: {},
-  };
-  const c = await pool.query<{ id: string }>(`INSERT INTO configs (client_id, name, model_id, body) VALUES ('soak', 'soak', $1, $2) RETURNING id`, [
+  const c = await pool.query<{ id: string }>(`INSERT INTO configs (client_id, name, model_id, body) VALUES ($1, $1, $2, $3) RETURNING id`, [
+    o.clientId,
     modelId,
-    JSON.stringify(body),
+    JSON.stringify(o.body),
   ]);
   const configId = c.rows[0]!.id;
   await pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) VALUES ($1, 1, $2, $3) ON CONFLICT DO NOTHING`, [
     configId,
     modelId,
-    JSON.stringify(body),
+    JSON.stringify(o.body),
   ]);
+  return configId;
+}
+
+/** One pending run of a config; an engine claims it. Retries enough for any outage a bench makes. */
+export async function insertRun(pool: Pool, o: { clientId: string; configId: string; sourceUrl: string; mount: string }): Promise<string> {
+  const r = await pool.query<{ id: string }>(
+    `INSERT INTO runs (client_id, config_id, source_url, output_mount, retry_max_attempts) VALUES ($1, $2, $3, $4, 100) RETURNING id`,
+    [o.clientId, o.configId, o.sourceUrl, o.mount],
+  );
+  return r.rows[0]!.id;
+}
+
+/** One line rule across the plaza's walkway: tracking, rules and the event outbox work as in production. */
+export const WALKWAY_RULES = [{ id: 'walkway', type: 'line_crossing', name: 'walkway', line: [[0.5, 0.15], [0.5, 0.75]] }];
+
+/** The soak's model, config and one run per camera. */
+export async function insertSoakRuns(
+  pool: Pool,
+  o: { dataDir: string; model: string; labels: string; cameraUrls: string[] },
+): Promise<string[]> {
+  const body = { inference: { confidence: 0.3, iou: 0.45 }, rules: WALKWAY_RULES, drawing: {} };
+  const configId = await insertModelAndConfig(pool, { ...o, clientId: 'soak', body });
   const ids: string[] = [];
-  for (const [i, url] of o.cameraUrls.entries()) {
-    // Retries enough for any outage the soak makes: it measures resources, not the retry policy.
-    const r = await pool.query<{ id: string }>(
-      `INSERT INTO runs (client_id, config_id, source_url, output_mount, retry_max_attempts) VALUES ('soak', $1, $2, $3, 100) RETURNING id`,
-      [configId, url, `soak-${i}`],
-    );
-    ids.push(r.rows[0]!.id);
-  }
+  for (const [i, url] of o.cameraUrls.entries()) ids.push(await insertRun(pool, { clientId: 'soak', configId, sourceUrl: url, mount: `soak-${i}` }));
   return ids;
 }
