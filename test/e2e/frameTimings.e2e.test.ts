@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, killAll, start, until } from '../helpers/processes.js';
-import { LABELS, MODEL, PLAZA, SIE, probeFrames } from '../helpers/media.js';
+import { LABELS, MODEL, PLAZA, SIE, probeFrames, runSie } from '../helpers/media.js';
 
 /** `sie run --frame-timings`: a file source through the real pipeline, ffmpeg #2 and the embedded RTSP mount. */
 
@@ -59,4 +59,14 @@ describe('sie run --frame-timings', () => {
       expect(t.sentAtMs, at).toBeGreaterThanOrEqual(t.handedAtMs);
     }
   }, 120_000);
+
+  it('a FILE whose directory does not exist, or with --push: a usage error (exit 2) naming the option', async () => {
+    const base = ['run', PLAZA, '--model', MODEL, '--labels', LABELS];
+    const missing = await runSie([...base, '--frame-timings', '/nonexistent-sie-dir/t.jsonl']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--frame-timings: directory /nonexistent-sie-dir does not exist');
+    const push = await runSie([...base, '--frame-timings', join(tmpdir(), 't.jsonl'), '--push', 'rtsp://127.0.0.1:1/x']);
+    expect(push.code).toBe(2);
+    expect(push.stderr).toContain('--frame-timings: needs the embedded RTSP output');
+  });
 });
