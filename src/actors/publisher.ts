@@ -5,6 +5,7 @@ import { FfmpegEncoder, type EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RtspMount } from '../io/rtsp/index.js';
 import type { RunEvent } from '../machines/run.machine.js';
 import type { FrameRecord } from '../frame.js';
+import type { FrameOutputTiming } from '../pipeline/frameTimings.js';
 import type { DropOldestQueue } from '../queue.js';
 import type { RunStore } from '../pipeline/runStore.js';
 import { coerceError, toRunError, type SieError } from '../errors.js';
@@ -23,6 +24,8 @@ export interface PublisherActorDeps {
   track(stop: Promise<unknown>): void;
   /** Frames' pixels the output is done with (the run's frame pool). */
   releasePicture?(pixels: Buffer): void;
+  /** Each new frame's timing once its packets are sent (embedded mount only, see OutputClockOptions). */
+  onFrameSent?(t: FrameOutputTiming): void;
 }
 
 /**
@@ -72,6 +75,7 @@ export function createPublisherActor(deps: PublisherActorDeps) {
         sink: mount,
         count: (what) => deps.store.trigger.outputCounted({ count: what }),
         releasePicture: deps.releasePicture,
+        onFrameSent: deps.onFrameSent,
         logger: deps.logger,
         nextFrame: () => {
           if (pending) {

@@ -9,6 +9,7 @@ import type { RuleEvent } from '../rules/index.js';
 import type { RuleCounters } from '../rules/index.js';
 import type { AppliedConfig, StageName } from '../frame.js';
 import { createRunStore, type RunStats, type RunStore } from '../pipeline/runStore.js';
+import type { FrameOutputTiming } from '../pipeline/frameTimings.js';
 import { closeRunQueues, newRunQueues } from '../pipeline/queues.js';
 import { FramePool } from '../pipeline/framePool.js';
 import { createProcessingStages, type ProcessingStages } from '../pipeline/processingStages.js';
@@ -46,6 +47,9 @@ export interface RunOptions {
   logger: Logger;
   /** Every state change, with the error that caused it (the engine persists them as transitions). */
   onTransition?(state: RunStateName, error: RunError | null, attempt: number): void;
+  /** Each output frame's timing, from arrival to its RTSP packets sent (embedded output only: a push output
+   *  gives no access units back); called on the pipeline's thread, must not block. */
+  onFrameSent?(t: FrameOutputTiming): void;
 }
 
 export interface RunOutcome {
@@ -141,6 +145,7 @@ export function startRun(o: RunOptions): RunHandle {
         logger: log,
         track,
         releasePicture: (pixels) => frames.release(pixels),
+        onFrameSent: o.onFrameSent,
       }),
       // The file ended: what the decoder gave goes through every stage; the output has taken the last frame.
       drain: fromPromise(async () => {

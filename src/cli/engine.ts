@@ -14,15 +14,17 @@ import { mediaRootFrom } from '../io/mediaRoot.js';
 import { waitForShutdownSignal } from './signals.js';
 import { dataDirFromEnv } from './apiEnv.js';
 import { mqttUrlFromEnv } from '../events/mqtt.js';
+import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
-           [--mqtt-url mqtt://host:1883] [--stats-interval 0] [--media-root DIR]
+           [--mqtt-url mqtt://host:1883] [--stats-interval 0] [--media-root DIR] [--frame-timings FILE]
            ${inferenceUsage}
   Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines
   (a repeated SIGTERM is logged and ignored; SIGINT during the shutdown forces an exit without the release).
   --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).
   file:// sources are read only below --media-root (or SIE_MEDIA_ROOT); without one they fail.
+${frameTimingsHelp} Every run's frames, each line with its runId.
 ${inferenceHelp}`;
 
 /** --mqtt-url and SIE_MQTT_URL alike: a broker URL whose credentials every parser reads the same way. */
@@ -41,6 +43,7 @@ export const engineOptionsSchema = z.object({
   'media-root': z.string().min(1).optional(),
   'mqtt-url': mqttUrlSchema.optional(),
   'stats-interval': z.coerce.number().min(0).max(3600).default(0),
+  'frame-timings': frameTimingsSchema.optional(),
   ...inferenceOptionsShape,
 });
 export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
@@ -82,6 +85,7 @@ export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): EngineE
  */
 export async function startEngine(o: EngineCliOptions, logger: Logger, env: EngineEnvironment): Promise<{ engine: Engine; stop(): Promise<void> }> {
   const mediaRoot = mediaRootOption(o['media-root']);
+  const timings = await openFrameTimingsOption(o['frame-timings'], logger);
   const url = databaseUrl();
   const pool = createPool(url, { logger, applicationName: 'sie-engine' });
   await migrate(pool, { logger });
@@ -103,6 +107,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger, env: Engi
     mqttUrl: o['mqtt-url'] ?? env.mqttUrl,
     statsIntervalS: o['stats-interval'],
     createDetector: backend.createDetector,
+    frameTimings: timings,
   });
   engine.start();
   process.stdout.write(`engine: ${engine.id} database=${redactText(url)} rtsp=rtsp://${o['advertise-host']}:${server.port}/\n`);
@@ -110,6 +115,8 @@ export async function startEngine(o: EngineCliOptions, logger: Logger, env: Engi
     engine,
     stop: async () => {
       await engine.stop();
+      // The runs are stopped: no more timings come.
+      await timings?.close();
       await server.close();
       await pool.end();
       await backend.close();

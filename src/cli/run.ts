@@ -17,15 +17,17 @@ import { unambiguousUrl } from '../urlCheck.js';
 import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { appendFileSync } from 'node:fs';
+import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
 
 export const runUsage = `sie run SOURCE --model PATH --labels PATH [--format yolox] [--port 8554] [--host 0.0.0.0]
         [--mount live] [--config FILE.json] [--events FILE.jsonl] [--name NAME]
         [--conf 0.3] [--iou 0.45] [--classes person,car] [--transport tcp|udp]
         [--connect-timeout 10] [--stall-timeout 5] [--retries 5] [--push rtsp://server/path]
         [--preset ultrafast] [--bitrate KBPS] [--keyint 2] [--advertise-host HOST] [--stats-interval 5]
-        ${inferenceUsage}
+        [--frame-timings FILE] ${inferenceUsage}
   One run in the foreground, no database: SOURCE (rtsp://, rtsps:// or a file) → detection → annotated
   H.264 on rtsp://HOST:PORT/MOUNT (or pushed to --push). Ctrl-C stops it.
+${frameTimingsHelp} Not with --push (ffmpeg then sends the packets itself).
 ${inferenceHelp}`;
 
 const schema = z.object({
@@ -58,6 +60,7 @@ const schema = z.object({
   bitrate: z.coerce.number().int().min(100).max(50_000).optional(),
   keyint: z.coerce.number().positive().max(30).default(2),
   'stats-interval': z.coerce.number().positive().default(5),
+  'frame-timings': frameTimingsSchema.optional(),
   ...inferenceOptionsShape,
 });
 
@@ -72,6 +75,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`expected one SOURCE\n${runUsage}`);
   const o = parseOptions(schema, { ...values, source: positionals[0] });
   const logger = createLogger({ cmd: 'run' });
+  // A pushing ffmpeg sends the packets itself: no moment of sending would ever be seen, the file would stay empty.
+  if (o['frame-timings'] !== undefined && o.push) throw new UsageError('--frame-timings: needs the embedded RTSP output, not --push');
+  const timings = await openFrameTimingsOption(o['frame-timings'], logger);
   let server: RtspServer | undefined;
   if (!o.push) {
     server = new RtspServer({ host: o.host, port: o.port, logger });
@@ -115,6 +121,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     connectTimeoutS: o['connect-timeout'],
     stallTimeoutS: o['stall-timeout'],
     logger,
+    onFrameSent: timings && ((t) => timings.record(t)),
   });
   const out = server ? `rtsp://${o['advertise-host']}:${server.port}/${o.mount}` : redactText(o.push!);
   process.stdout.write(`source: ${redactText(o.source)}\noutput: ${out}\n`);
@@ -125,6 +132,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   const outcome = await run.done;
   clearInterval(reporter);
+  await timings?.close();
   await server?.close();
   await backend.close();
   process.stdout.write(`ended: ${outcome.state}${outcome.error ? ` (${outcome.error.kind}: ${redactText(outcome.error.message)})` : ''}\n`);

@@ -7,6 +7,7 @@ import { createPollerActors } from '../actors/poller.js';
 import type { RtspServer } from '../io/rtsp/index.js';
 import { defaultEncoderSettings, type EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { DetectorFactory } from '../inference/detector.js';
+import type { FrameTimingSink } from '../pipeline/frameTimings.js';
 import { coerceError } from '../errors.js';
 import { RunSupervisor } from './runSupervisor.js';
 import { createEventStore, type EventStore } from '../events/store.js';
@@ -39,6 +40,9 @@ export interface EngineOptions {
   mqttUrl?: string;
   /** Every this many seconds, one `run stats` log line per run (frames in/out, drops); 0 = none. */
   statsIntervalS?: number;
+  /** Where every run's output frame timings go, one per new output frame (`--frame-timings`); none = off.
+   *  The caller owns it (and closes it after stop()). */
+  frameTimings?: FrameTimingSink;
 }
 
 /**
@@ -79,6 +83,7 @@ export class Engine {
       stallTimeoutS: o.stallTimeoutS ?? 5,
       logger: log,
       onEvents: (_run, events) => this.events.append(events),
+      frameTimings: o.frameTimings,
     });
     const machine = pollerMachine.provide({
       actors: createPollerActors({

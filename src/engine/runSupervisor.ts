@@ -7,6 +7,7 @@ import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
 import type { RtspServer } from '../io/rtsp/index.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { DetectorFactory } from '../inference/detector.js';
+import type { FrameTimingSink } from '../pipeline/frameTimings.js';
 import type { RunError, RunStateName } from '../machines/run.machine.js';
 import { coerceError, toRunError } from '../errors.js';
 import { createCountersWriter, type CountersWriter } from '../events/counters.js';
@@ -49,6 +50,8 @@ export interface RunSupervisorDeps {
   logger: Logger;
   /** Where the rules' events go (the event store); called on the pipeline's thread, must not block. */
   onEvents?(run: ClaimedRun, events: RuleEvent[]): void;
+  /** Where every run's output frame timings go (`--frame-timings`); none = not measured. */
+  frameTimings?: FrameTimingSink;
 }
 
 /**
@@ -93,6 +96,7 @@ export class RunSupervisor {
       void sup.chain.then(() => this.runs.delete(row.id));
       return;
     }
+    const timings = this.d.frameTimings;
     sup.handle = startRun({
       runId: row.id,
       clientId: row.client_id,
@@ -110,6 +114,7 @@ export class RunSupervisor {
       stallTimeoutS: this.d.stallTimeoutS,
       logger: this.d.logger,
       onTransition: (state, error, attempt) => this.persist(sup, state, error, attempt, log),
+      onFrameSent: timings ? (t) => timings.record(t) : undefined,
     });
     void sup.handle.done.then(async () => {
       await sup.chain;

@@ -1,5 +1,7 @@
 import { drawSlate } from '../drawing/slate.js';
 import type { FrameRecord } from '../frame.js';
+import { preciseNowMs } from '../clock.js';
+import { frameOrigin, type FrameOrigin, type FrameOutputTiming } from './frameTimings.js';
 import type { SieError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { OutputCount } from './runStore.js';
@@ -40,6 +42,9 @@ export interface OutputClockOptions {
   /** A frame's pixels the clock is done with: no longer its last picture, no write of them pending (the
    *  run's frame pool takes them back). Never called for slate pictures, which are the clock's own. */
   releasePicture?(pixels: Buffer): void;
+  /** Each new frame once its access unit went to the sink (never for repeats or slates; only with a sink:
+   *  a push output gives no access units back). Called on the clock's thread: must not block. */
+  onFrameSent?(t: FrameOutputTiming): void;
   logger: Logger;
   onFatal(err: SieError): void;
 }
@@ -69,11 +74,12 @@ export class OutputClock {
   private lastNewAtMs = performance.now();
   private sourceLostAtMs: number | undefined;
   private slate: { buf: Buffer; second: number } | undefined;
-  /** Output pts of frames handed to ffmpeg, in order: the k-th access unit out belongs to the k-th entry. */
-  private readonly inFlight: number[] = [];
+  /** Pictures handed to ffmpeg, in order: the k-th access unit out belongs to the k-th entry. `frame`: a new
+   *  frame's timing so far, only when timings are asked for (repeats and slates have none). */
+  private readonly inFlight: { ptsS: number; frame?: Omit<FrameOutputTiming, 'sentAtMs'> }[] = [];
   private stopped = false;
   /** A picture waiting for ffmpeg #2 to take the previous one (see send()). */
-  private pending: { picture: Buffer; ptsS: number } | undefined;
+  private pending: { picture: Buffer; ptsS: number; frame?: FrameOrigin } | undefined;
   private waitingForEncoder = false;
   /** Frames' pixels the clock holds, with the writes of them still in the pipe (see releaseIfDone). */
   private readonly held = new Map<Buffer, number>();
@@ -151,6 +157,7 @@ export class OutputClock {
     const now = performance.now();
     const frame = this.o.nextFrame();
     let picture: Buffer | undefined;
+    let origin: FrameOrigin | undefined;
     if (frame) {
       const previous = this.last;
       this.last = frame.pixels;
@@ -158,6 +165,7 @@ export class OutputClock {
       if (previous) this.releaseIfDone(previous);
       this.lastNewAtMs = now;
       picture = frame.pixels;
+      if (this.o.onFrameSent && this.o.sink) origin = frameOrigin(frame);
     } else if (this.last) {
       const lostFor = this.sourceLostAtMs !== undefined ? now - this.sourceLostAtMs : now - this.lastNewAtMs;
       if (this.sourceLostAtMs !== undefined || lostFor > SLATE_AFTER_MS) {
@@ -168,7 +176,7 @@ export class OutputClock {
         this.o.count('framesRepeated');
       }
     }
-    if (picture) this.send(picture, (this.tick - 1) / this.o.fps);
+    if (picture) this.send(picture, (this.tick - 1) / this.o.fps, origin);
     this.schedule();
   }
 
@@ -177,7 +185,7 @@ export class OutputClock {
    * the moment it has: a brief stall of the encoder then costs no picture, only a little delay. At most
    * one picture waits; a newer one replaces it (counted as dropped), so nothing queues up.
    */
-  private send(picture: Buffer, ptsS: number): void {
+  private send(picture: Buffer, ptsS: number, frame?: FrameOrigin): void {
     const writes = this.held.get(picture);
     const onWritten =
       writes === undefined
@@ -191,12 +199,13 @@ export class OutputClock {
       this.o.count('framesOut');
       // Only the embedded server's pipe gives access units back to pair with these; a push output never
       // does, and the list would grow by one entry per output frame for as long as the run lives.
-      if (this.o.sink) this.inFlight.push(ptsS);
+      if (this.o.sink) this.inFlight.push({ ptsS, frame: frame && { ...frame, handedAtMs: preciseNowMs() } });
       return;
     }
     const replaced = this.pending?.picture;
     if (this.pending) this.o.count('droppedEncoderBusy');
-    this.pending = { picture, ptsS };
+    // A repeat of a new frame still waiting is that frame's first showing: its timing goes with it.
+    this.pending = { picture, ptsS, frame: frame ?? (replaced === picture ? this.pending?.frame : undefined) };
     if (replaced && replaced !== picture) this.releaseIfDone(replaced);
     if (this.waitingForEncoder) return;
     this.waitingForEncoder = true;
@@ -207,7 +216,7 @@ export class OutputClock {
       this.waitingForEncoder = false;
       const held = this.pending;
       this.pending = undefined;
-      if (held && !this.stopped) this.send(held.picture, held.ptsS);
+      if (held && !this.stopped) this.send(held.picture, held.ptsS, held.frame);
     });
   }
 
@@ -231,9 +240,10 @@ export class OutputClock {
   }
 
   private onAccessUnit(nalus: Buffer[]): void {
-    const ptsS = this.inFlight.shift() ?? this.tick / this.o.fps;
+    const entry = this.inFlight.shift();
     this.o.count('accessUnitsOut');
-    this.o.sink?.writeAccessUnit(nalus, ptsS);
+    this.o.sink?.writeAccessUnit(nalus, entry?.ptsS ?? this.tick / this.o.fps);
+    if (entry?.frame) this.o.onFrameSent?.({ ...entry.frame, sentAtMs: preciseNowMs() });
   }
 
   async stop(): Promise<void> {

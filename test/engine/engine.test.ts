@@ -8,6 +8,7 @@ import { startEngine as startEngineOn, stopAllEngines, type EngineHarnessOptions
 import { MODELS_DIR, getRun, insertModelAndConfig, insertRun, transitions, waitForListen, waitForRun } from '../helpers/engineFixtures.js';
 import { freePort, killAll, runToEnd, start } from '../helpers/processes.js';
 import { PLAZA, SIE, grabFrame, progressFrames } from '../helpers/media.js';
+import type { FrameOutputTiming } from '../../src/pipeline/frameTimings.js';
 
 /** The engine on a real PostgreSQL, real cameras (simulator processes) and its real RTSP server. */
 
@@ -103,6 +104,21 @@ describe('engine: runs as jobs', () => {
     const id = await insertRun(db.pool, configId, `file://${clip}`);
     await waitForRun(db.pool, id, (r) => r.state === 'completed', 30_000);
     expect((await transitions(db.pool, id)).slice(-2)).toEqual(['running', 'completed']);
+  }, 40_000);
+
+  it('every new output frame of a run reaches the engine frame timings sink, with its run id, in order', async () => {
+    const got: FrameOutputTiming[] = [];
+    await startEngine({ frameTimings: { record: (t) => got.push(t) } });
+    const dir = mkdtempSync(join(tmpdir(), 'sie-file-'));
+    const clip = join(dir, 'clip.mp4');
+    expect((await runToEnd('ffmpeg', ['-v', 'error', '-i', PLAZA, '-t', '2', '-c', 'copy', clip])).code).toBe(0);
+    const id = await insertRun(db.pool, configId, `file://${clip}`);
+    await waitForRun(db.pool, id, (r) => r.state === 'completed', 30_000);
+    const ids = got.filter((t) => t.runId === id).map((t) => t.frameId);
+    expect(ids.length).toBeGreaterThan(5);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const t of got) expect(t.stages.map((s) => s.stage)).toEqual(['inference', 'rules', 'drawing']);
   }, 40_000);
   // Two engines on one database never running the same run: test/fault/engine-failover.test.ts, on runs
   // that really stream (the check that was here ran on runs that failed at once, so it proved little).
