@@ -8,6 +8,7 @@ export class DropOldestQueue<T> {
   private waiter: ((v: T | undefined) => void) | undefined;
   private closed = false;
   private drainWaiters: (() => void)[] = [];
+  private pushListener: (() => void) | undefined;
   dropped = 0;
   pushed = 0;
 
@@ -40,6 +41,13 @@ export class DropOldestQueue<T> {
       this.onDrop?.(old);
     }
     this.items.push(item);
+    this.pushListener?.();
+  }
+
+  /** Called after each item that stays in the queue (not one handed straight to a waiting take()): for a
+   *  consumer that polls, such as the output clock. One listener; undefined removes it. */
+  onPushed(listener: (() => void) | undefined): void {
+    this.pushListener = listener;
   }
 
   /** The next item, or undefined once the queue is closed and empty. */

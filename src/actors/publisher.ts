@@ -89,6 +89,9 @@ export function createPublisherActor(deps: PublisherActorDeps) {
         },
         onFatal: fatal,
       });
+      // A frame goes out as soon as it is drawn (see OutputClock), not at the clock's next tick.
+      const c = clock;
+      deps.input.onPushed(() => c.frameReady());
       if (lost) clock.sourceLost();
     })().catch((err: unknown) => {
       // Not an unhandled rejection: that would end the whole process, every other run with it.
@@ -96,6 +99,7 @@ export function createPublisherActor(deps: PublisherActorDeps) {
     });
     return () => {
       stopped = true;
+      deps.input.onPushed(undefined);
       if (clock) deps.track(clock.stop());
     };
   });

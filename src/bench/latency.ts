@@ -1,18 +1,13 @@
+import type { FrameOutputTiming } from '../pipeline/frameTimings.js';
+
 /**
  * Per-frame latency from the engine's frame timings (`sie engine --frame-timings FILE`, one JSON line per
  * output frame): from the frame's arrival on our side of ffmpeg #1's pipe to its access unit handed to
  * the RTSP mount (its packets written to every reader's socket), end to end and per stage.
  */
 
-/** One line of the frame timings file, as far as the bench reads it. */
-export interface FrameTimingLine {
-  runId: string;
-  frameId: number;
-  arrivedAtMs: number;
-  stages: { stage: string; waitMs: number; serviceMs: number; startedAtMs: number }[];
-  handedAtMs: number;
-  sentAtMs: number;
-}
+/** One line of the frame timings file (src/pipeline/frameTimings.ts writes them). */
+export type FrameTimingLine = FrameOutputTiming;
 
 export interface Quantiles {
   p50: number;

@@ -35,8 +35,9 @@ export interface OutputClockOptions {
   startEncoder(hooks: OutputEncoderHooks): OutputEncoder;
   /** The embedded server's mount, or undefined when ffmpeg pushes to an external server itself. */
   sink: AccessUnitSink | undefined;
-  /** Called at each tick: the next annotated frame, if one is ready (the caller decides which: the run's
-   *  publisher actor takes the oldest of its two slots, see src/actors/publisher.ts). */
+  /** Called for each picture: the next annotated frame, if one is ready (the caller decides which: the run's
+   *  publisher actor takes the oldest of its two slots, see src/actors/publisher.ts). The caller calls
+   *  frameReady() when one becomes ready; without that, new frames wait for the clock's next repeat tick. */
   nextFrame(): FrameRecord | undefined;
   count(what: OutputCount): void;
   /** A frame's pixels the clock is done with: no longer its last picture, no write of them pending (the
@@ -56,11 +57,21 @@ const SLATE_AFTER_MS = 1500;
 const MAX_ENCODER_RESTARTS = 5;
 const ENCODER_RESTART_WINDOW_MS = 60_000;
 
+/** A frame that comes this late (in periods after the last picture) is replaced by a repeat of the last;
+ *  while none come, a repeat (or the slate) goes out every period. */
+const REPEAT_AFTER_PERIODS = 1.5;
+/** Two pictures go out at least this far apart (in periods): a burst of late frames is spread, not sent at once. */
+const MIN_GAP_PERIODS = 0.5;
+
 /**
- * The output clock. ffmpeg numbers raw frames by arrival, so the output's timing is ours: at every tick of
- * a constant-rate clock we send the next annotated frame, repeat the last one if the next is late, or a
- * "signal lost" slate when the source is gone. The stream therefore stays up, at the source's rate,
- * whether or not frames arrive and whether or not anyone watches.
+ * The output clock. ffmpeg numbers raw frames by arrival, so the output's timing is ours. A new annotated
+ * frame goes out the moment it is ready (frameReady), at most one per half period; when the next is half a
+ * period late, the last picture is repeated, then every period, and a "signal lost" slate replaces it when
+ * the source is gone. The stream therefore stays up, at the source's rate, whether or not frames arrive
+ * and whether or not anyone watches, and a frame never waits for a clock tick: a constant-rate grid made
+ * each frame wait up to a period for its tick, and a frame that once missed its tick put every later one
+ * a whole period behind (measured: 134 ms of output wait at 10 fps). Pts stay on the 1/fps grid, taken
+ * from the wall clock at each picture, one slot further on when two fall in one.
  */
 export class OutputClock {
   private encoder: OutputEncoder;
@@ -68,8 +79,14 @@ export class OutputClock {
   private restarts: number[] = [];
   private readonly periodMs: number;
   private readonly startMs = performance.now();
-  private tick = 0;
+  /** The clock's own timer: the next repeat (or the first picture). */
   private timer: NodeJS.Timeout | undefined;
+  /** A ready frame waiting for MIN_GAP_PERIODS since the last picture. */
+  private frameTimer: NodeJS.Timeout | undefined;
+  private lastPictureAtMs: number;
+  private lastPictureWasNew = false;
+  /** The 1/fps slot of the last picture's pts. */
+  private lastSlot = -1;
   private last: Buffer | undefined;
   private lastNewAtMs = performance.now();
   private sourceLostAtMs: number | undefined;
@@ -86,6 +103,8 @@ export class OutputClock {
 
   constructor(private readonly o: OutputClockOptions) {
     this.periodMs = 1000 / o.fps;
+    // The first tick at once: the publisher starts the clock holding its first frame.
+    this.lastPictureAtMs = this.startMs - this.periodMs;
     this.encoder = this.startEncoder();
     this.schedule();
   }
@@ -140,22 +159,33 @@ export class OutputClock {
     return this.encoder.pid;
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    const now = performance.now();
-    let due = this.startMs + (this.tick + 1) * this.periodMs;
-    // Event loop stalled for several periods: skip the missed ticks rather than bursting to catch up.
-    if (now - due > 4 * this.periodMs) {
-      this.tick = Math.floor((now - this.startMs) / this.periodMs);
-      due = this.startMs + (this.tick + 1) * this.periodMs;
-    }
-    this.timer = setTimeout(() => this.onTick(), Math.max(0, due - now));
+  /**
+   * A frame is waiting for the output (the run's output queue just got one): it goes out now, or once half
+   * a period has passed since the last picture.
+   */
+  frameReady(): void {
+    if (this.stopped || this.frameTimer) return;
+    const wait = this.lastPictureAtMs + MIN_GAP_PERIODS * this.periodMs - performance.now();
+    if (wait <= 0) this.onTick('frame');
+    else this.frameTimer = setTimeout(() => this.onTick('frame'), wait);
   }
 
-  private onTick(): void {
-    this.tick++;
-    const now = performance.now();
+  /** The clock's next tick, counted from the last picture: a repeat when no new frame has come by then. */
+  private schedule(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    const after = (this.lastPictureWasNew ? REPEAT_AFTER_PERIODS : 1) * this.periodMs;
+    this.timer = setTimeout(() => this.onTick('clock'), Math.max(0, this.lastPictureAtMs + after - performance.now()));
+  }
+
+  private onTick(why: 'clock' | 'frame'): void {
+    if (this.stopped) return;
+    clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
     const frame = this.o.nextFrame();
+    // Told of a frame that the clock's own tick has taken since: nothing to send.
+    if (why === 'frame' && !frame) return;
+    const now = performance.now();
     let picture: Buffer | undefined;
     let origin: FrameOrigin | undefined;
     if (frame) {
@@ -176,8 +206,16 @@ export class OutputClock {
         this.o.count('framesRepeated');
       }
     }
-    if (picture) this.send(picture, (this.tick - 1) / this.o.fps, origin);
+    this.lastPictureAtMs = now;
+    this.lastPictureWasNew = frame !== undefined;
+    if (picture) this.send(picture, this.nextPtsS(now), origin);
     this.schedule();
+  }
+
+  /** The picture's pts: the 1/fps slot nearest to now, or the one after the last picture's when that is later. */
+  private nextPtsS(now: number): number {
+    this.lastSlot = Math.max(this.lastSlot + 1, Math.round((now - this.startMs) / this.periodMs));
+    return this.lastSlot / this.o.fps;
   }
 
   /**
@@ -242,13 +280,14 @@ export class OutputClock {
   private onAccessUnit(nalus: Buffer[]): void {
     const entry = this.inFlight.shift();
     this.o.count('accessUnitsOut');
-    this.o.sink?.writeAccessUnit(nalus, entry?.ptsS ?? this.tick / this.o.fps);
+    this.o.sink?.writeAccessUnit(nalus, entry?.ptsS ?? (this.lastSlot + 1) / this.o.fps);
     if (entry?.frame) this.o.onFrameSent?.({ ...entry.frame, sentAtMs: preciseNowMs() });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.timer);
+    clearTimeout(this.frameTimer);
     await this.encoder.stop();
   }
 }
