@@ -18,7 +18,8 @@ export interface EncoderSettings {
 
 export const defaultEncoderSettings: EncoderSettings = { preset: 'ultrafast', keyframeIntervalS: 2, threads: 1 };
 
-/** Where ffmpeg #2 sends H.264: back to us (for the embedded server) or straight to an RTSP server. */
+/** Where ffmpeg #2 sends H.264: back to us over its stdout as FLV (for the embedded server), straight to an
+ *  RTSP server, or to a file. */
 export type EncoderOutput = { kind: 'pipe' } | { kind: 'push'; url: string } | { kind: 'file'; path: string };
 
 export interface EncoderOptions {
