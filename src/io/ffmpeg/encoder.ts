@@ -1,6 +1,6 @@
 import { resolveFfmpeg } from './binary.js';
 import { ManagedProcess } from './process.js';
-import { AccessUnitSplitter } from '../rtsp/index.js';
+import { FlvFormatError, FlvVideoDemuxer } from './flvVideo.js';
 import { InternalError, type SieError } from '../../errors.js';
 import { secretsOfUrl } from '../../redact.js';
 import type { Logger } from '../../log.js';
@@ -18,7 +18,8 @@ export interface EncoderSettings {
 
 export const defaultEncoderSettings: EncoderSettings = { preset: 'ultrafast', keyframeIntervalS: 2, threads: 1 };
 
-/** Where ffmpeg #2 sends H.264: back to us (for the embedded server) or straight to an RTSP server. */
+/** Where ffmpeg #2 sends H.264: back to us over its stdout as FLV (for the embedded server), straight to an
+ *  RTSP server, or to a file. */
 export type EncoderOutput = { kind: 'pipe' } | { kind: 'push'; url: string } | { kind: 'file'; path: string };
 
 export interface EncoderOptions {
@@ -28,7 +29,8 @@ export interface EncoderOptions {
   settings: EncoderSettings;
   output: EncoderOutput;
   logger: Logger;
-  /** One encoded picture (NAL units without start codes), in input order. Only for output 'pipe'. */
+  /** One encoded picture (NAL units without start codes or length prefixes, no AUD), in input order, as soon
+   *  as ffmpeg has written it; an IDR one begins with SPS and PPS. Only for output 'pipe'. */
   onAccessUnit?(nalus: Buffer[]): void;
   onExit(error: SieError | undefined): void;
 }
@@ -47,11 +49,20 @@ export function encoderArgs(o: Pick<EncoderOptions, 'width' | 'height' | 'fps' |
   args.push('-an', '-c:v', 'libx264', '-preset', s.preset, '-tune', 'zerolatency', '-bf', '0');
   args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-threads', String(s.threads));
   args.push('-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps}k`, '-pix_fmt', 'yuv420p');
-  // repeat-headers: SPS/PPS before every IDR so any reader can start at any keyframe;
-  // AUD before every access unit so splitting the byte stream into pictures is trivial.
+  if (o.output.kind === 'pipe') {
+    // FLV, not Annex B: each picture is one tag that states its size, so it is whole the moment its last
+    // byte arrives; an Annex B stream only shows a picture ended when the next one begins, a frame period
+    // later. -flush_packets 1: each tag leaves ffmpeg as soon as it is muxed. FLV sets the global-header
+    // flag, so libx264 puts SPS/PPS in the configuration record only (repeat-headers off) and FlvVideoDemuxer
+    // puts them back before every IDR; no AUD either: the tags are the framing, and the mount drops AUDs.
+    args.push('-flush_packets', '1', '-f', 'flv', 'pipe:1');
+    return args;
+  }
+  // repeat-headers: SPS/PPS before every IDR so any reader can start at any keyframe (the RTSP and MP4
+  // muxers set the global-header flag, which would otherwise keep them out of band); AUD before every
+  // access unit for readers that split the stream on them.
   args.push('-x264-params', 'repeat-headers=1', '-bsf:v', 'h264_metadata=aud=insert');
-  if (o.output.kind === 'pipe') args.push('-f', 'h264', 'pipe:1');
-  else if (o.output.kind === 'push') args.push('-f', 'rtsp', '-rtsp_transport', 'tcp', o.output.url);
+  if (o.output.kind === 'push') args.push('-f', 'rtsp', '-rtsp_transport', 'tcp', o.output.url);
   else args.push('-movflags', '+faststart', '-y', o.output.path);
   return args;
 }
@@ -62,8 +73,9 @@ export function encoderArgs(o: Pick<EncoderOptions, 'width' | 'height' | 'fps' |
  */
 export class FfmpegEncoder {
   private readonly proc: ManagedProcess;
-  private readonly splitter: AccessUnitSplitter | undefined;
   private stopped = false;
+  /** ffmpeg's stdout has closed: every byte it wrote has been read ('exit' may come before the last ones). */
+  private readonly outputClosed: Promise<void>;
   framesWritten = 0;
   accessUnits = 0;
 
@@ -75,26 +87,47 @@ export class FfmpegEncoder {
       logger: opts.logger,
       onStderrLine: (line) => opts.logger.debug({ ffmpeg: line }, 'encoder stderr'),
     });
+    const stdout = this.proc.child.stdout;
+    this.outputClosed = new Promise((resolve) => stdout.once('close', () => resolve()));
     if (opts.output.kind === 'pipe') {
-      this.splitter = new AccessUnitSplitter('h264', (nalus) => {
+      // Each access unit is handed on as soon as its tag is complete; a tag cut short by the process's end
+      // never is, so there is nothing to flush when it exits.
+      const demuxer = new FlvVideoDemuxer((nalus) => {
         this.accessUnits++;
         opts.onAccessUnit?.(nalus);
       });
-      this.proc.child.stdout.on('data', (chunk: Buffer) => this.splitter!.push(chunk));
+      const onData = (chunk: Buffer): void => {
+        try {
+          demuxer.push(chunk);
+        } catch (err) {
+          // Only the stream's own errors; one thrown by onAccessUnit is the caller's and goes on up.
+          if (!(err instanceof FlvFormatError)) throw err;
+          stdout.off('data', onData);
+          stdout.resume();
+          this.unreadable(err);
+        }
+      };
+      stdout.on('data', onData);
     } else {
-      this.proc.child.stdout.resume();
+      stdout.resume();
     }
     void this.proc.exited.then((exit) => {
-      if (this.stopped) {
-        this.splitter?.flush();
-        return;
-      }
-      // Died on its own (killed, crashed): its last bytes may be a picture cut short; not flushed to readers.
+      if (this.stopped) return;
+      // Died on its own (killed, crashed).
       this.stopped = true;
       const stderr = this.proc.recentStderr();
       opts.logger.error({ code: exit.code, signal: exit.signal, stderr: stderr.slice(-8) }, 'encoder ffmpeg exited');
       opts.onExit(new InternalError(`encoder exited (code ${exit.code}): ${stderr.at(-1) ?? 'no output'}`));
     });
+  }
+
+  /** Output we cannot read: as good as dead, so it is stopped and reported like an encoder that died. */
+  private unreadable(err: FlvFormatError): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.opts.logger.error({ err: err.message }, 'encoder output is not the FLV we asked for');
+    void this.proc.stop(0);
+    this.opts.onExit(err);
   }
 
   get pid(): number | undefined {
@@ -122,12 +155,12 @@ export class FfmpegEncoder {
     });
   }
 
-  /** Offline use: close stdin and wait for ffmpeg to finish the file. */
+  /** Offline use: close stdin and wait for ffmpeg to finish the file (for 'pipe': until every access unit
+   *  it wrote has gone to onAccessUnit). */
   async finish(): Promise<number | null> {
     this.stopped = true;
     this.proc.child.stdin.end();
-    const exit = await this.proc.exited;
-    this.splitter?.flush();
+    const [exit] = await Promise.all([this.proc.exited, this.outputClosed]);
     return exit.code;
   }
 
