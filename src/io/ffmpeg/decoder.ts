@@ -1,12 +1,13 @@
 import { finished } from 'node:stream/promises';
 import { resolveFfmpeg } from './binary.js';
+import { FrameSocket } from './frameSocket.js';
 import { ManagedProcess } from './process.js';
 import { StreamInfoParser, parseFramePts } from './streamInfo.js';
 import type { DecodedStreamInfo } from '../../frame.js';
 import { classifyDecoderExit } from './classify.js';
 import { yuv420pSize, type FrameGeometry } from '../../frame.js';
 import { secretsOfUrl } from '../../redact.js';
-import { SourceInvalidError, type SieError } from '../../errors.js';
+import { SourceInvalidError, coerceError, type SieError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { preciseNowMs } from '../../clock.js';
 
@@ -66,17 +67,25 @@ export function decoderArgs(opts: DecoderOptions): string[] {
   return args;
 }
 
+/** Where stdout's bytes land while the frame size is still unknown (it comes on stderr). */
+const SCRATCH_BYTES = 64 * 1024;
+
 /**
- * ffmpeg #1. Reads exactly one frame's bytes at a time from stdout into a fresh buffer, joins it with its
- * pts from stderr, and never pauses ffmpeg: dropping is the queue's job, a paused pipe would only make a
- * live source lag.
+ * ffmpeg #1. Its stdout is a FrameSocket: each frame's bytes are read straight into a buffer from
+ * `allocateFrame`, joined with the frame's pts from stderr. Live runs never pause it: dropping is the
+ * queue's job, a paused pipe would only make a live source lag. Replay pauses it (back-pressure).
  */
 export class FfmpegDecoder {
-  private readonly proc: ManagedProcess;
+  /** Undefined until the frame socket is open (a few ms), and when it could not be or we were stopped first. */
+  private proc: ManagedProcess<null> | undefined;
+  private frames: FrameSocket | undefined;
+  /** Settles once ffmpeg is spawned, or will not be. */
+  private readonly started: Promise<void>;
   private readonly infoParser = new StreamInfoParser();
   private frameSize = 0;
   private current: Buffer | undefined;
   private filled = 0;
+  private readonly scratch = Buffer.alloc(SCRATCH_BYTES);
   private framesOut = 0;
   private readonly ptsByIndex = new Map<number, number>();
   /** Frames complete on stdout whose pts line has not been read yet (the two pipes race). */
@@ -86,44 +95,72 @@ export class FfmpegDecoder {
   private nextToEmit = 0;
   private fps = 25;
   private stopped = false;
+  private paused = false;
 
   constructor(
     private readonly opts: DecoderOptions,
     private readonly cb: DecoderCallbacks,
   ) {
-    const secrets = secretsOfUrl(opts.source.url);
-    this.proc = new ManagedProcess(resolveFfmpeg(), decoderArgs(opts), {
-      secrets,
-      logger: opts.logger,
-      onStderrLine: (line) => this.onStderrLine(line),
+    this.started = this.start().catch((err: unknown) => {
+      // No socket, no ffmpeg: the run hears it as any other decoder end (never synchronously, as before).
+      this.frames?.destroy();
+      if (this.stopped) return;
+      this.stopped = true;
+      this.cb.onExit(coerceError(err));
     });
-    this.proc.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
+  }
+
+  private async start(): Promise<void> {
+    const frames = await FrameSocket.open({ buffer: () => this.readTarget(), onRead: (n, buf) => this.onRead(n, buf) });
+    if (this.stopped) {
+      frames.destroy();
+      return;
+    }
+    this.frames = frames;
+    if (this.paused) frames.pause();
+    const proc = new ManagedProcess<null>(resolveFfmpeg(), decoderArgs(this.opts), {
+      secrets: secretsOfUrl(this.opts.source.url),
+      logger: this.opts.logger,
+      onStderrLine: (line) => this.onStderrLine(line),
+      stdout: frames.forChild,
+    });
+    frames.releaseChildEnd();
+    this.proc = proc;
     // 'exit' may come before we have read everything ffmpeg wrote (its last frames, its last words on
-    // stderr, which classify the exit): judge the exit only once both pipes are drained.
-    const drained = (s: NodeJS.ReadableStream) => finished(s).catch(() => undefined);
-    void Promise.all([this.proc.exited, drained(this.proc.child.stdout), drained(this.proc.child.stderr)]).then(([exit]) => this.onExit(exit.code));
+    // stderr, which classify the exit): judge the exit only once stdout and stderr are drained.
+    const stderrDrained = finished(proc.child.stderr).catch(() => undefined);
+    void Promise.all([proc.exited, frames.ended, stderrDrained]).then(([exit, stdoutError]) => {
+      if (stdoutError) this.opts.logger.debug({ err: stdoutError.message }, 'decoder stdout');
+      this.onExit(exit.code, proc.recentStderr());
+    });
   }
 
   get pid(): number | undefined {
-    return this.proc.pid;
+    return this.proc?.pid;
   }
 
   get framesDecoded(): number {
     return this.framesOut;
   }
 
-  /** Back-pressure for offline use (replay): a paused pipe makes ffmpeg wait. Live runs never pause. */
+  /** Back-pressure for offline use (replay): a paused socket makes ffmpeg wait. Live runs never pause. */
   pause(): void {
-    this.proc.child.stdout.pause();
+    this.paused = true;
+    this.frames?.pause();
   }
 
   resume(): void {
-    this.proc.child.stdout.resume();
+    this.paused = false;
+    this.frames?.resume();
   }
 
-  stop(graceMs = 1000): Promise<unknown> {
+  async stop(graceMs = 1000): Promise<unknown> {
     this.stopped = true;
-    return this.proc.stop(graceMs);
+    await this.started;
+    const exit = await this.proc?.stop(graceMs);
+    // Unread bytes (a paused replay) would hold the socket open for nothing.
+    this.frames?.destroy();
+    return exit;
   }
 
   private onStderrLine(line: string): void {
@@ -158,28 +195,53 @@ export class FfmpegDecoder {
     for (const c of chunks) this.onStdout(c);
   }
 
+  /**
+   * Where the socket reads next: the rest of the current frame, so the kernel writes the pixels in place
+   * and no read allocates. Called after every read, so the next frame's buffer is taken when one ends.
+   */
+  private readTarget(): Buffer {
+    if (this.frameSize === 0) return this.scratch;
+    this.current ??= this.allocateFrame();
+    return this.current.subarray(this.filled);
+  }
+
+  private onRead(nread: number, buf: Buffer): boolean {
+    // Into the scratch buffer: read before the frame size was known (even if it is known now).
+    if (buf === this.scratch) this.onStdout(buf.subarray(0, nread));
+    else {
+      this.filled += nread;
+      if (this.filled === this.frameSize) this.frameDone();
+    }
+    return !this.paused;
+  }
+
+  private allocateFrame(): Buffer {
+    // Shared memory: an inference worker reads the frame where it lies, no copy crosses the threads.
+    return this.opts.allocateFrame?.(this.frameSize) ?? Buffer.from(new SharedArrayBuffer(this.frameSize));
+  }
+
+  /** Bytes that did not land in a frame buffer: kept (copied, the scratch buffer is reused) or copied into frames. */
   private onStdout(chunk: Buffer): void {
     if (this.frameSize === 0) {
-      this.early.push(chunk);
+      this.early.push(Buffer.from(chunk));
       return;
     }
     let offset = 0;
     while (offset < chunk.length) {
-      if (!this.current) {
-        // Shared memory: an inference worker reads the frame where it lies, no copy crosses the threads.
-        this.current = this.opts.allocateFrame?.(this.frameSize) ?? Buffer.from(new SharedArrayBuffer(this.frameSize));
-        this.filled = 0;
-      }
+      this.current ??= this.allocateFrame();
       const n = Math.min(this.frameSize - this.filled, chunk.length - offset);
       chunk.copy(this.current, this.filled, offset, offset + n);
       this.filled += n;
       offset += n;
-      if (this.filled === this.frameSize) {
-        this.waitingForPts.push({ pixels: this.current, index: this.framesOut++, arrivedAtMs: preciseNowMs() });
-        this.current = undefined;
-        this.flushWaiting(false);
-      }
+      if (this.filled === this.frameSize) this.frameDone();
     }
+  }
+
+  private frameDone(): void {
+    this.waitingForPts.push({ pixels: this.current!, index: this.framesOut++, arrivedAtMs: preciseNowMs() });
+    this.current = undefined;
+    this.filled = 0;
+    this.flushWaiting(false);
   }
 
   /** Emit frames in order once their pts is known; if stderr lags by several frames, estimate from the rate. */
@@ -199,11 +261,10 @@ export class FfmpegDecoder {
     }
   }
 
-  private onExit(code: number | null): void {
+  private onExit(code: number | null, stderr: readonly string[]): void {
     this.flushWaiting(true);
     if (this.stopped) return;
     this.stopped = true;
-    const stderr = this.proc.recentStderr();
     if (code === 0 && !isRtspUrl(this.opts.source.url) && this.framesOut > 0) {
       this.cb.onExit(undefined);
       return;

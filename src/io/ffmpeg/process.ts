@@ -1,4 +1,6 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { redactSecrets } from '../../redact.js';
 import type { Logger } from '../../log.js';
 
@@ -8,7 +10,7 @@ export interface ProcessExit {
 }
 
 /** Every child we start, so a shutdown can prove none is left behind. */
-const live = new Set<ManagedProcess>();
+const live = new Set<ManagedProcess<Readable | null>>();
 
 export function liveProcessCount(): number {
   return live.size;
@@ -19,13 +21,26 @@ export async function stopAllProcesses(graceMs = 2000): Promise<void> {
   await Promise.all([...live].map((p) => p.stop(graceMs)));
 }
 
+export interface ManagedProcessOptions {
+  secrets?: readonly string[];
+  logger?: Logger;
+  ringLines?: number;
+  onStderrLine?: (line: string) => void;
+}
+
+/**
+ * `stdout` given: the child writes to that socket instead of a pipe we read (see frameSocket.ts), and
+ * `child.stdout` is null. The caller closes its own copy of the socket once the child is spawned.
+ */
+type OptionsFor<Stdout> = ManagedProcessOptions & (Stdout extends null ? { stdout: Socket } : { stdout?: undefined });
+
 /**
  * A child process with the habits a long-running media pipeline needs: stderr kept as a ring of recent
  * lines (redacted: ffmpeg echoes URLs) to dump when it dies, and stop() = close stdin, SIGTERM, then SIGKILL
  * after a grace period, resolving only once the process is really gone (reaped).
  */
-export class ManagedProcess {
-  readonly child: ChildProcessWithoutNullStreams;
+export class ManagedProcess<Stdout extends Readable | null = Readable> {
+  readonly child: ChildProcessByStdio<Writable, Stdout, Readable>;
   readonly exited: Promise<ProcessExit>;
   private readonly stderrRing: string[] = [];
   private partialLine = '';
@@ -35,14 +50,9 @@ export class ManagedProcess {
   constructor(
     readonly command: string,
     readonly args: readonly string[],
-    private readonly opts: {
-      secrets?: readonly string[];
-      logger?: Logger;
-      ringLines?: number;
-      onStderrLine?: (line: string) => void;
-    } = {},
+    private readonly opts: OptionsFor<Stdout> = {} as OptionsFor<Stdout>,
   ) {
-    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(command, args, { stdio: ['pipe', opts.stdout ?? 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable, Stdout, Readable>;
     live.add(this);
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FfmpegDecoder } from '../../../src/io/ffmpeg/decoder.js';
 import type { ManagedProcess } from '../../../src/io/ffmpeg/process.js';
@@ -33,6 +34,16 @@ const fake = fakeFfmpeg('decoder', {
     'sleep 0.3',
     'exit 0',
   ],
+  // Frames before the stream info (more than the decoder's 64 KB scratch buffer), then more frames after it.
+  'ffmpeg-early': [
+    'd=$(dirname "$0")',
+    'head -c 115200 /dev/urandom > "$d/early.bin"; cat "$d/early.bin"',
+    'sleep 0.3',
+    ...STREAM_INFO,
+    "i=0; while [ $i -lt 600 ]; do printf '[Parsed_metadata_1 @ 0x1] frame:%d    pts:%d    pts_time:%d.%02d\\n' $i $i $((i / 25)) $((i % 25 * 4)) >&2; i=$((i + 1)); done",
+    'head -c 115200 /dev/urandom > "$d/late.bin"; cat "$d/late.bin"',
+    'exit 0',
+  ],
 });
 beforeAll(fake.install);
 afterAll(fake.restore);
@@ -53,7 +64,9 @@ describe('ffmpeg decoder', () => {
     try {
       // Replay pauses the pipe when it falls behind: ffmpeg may well be gone before we read on.
       decoder.pause();
-      await (decoder as unknown as { proc: ManagedProcess }).proc.exited;
+      const internals = decoder as unknown as { started: Promise<void>; proc: ManagedProcess<null> };
+      await internals.started;
+      await internals.proc.exited;
       decoder.resume();
       expect(await exit).toBeUndefined();
       expect(frames).toEqual(Array.from({ length: 300 }, (_, i) => i));
@@ -75,6 +88,26 @@ describe('ffmpeg decoder', () => {
       expect(await exit).toBeUndefined();
       expect(frames).toEqual(Array.from({ length: 10 }, (_, i) => i));
       expect((decoder as unknown as { ptsByIndex: Map<number, number> }).ptsByIndex.size).toBe(0);
+    } finally {
+      process.env.FFMPEG_PATH = fake.paths.ffmpeg;
+      await decoder.stop();
+    }
+  });
+
+  it('bytes that come before the stream info are kept and become the first frames', async () => {
+    process.env.FFMPEG_PATH = fake.paths['ffmpeg-early'];
+    let resolveExit!: (e: SieError | undefined) => void;
+    const exit = new Promise<SieError | undefined>((r) => (resolveExit = r));
+    const frames: Buffer[] = [];
+    const decoder = new FfmpegDecoder(
+      { source: { url: join(fake.dir, 'clip.mp4'), transport: 'tcp', realtime: false }, ioTimeoutS: 5, logger: silentLogger },
+      { onInfo: () => undefined, onFrame: (pixels) => frames.push(pixels), onExit: (e) => resolveExit(e) },
+    );
+    try {
+      expect(await exit).toBeUndefined();
+      expect(frames.length).toBe(600);
+      const written = Buffer.concat([readFileSync(join(fake.dir, 'early.bin')), readFileSync(join(fake.dir, 'late.bin'))]);
+      expect(Buffer.concat(frames).equals(written)).toBe(true);
     } finally {
       process.env.FFMPEG_PATH = fake.paths.ffmpeg;
       await decoder.stop();
