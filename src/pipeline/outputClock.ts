@@ -209,6 +209,10 @@ export class OutputClock {
     this.lastPictureAtMs = now;
     this.lastPictureWasNew = frame !== undefined;
     if (picture) this.send(picture, this.nextPtsS(now), origin);
+    // Frames that came while this one waited for its half period are still queued, and no frameReady() is
+    // coming for them: look again in half a period (nothing happens if none is there). Without this, one
+    // frame stayed queued behind each new one for good: every frame a period late (measured at 1080p).
+    if (why === 'frame' && frame) this.frameTimer = setTimeout(() => this.onTick('frame'), MIN_GAP_PERIODS * this.periodMs);
     this.schedule();
   }
 

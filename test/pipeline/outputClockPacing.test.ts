@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OutputClock, type AccessUnitSink, type OutputEncoder } from '../../src/pipeline/outputClock.js';
 import type { FrameRecord } from '../../src/frame.js';
 import { silentLogger } from '../../src/log.js';
@@ -103,5 +103,35 @@ describe('output clock pacing', () => {
     await until(() => c.taken.includes(1), 10_000, 'frame 1 after the repeats');
     expect(c.counters.framesOut).toBe(c.taken.length);
     expect(c.counters.framesRepeated).toBe(c.taken.length - 2);
+  });
+
+  it('frames that queued up while one waited go out half a period apart, with no frameReady() of their own', async () => {
+    // Fake time: the half-period steps are exact, so "before the clock's repeat" is decided, not raced.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    try {
+      const c = start(4); // period 250 ms: half a period 125 ms, a repeat 375 ms after a new picture
+      await vi.advanceTimersByTimeAsync(0);
+      expect(c.taken).toEqual([0]);
+      c.ready(1);
+      c.ready(2);
+      c.ready(3);
+      await vi.advanceTimersByTimeAsync(125);
+      expect(c.taken).toEqual([0, 1]);
+      await vi.advanceTimersByTimeAsync(125);
+      expect(c.taken).toEqual([0, 1, 2]);
+      await vi.advanceTimersByTimeAsync(125);
+      expect(c.taken).toEqual([0, 1, 2, 3]);
+      expect(c.counters.framesRepeated).toBe(0);
+      // Nothing left: the next picture is the clock's repeat, 375 ms after the last new one.
+      await vi.advanceTimersByTimeAsync(374);
+      expect(c.taken).toHaveLength(4);
+      await vi.advanceTimersByTimeAsync(2);
+      expect(c.taken).toEqual([0, 1, 2, 3, 3]);
+      expect(c.counters.framesRepeated).toBe(1);
+    } finally {
+      await clock?.stop();
+      clock = undefined;
+      vi.useRealTimers();
+    }
   });
 });
