@@ -12,6 +12,10 @@ const PURE = ['rules', 'tracking', 'drawing', 'inference', 'config', 'machines',
 const NOT_FOR_PURE = ['io', 'cli', 'actors', 'engine', 'events', 'bench', 'tools', 'replay'];
 /** src/io is the adapters layer: it may use pure types, never the wiring or the front ends above it. */
 const NOT_FOR_IO = ['cli', 'actors', 'engine', 'bench', 'tools', 'replay'];
+/** Adapters outside src/io, with io's rule: src/observability (the OpenTelemetry SDK's wiring). */
+const ADAPTERS = ['io', 'observability'];
+/** Pure files inside an adapter folder: the logic kept apart from the SDK it feeds, with pure code's rule. */
+const PURE_FILES = ['observability/tracingSpans.ts', 'observability/tracingSettings.ts'];
 
 /**
  * Folders whose index.ts is their only import surface from outside them. `prefix` matches what precedes
@@ -48,7 +52,7 @@ function layerPatterns(top) {
   if (PURE.includes(top) || top === '') {
     return [climbsTo(NOT_FOR_PURE, `src/${top || '*.ts'} is pure: it must not import ${NOT_FOR_PURE.join(', ')}.`)];
   }
-  if (top === 'io') return [climbsTo(NOT_FOR_IO, `src/io must not import ${NOT_FOR_IO.join(', ')}.`)];
+  if (ADAPTERS.includes(top)) return [climbsTo(NOT_FOR_IO, `src/${top} must not import ${NOT_FOR_IO.join(', ')}.`)];
   return [];
 }
 
@@ -56,14 +60,22 @@ function layerPatterns(top) {
 function layoutBlocks() {
   const folders = [
     '', ...PURE, 'io', 'io/rtsp', 'io/db/migrations',
-    'actors', 'engine', 'events', 'cli', 'bench', 'tools', 'replay',
+    'actors', 'engine', 'events', 'cli', 'bench', 'tools', 'replay', 'observability',
   ];
   const patternsFor = (dir) => [...layerPatterns(dir.split('/')[0]), ...barrelPatterns(dir)];
   const rule = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
-  return folders.map((dir) => ({
-    files: dir === '' ? ['src/*.ts'] : [`src/${dir}/**/*.ts`],
-    rules: rule(patternsFor(dir)),
-  }));
+  const pureFile = (file) => {
+    const dir = file.split('/').slice(0, -1).join('/');
+    const msg = `src/${file} is pure: it must not import ${NOT_FOR_PURE.join(', ')}.`;
+    return { files: [`src/${file}`], rules: rule([climbsTo(NOT_FOR_PURE, msg), ...barrelPatterns(dir)]) };
+  };
+  return [
+    ...folders.map((dir) => ({
+      files: dir === '' ? ['src/*.ts'] : [`src/${dir}/**/*.ts`],
+      rules: rule(patternsFor(dir)),
+    })),
+    ...PURE_FILES.map(pureFile),
+  ];
 }
 
 export default tseslint.config(

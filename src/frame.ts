@@ -47,10 +47,14 @@ export interface StageTiming {
   readonly startedAtMs: number;
 }
 
-/** A slot for the frame's trace context; the tracing of frames (the observability issue) fills it. */
+/** The frame's trace context, made at decode when tracing is on (src/observability/tracing.ts): the ids its
+ *  spans will have once the frame is done, so that an event can name them before they exist. */
 export interface FrameTraceContext {
+  /** 32 hex digits: the frame's trace. */
   readonly traceId: string;
+  /** 16 hex digits: the frame's root span. */
   readonly spanId: string;
+  /** Chosen by the 1-in-N head sampling; a frame not chosen may still be kept at its end (see keepFrame). */
   readonly sampled: boolean;
 }
 
@@ -75,6 +79,8 @@ export interface FrameRecord {
   readonly pixels: Buffer;
   /** Set by inference (raw), replaced by rules (filtered, tracked). Undefined on frames the detector skipped. */
   detections?: Detections;
+  /** True once the detector ran on this frame (every_nth_frame skips the others; the rules then carry tracks). */
+  detected?: boolean;
   /** Events the rules emitted on this frame. */
   events?: RuleEvent[];
   /** Track ids that triggered a rule on this frame (drawn highlighted). */
@@ -86,5 +92,6 @@ export interface FrameRecord {
   readonly config: AppliedConfig;
   /** One entry per stage the frame went through, appended in order. */
   readonly stages: StageTiming[];
+  /** Set at decode when tracing is on; undefined otherwise. */
   trace?: FrameTraceContext;
 }

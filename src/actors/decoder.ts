@@ -3,7 +3,7 @@ import { FfmpegDecoder, type SourceSpec } from '../io/ffmpeg/decoder.js';
 import { SourceLostError, coerceError, toRunError, type SieError } from '../errors.js';
 import type { RunEvent } from '../machines/run.machine.js';
 import type { DropOldestQueue } from '../queue.js';
-import type { FrameRecord } from '../frame.js';
+import type { FrameRecord, FrameTraceContext } from '../frame.js';
 import { admitFrame, type RunStore } from '../pipeline/runStore.js';
 import type { Logger } from '../log.js';
 
@@ -23,6 +23,8 @@ export interface DecoderActorDeps {
   ioTimeoutS: number;
   /** Lets the run's shutdown wait until ffmpeg #1 is reaped. */
   track(stop: Promise<unknown>): void;
+  /** With tracing on: each frame's trace context, made as it is admitted (FrameRecord.trace). */
+  traceFrame?(frameId: number): FrameTraceContext;
 }
 
 /**
@@ -70,7 +72,7 @@ export function createDecoderActor(deps: DecoderActorDeps) {
             lastFrameAt = Date.now();
             ptsOffset ??= last ? last.ptsS + Math.max(1 / info.fps, (arrivedAtMs - last.atMs) / 1000) - ptsS : 0;
             const runPts = ptsS + ptsOffset;
-            deps.output.push(admitFrame(deps.store, { runId: deps.runId, pixels, ptsS: runPts, arrivedAtMs }));
+            deps.output.push(admitFrame(deps.store, { runId: deps.runId, pixels, ptsS: runPts, arrivedAtMs, trace: deps.traceFrame }));
             if (!connected) {
               connected = true;
               send({ type: 'decoder.connected' });

@@ -5,7 +5,7 @@ import { FfmpegEncoder, type EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RtspMount } from '../io/rtsp/index.js';
 import type { RunEvent } from '../machines/run.machine.js';
 import type { FrameRecord } from '../frame.js';
-import type { FrameOutputTiming } from '../pipeline/frameTimings.js';
+import type { FrameOrigin, FrameOutput } from '../pipeline/frameTimings.js';
 import type { DropOldestQueue } from '../queue.js';
 import type { RunStore } from '../pipeline/runStore.js';
 import { coerceError, toRunError, type SieError } from '../errors.js';
@@ -25,7 +25,11 @@ export interface PublisherActorDeps {
   /** Frames' pixels the output is done with (the run's frame pool). */
   releasePicture?(pixels: Buffer): void;
   /** Each new frame's timing once its packets are sent (embedded mount only, see OutputClockOptions). */
-  onFrameSent?(t: FrameOutputTiming): void;
+  onFrameSent?(t: FrameOutput): void;
+  /** Each new frame handed to a pushing ffmpeg #2 (push output only). */
+  onFramePushed?(t: FrameOutput): void;
+  /** New frames lost at the encoder (see OutputClockOptions.onFrameLost). */
+  onFrameLost?(f: FrameOrigin, atMs: number): void;
 }
 
 /**
@@ -76,6 +80,8 @@ export function createPublisherActor(deps: PublisherActorDeps) {
         count: (what) => deps.store.trigger.outputCounted({ count: what }),
         releasePicture: deps.releasePicture,
         onFrameSent: deps.onFrameSent,
+        onFramePushed: deps.onFramePushed,
+        onFrameLost: deps.onFrameLost,
         logger: deps.logger,
         nextFrame: () => {
           if (pending) {

@@ -9,7 +9,9 @@ import type { RuleEvent } from '../rules/index.js';
 import type { RuleCounters } from '../rules/index.js';
 import type { AppliedConfig, StageName } from '../frame.js';
 import { createRunStore, type RunStats, type RunStore } from '../pipeline/runStore.js';
-import type { FrameOutputTiming } from '../pipeline/frameTimings.js';
+import type { FrameOutput, FrameOutputTiming } from '../pipeline/frameTimings.js';
+import type { RunTracer } from '../observability/tracing.js';
+import { preciseNowMs } from '../clock.js';
 import { closeRunQueues, newRunQueues } from '../pipeline/queues.js';
 import { FramePool } from '../pipeline/framePool.js';
 import { createProcessingStages, type ProcessingStages } from '../pipeline/processingStages.js';
@@ -50,6 +52,8 @@ export interface RunOptions {
   /** Each output frame's timing, from arrival to its RTSP packets sent (embedded output only: a push output
    *  gives no access units back); called on the pipeline's thread, must not block. */
   onFrameSent?(t: FrameOutputTiming): void;
+  /** Frame tracing (src/observability/tracing.ts); none = off, frames carry no trace. */
+  tracer?: RunTracer;
 }
 
 export interface RunOutcome {
@@ -80,7 +84,17 @@ export function startRun(o: RunOptions): RunHandle {
   const log = o.logger.child({ runId: o.runId });
   const store = createRunStore({ config: o.config });
   const frames = new FramePool();
-  const queues = newRunQueues(store, frames);
+  const tracer = o.tracer;
+  const queues = newRunQueues(store, frames, undefined, tracer && ((frame, before) => tracer.frameDropped(frame, before, preciseNowMs())));
+  const onFrameSent =
+    tracer && o.onFrameSent
+      ? (t: FrameOutput) => {
+          o.onFrameSent!(t);
+          tracer.frameOut(t);
+        }
+      : tracer
+        ? (t: FrameOutput) => tracer.frameOut(t)
+        : o.onFrameSent;
   const stopping = newStopTracker();
   const track = (p: Promise<unknown>) => stopping.track(p);
   const createDetector = o.createDetector ?? createDetectorHere;
@@ -132,6 +146,7 @@ export function startRun(o: RunOptions): RunHandle {
         stallTimeoutS: o.stallTimeoutS,
         ioTimeoutS: o.connectTimeoutS,
         track,
+        traceFrame: tracer && ((frameId) => tracer.newFrame(frameId)),
       }),
       inference: stageActor('inference'),
       rules: stageActor('rules'),
@@ -145,7 +160,9 @@ export function startRun(o: RunOptions): RunHandle {
         logger: log,
         track,
         releasePicture: (pixels) => frames.release(pixels),
-        onFrameSent: o.onFrameSent,
+        onFrameSent,
+        onFramePushed: tracer && ((t) => tracer.frameOut(t)),
+        onFrameLost: tracer && ((f, atMs) => tracer.frameDropped(f, 'encoder', atMs)),
       }),
       // The file ended: what the decoder gave goes through every stage; the output has taken the last frame.
       drain: fromPromise(async () => {

@@ -15,6 +15,7 @@ import { waitForShutdownSignal } from './signals.js';
 import { dataDirFromEnv } from './apiEnv.js';
 import { mqttUrlFromEnv } from '../events/mqtt.js';
 import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
+import { startTracingFromEnv, tracingHelp } from './tracing.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
@@ -25,7 +26,8 @@ export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rts
   --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).
   file:// sources are read only below --media-root (or SIE_MEDIA_ROOT); without one they fail.
 ${frameTimingsHelp} Every run's frames, each line with its runId.
-${inferenceHelp}`;
+${inferenceHelp}
+${tracingHelp}`;
 
 /** --mqtt-url and SIE_MQTT_URL alike: a broker URL whose credentials every parser reads the same way. */
 const mqttUrlSchema = unambiguousUrl(z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://'));
@@ -86,6 +88,7 @@ export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): EngineE
 export async function startEngine(o: EngineCliOptions, logger: Logger, env: EngineEnvironment): Promise<{ engine: Engine; stop(): Promise<void> }> {
   const mediaRoot = mediaRootOption(o['media-root']);
   const timings = await openFrameTimingsOption(o['frame-timings'], logger);
+  const tracing = startTracingFromEnv(logger);
   const url = databaseUrl();
   const pool = createPool(url, { logger, applicationName: 'sie-engine' });
   await migrate(pool, { logger });
@@ -108,6 +111,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger, env: Engi
     statsIntervalS: o['stats-interval'],
     createDetector: backend.createDetector,
     frameTimings: timings,
+    tracing,
   });
   engine.start();
   process.stdout.write(`engine: ${engine.id} database=${redactText(url)} rtsp=rtsp://${o['advertise-host']}:${server.port}/\n`);
@@ -117,6 +121,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger, env: Engi
       await engine.stop();
       // The runs are stopped: no more timings come.
       await timings?.close();
+      await tracing?.shutdown();
       await server.close();
       await pool.end();
       await backend.close();

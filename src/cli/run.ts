@@ -18,6 +18,7 @@ import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { appendFileSync } from 'node:fs';
 import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
+import { startTracingFromEnv, tracingHelp } from './tracing.js';
 
 export const runUsage = `sie run SOURCE --model PATH --labels PATH [--format yolox] [--port 8554] [--host 0.0.0.0]
         [--mount live] [--config FILE.json] [--events FILE.jsonl] [--name NAME]
@@ -28,7 +29,8 @@ export const runUsage = `sie run SOURCE --model PATH --labels PATH [--format yol
   One run in the foreground, no database: SOURCE (rtsp://, rtsps:// or a file) → detection → annotated
   H.264 on rtsp://HOST:PORT/MOUNT (or pushed to --push). Ctrl-C stops it.
 ${frameTimingsHelp} Not with --push (ffmpeg then sends the packets itself).
-${inferenceHelp}`;
+${inferenceHelp}
+${tracingHelp}`;
 
 const schema = z.object({
   source: unambiguousUrl(z.string().min(1), isRtspUrl).refine(
@@ -78,6 +80,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   // A pushing ffmpeg sends the packets itself: no moment of sending would ever be seen, the file would stay empty.
   if (o['frame-timings'] !== undefined && o.push) throw new UsageError('--frame-timings: needs the embedded RTSP output, not --push');
   const timings = await openFrameTimingsOption(o['frame-timings'], logger);
+  const tracing = startTracingFromEnv(logger);
   let server: RtspServer | undefined;
   if (!o.push) {
     server = new RtspServer({ host: o.host, port: o.port, logger });
@@ -98,9 +101,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   const eventsPath = o.events ? resolve(o.events) : undefined;
   const backend = inferenceBackend(inferenceSettings(o));
+  const runId = randomUUID();
+  const clientId = file?.clientId ?? 'local';
   const run = startRun({
-    runId: randomUUID(),
-    clientId: file?.clientId ?? 'local',
+    runId,
+    clientId,
     name: o.name ?? file?.name ?? o.mount,
     config,
     onEvents: (events) => {
@@ -122,6 +127,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     stallTimeoutS: o['stall-timeout'],
     logger,
     onFrameSent: timings && ((t) => timings.record(t)),
+    tracer: tracing?.forRun({ runId, clientId }),
   });
   const out = server ? `rtsp://${o['advertise-host']}:${server.port}/${o.mount}` : redactText(o.push!);
   process.stdout.write(`source: ${redactText(o.source)}\noutput: ${out}\n`);
@@ -133,6 +139,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const outcome = await run.done;
   clearInterval(reporter);
   await timings?.close();
+  await tracing?.shutdown();
   await server?.close();
   await backend.close();
   process.stdout.write(`ended: ${outcome.state}${outcome.error ? ` (${outcome.error.kind}: ${redactText(outcome.error.message)})` : ''}\n`);

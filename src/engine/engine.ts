@@ -8,6 +8,7 @@ import type { RtspServer } from '../io/rtsp/index.js';
 import { defaultEncoderSettings, type EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { DetectorFactory } from '../inference/detector.js';
 import type { FrameTimingSink } from '../pipeline/frameTimings.js';
+import type { FrameTracing } from '../observability/tracing.js';
 import { coerceError } from '../errors.js';
 import { RunSupervisor } from './runSupervisor.js';
 import { createEventStore, type EventStore } from '../events/store.js';
@@ -43,6 +44,8 @@ export interface EngineOptions {
   /** Where every run's output frame timings go, one per new output frame (`--frame-timings`); none = off.
    *  The caller owns it (and closes it after stop()). */
   frameTimings?: FrameTimingSink;
+  /** Frame tracing (src/observability/tracing.ts), shared by every run; none = off. */
+  tracing?: FrameTracing;
 }
 
 /**
@@ -84,6 +87,7 @@ export class Engine {
       logger: log,
       onEvents: (_run, events) => this.events.append(events),
       frameTimings: o.frameTimings,
+      tracing: o.tracing,
     });
     const machine = pollerMachine.provide({
       actors: createPollerActors({

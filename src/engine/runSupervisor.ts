@@ -8,6 +8,7 @@ import type { RtspServer } from '../io/rtsp/index.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { DetectorFactory } from '../inference/detector.js';
 import type { FrameTimingSink } from '../pipeline/frameTimings.js';
+import type { FrameTracing } from '../observability/tracing.js';
 import type { RunError, RunStateName } from '../machines/run.machine.js';
 import { coerceError, toRunError } from '../errors.js';
 import { createCountersWriter, type CountersWriter } from '../events/counters.js';
@@ -52,6 +53,8 @@ export interface RunSupervisorDeps {
   onEvents?(run: ClaimedRun, events: RuleEvent[]): void;
   /** Where every run's output frame timings go (`--frame-timings`); none = not measured. */
   frameTimings?: FrameTimingSink;
+  /** Frame tracing, shared by every run; none = off. */
+  tracing?: FrameTracing;
 }
 
 /**
@@ -115,6 +118,7 @@ export class RunSupervisor {
       logger: this.d.logger,
       onTransition: (state, error, attempt) => this.persist(sup, state, error, attempt, log),
       onFrameSent: timings ? (t) => timings.record(t) : undefined,
+      tracer: this.d.tracing?.forRun({ runId: row.id, clientId: row.client_id }),
     });
     void sup.handle.done.then(async () => {
       await sup.chain;

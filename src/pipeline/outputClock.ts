@@ -1,7 +1,7 @@
 import { drawSlate } from '../drawing/slate.js';
 import type { FrameRecord } from '../frame.js';
 import { preciseNowMs } from '../clock.js';
-import { frameOrigin, type FrameOrigin, type FrameOutputTiming } from './frameTimings.js';
+import { frameOrigin, type FrameOrigin, type FrameOutput } from './frameTimings.js';
 import type { SieError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { OutputCount } from './runStore.js';
@@ -45,7 +45,12 @@ export interface OutputClockOptions {
   releasePicture?(pixels: Buffer): void;
   /** Each new frame once its access unit went to the sink (never for repeats or slates; only with a sink:
    *  a push output gives no access units back). Called on the clock's thread: must not block. */
-  onFrameSent?(t: FrameOutputTiming): void;
+  onFrameSent?(t: FrameOutput): void;
+  /** Without a sink (ffmpeg #2 pushes): each new frame when ffmpeg #2 has taken it, the last we see of it. */
+  onFramePushed?(t: FrameOutput): void;
+  /** A new frame that never went out: replaced while it waited for a busy encoder, or taken by an encoder
+   *  that died before giving it back. Only for frames whose origin is kept (onFrameSent or onFramePushed). */
+  onFrameLost?(f: FrameOrigin, atMs: number): void;
   logger: Logger;
   onFatal(err: SieError): void;
 }
@@ -93,7 +98,7 @@ export class OutputClock {
   private slate: { buf: Buffer; second: number } | undefined;
   /** Pictures handed to ffmpeg, in order: the k-th access unit out belongs to the k-th entry. `frame`: a new
    *  frame's timing so far, only when timings are asked for (repeats and slates have none). */
-  private readonly inFlight: { ptsS: number; frame?: Omit<FrameOutputTiming, 'sentAtMs'> }[] = [];
+  private readonly inFlight: { ptsS: number; frame?: FrameOrigin & { handedAtMs: number } }[] = [];
   private stopped = false;
   /** A picture waiting for ffmpeg #2 to take the previous one (see send()). */
   private pending: { picture: Buffer; ptsS: number; frame?: FrameOrigin } | undefined;
@@ -138,7 +143,10 @@ export class OutputClock {
     this.restarts.push(now);
     this.o.logger.warn({ err: err.message }, 'encoder ffmpeg died: starting a new one');
     // Pictures the dead encoder had taken never come out: their pts must not be paired with the new one's.
+    const lostAtMs = preciseNowMs();
+    for (const e of this.inFlight) if (e.frame) this.o.onFrameLost?.(e.frame, lostAtMs);
     this.inFlight.length = 0;
+    if (this.pending?.frame) this.o.onFrameLost?.(this.pending.frame, lostAtMs);
     const dropped = this.pending?.picture;
     this.pending = undefined;
     this.waitingForEncoder = false;
@@ -195,7 +203,7 @@ export class OutputClock {
       if (previous) this.releaseIfDone(previous);
       this.lastNewAtMs = now;
       picture = frame.pixels;
-      if (this.o.onFrameSent && this.o.sink) origin = frameOrigin(frame);
+      if (this.o.sink ? this.o.onFrameSent : this.o.onFramePushed) origin = frameOrigin(frame);
     } else if (this.last) {
       const lostFor = this.sourceLostAtMs !== undefined ? now - this.sourceLostAtMs : now - this.lastNewAtMs;
       if (this.sourceLostAtMs !== undefined || lostFor > SLATE_AFTER_MS) {
@@ -242,12 +250,18 @@ export class OutputClock {
       // Only the embedded server's pipe gives access units back to pair with these; a push output never
       // does, and the list would grow by one entry per output frame for as long as the run lives.
       if (this.o.sink) this.inFlight.push({ ptsS, frame: frame && { ...frame, handedAtMs: preciseNowMs() } });
+      else if (frame) {
+        const at = preciseNowMs();
+        this.o.onFramePushed?.({ ...frame, handedAtMs: at, outputPtsS: ptsS, accessUnitAtMs: at, sentAtMs: at, pushed: true });
+      }
       return;
     }
     const replaced = this.pending?.picture;
     if (this.pending) this.o.count('droppedEncoderBusy');
     // A repeat of a new frame still waiting is that frame's first showing: its timing goes with it.
-    this.pending = { picture, ptsS, frame: frame ?? (replaced === picture ? this.pending?.frame : undefined) };
+    const carried = replaced === picture ? this.pending?.frame : undefined;
+    if (this.pending?.frame && !carried) this.o.onFrameLost?.(this.pending.frame, preciseNowMs());
+    this.pending = { picture, ptsS, frame: frame ?? carried };
     if (replaced && replaced !== picture) this.releaseIfDone(replaced);
     if (this.waitingForEncoder) return;
     this.waitingForEncoder = true;
@@ -281,11 +295,16 @@ export class OutputClock {
     return this.slate.buf;
   }
 
+  /** The k-th access unit out of ffmpeg #2 is the k-th picture written to it (see inFlight): pts on the 1/fps
+   *  grid, no B-frames, one picture in, one access unit out, in order. That is how an encoded picture is
+   *  matched to the FrameRecord it came from; a repeat or a slate has no frame, and gives no timing. */
   private onAccessUnit(nalus: Buffer[]): void {
     const entry = this.inFlight.shift();
+    const accessUnitAtMs = entry?.frame ? preciseNowMs() : 0;
     this.o.count('accessUnitsOut');
-    this.o.sink?.writeAccessUnit(nalus, entry?.ptsS ?? (this.lastSlot + 1) / this.o.fps);
-    if (entry?.frame) this.o.onFrameSent?.({ ...entry.frame, sentAtMs: preciseNowMs() });
+    const ptsS = entry?.ptsS ?? (this.lastSlot + 1) / this.o.fps;
+    this.o.sink?.writeAccessUnit(nalus, ptsS);
+    if (entry?.frame) this.o.onFrameSent?.({ ...entry.frame, outputPtsS: ptsS, accessUnitAtMs, sentAtMs: preciseNowMs(), pushed: false });
   }
 
   async stop(): Promise<void> {

@@ -10,11 +10,13 @@ import type { FramePool } from './framePool.js';
  */
 export type RunQueues = Record<DropPoint, DropOldestQueue<FrameRecord>>;
 
-/** `pool`: where a dropped frame's pixels go back (nothing reads them any more). */
-export function newRunQueues(store: RunStore, pool?: FramePool, capacity = 2): RunQueues {
+/** `pool`: where a dropped frame's pixels go back (nothing reads them any more). `onDropped`: each dropped
+ *  frame before its pixels go (its trace ends there, see src/observability/tracing.ts). */
+export function newRunQueues(store: RunStore, pool?: FramePool, capacity = 2, onDropped?: (frame: FrameRecord, before: DropPoint) => void): RunQueues {
   const queue = (before: DropPoint) =>
     new DropOldestQueue<FrameRecord>(capacity, (frame) => {
       store.trigger.frameDropped({ before });
+      onDropped?.(frame, before);
       pool?.release(frame.pixels);
     });
   return { inference: queue('inference'), rules: queue('rules'), drawing: queue('drawing'), output: queue('output') };

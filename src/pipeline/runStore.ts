@@ -1,6 +1,6 @@
 import { createStore } from '@xstate/store';
 import type { ConfigBody } from '../config/body.js';
-import type { AppliedConfig, DecodedStreamInfo, FrameRecord } from '../frame.js';
+import type { AppliedConfig, DecodedStreamInfo, FrameRecord, FrameTraceContext } from '../frame.js';
 import { InternalError } from '../errors.js';
 
 /** Counters of one run, read by the CLI's status line, the engine's `run stats` log line (later metrics). */
@@ -123,11 +123,16 @@ export function totalDropped(s: RunStats): number {
  * A decoded picture becomes the run's next FrameRecord: the next frame id, and the config in force now,
  * which every stage then processes it with. The source's time line moves on to it.
  */
-export function admitFrame(store: RunStore, d: { runId: string; pixels: Buffer; ptsS: number; arrivedAtMs: number }): FrameRecord {
+export function admitFrame(
+  store: RunStore,
+  d: { runId: string; pixels: Buffer; ptsS: number; arrivedAtMs: number; trace?: (frameId: number) => FrameTraceContext },
+): FrameRecord {
   const { source, config } = store.getSnapshot().context;
   if (!source.info) throw new InternalError('a frame was decoded before the source stream was known');
   store.trigger.frameDecoded({ ptsS: d.ptsS, atMs: d.arrivedAtMs });
+  const trace = d.trace?.(source.nextFrameId);
   return {
+    ...(trace ? { trace } : {}),
     runId: d.runId,
     frameId: source.nextFrameId,
     ptsS: d.ptsS,

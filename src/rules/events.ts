@@ -23,6 +23,10 @@ export interface RuleEvent {
   direction?: CrossingDirection;
   /** The frame the event happened on (so it can be lined up with the video). */
   frame_id: number;
+  /** With tracing on: the trace of that frame (always kept: a frame that emitted an event is), 32 hex
+   *  digits, and its root span (16). Absent when tracing is off and on the closing events of a stopped run. */
+  trace_id?: string;
+  span_id?: string;
   /** Source pts of that frame, seconds. */
   pts: number;
   /** ISO time: the run's start wall clock + (pts − the run's first pts). Never the wall clock of processing. */

@@ -55,6 +55,7 @@ export function createInferenceStage(o: InferenceStageOptions): Stage {
       const t0 = performance.now();
       try {
         frame.detections = await detector!.detect(frame);
+        frame.detected = true;
       } catch (err) {
         const e = coerceError(err);
         throw e.kind === 'internal_error' ? new ModelError(e.message, { cause: err }) : e;

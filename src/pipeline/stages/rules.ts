@@ -58,6 +58,12 @@ export function createRulesStage(o: RulesStageOptions): RulesStage {
       frame.triggered = out.triggered;
       frame.counters = engine!.counters();
       lastFrame = { frameId: frame.frameId, ptsS: frame.ptsS };
+      if (frame.trace) {
+        for (const e of out.events) {
+          e.trace_id = frame.trace.traceId;
+          e.span_id = frame.trace.spanId;
+        }
+      }
       if (out.events.length > 0) o.onEvents(out.events);
     },
     close() {

@@ -1,0 +1,19 @@
+import { startFrameTracing, type FrameTracing } from '../observability/tracing.js';
+import { TracingSettingsError } from '../observability/tracingSettings.js';
+import type { Logger } from '../log.js';
+import { UsageError } from './args.js';
+
+/** Frame tracing for a command, from the environment (OTEL_*, SIE_TRACE_*); undefined = off. A variable
+ *  that cannot be read is a usage error (exit 2) naming it. */
+export function startTracingFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process.env): FrameTracing | undefined {
+  try {
+    return startFrameTracing({ env, logger });
+  } catch (err) {
+    if (err instanceof TracingSettingsError) throw new UsageError(`environment: ${err.message}`);
+    throw err;
+  }
+}
+
+export const tracingHelp = `  Tracing (one trace per frame, OpenTelemetry): on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER)
+  is set; 1 frame in SIE_TRACE_SAMPLE_EVERY (default 10) is kept, plus every frame that emitted an event,
+  was dropped, or took longer than SIE_TRACE_SLOW_MS (default 250).`;
