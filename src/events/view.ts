@@ -25,5 +25,8 @@ export function storedEventFromRow(r: EventRow): StoredEvent {
   };
   // RuleEvent has `direction` only on crossings: keep the shape the engine emitted.
   if (r.direction !== null) e.direction = r.direction as CrossingDirection;
+  // Likewise the trace ids: only on events of a traced frame.
+  if (r.trace_id !== null) e.trace_id = r.trace_id;
+  if (r.span_id !== null) e.span_id = r.span_id;
   return e;
 }

@@ -68,6 +68,22 @@ describe('GET /v1/runs/{id}/events', () => {
     expect(p3).toEqual({ events: [], next_since: p2.next_since });
   });
 
+  it("an event of a traced frame carries its trace_id and span_id, stored and served; one of an untraced frame has neither", async () => {
+    const { runId } = await insertRunRow(db.pool);
+    const traced = { ...ruleEvent(runId, 0), trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331' };
+    const plain = ruleEvent(runId, 1);
+    store.append([traced, plain]);
+    await store.flush();
+    const r = await app.inject(`/v1/runs/${runId}/events`);
+    expect(r.statusCode, r.body).toBe(200);
+    const [a, b] = r.json().events;
+    expect(a).toEqual({ ...traced, seq: expect.any(Number) });
+    expect(b).toEqual({ ...plain, seq: expect.any(Number) });
+    expect(b).not.toHaveProperty('trace_id');
+    const schema = (await app.inject('/openapi.json')).json();
+    expect(JSON.stringify(schema)).toContain('the OpenTelemetry trace of that frame');
+  });
+
   it('404 for an unknown run, 400 for a bad cursor or limit', async () => {
     const { runId } = await insertRunRow(db.pool);
     expect((await app.inject(`/v1/runs/${runId}/events`)).json()).toEqual({ events: [], next_since: 0 });

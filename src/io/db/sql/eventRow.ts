@@ -14,6 +14,9 @@ export interface EventRow {
   time: Date;
   box: [number, number, number, number] | null;
   extra: Record<string, unknown>;
+  /** The frame's trace and root span (migration 0003); null when tracing was off. */
+  trace_id: string | null;
+  span_id: string | null;
   created_at: Date;
 }
 
@@ -22,4 +25,4 @@ export interface EventRow {
  * events.seq: a bare `seq` would sort by the text alias ("10" before "9").
  */
 export const EVENT_COLUMNS = `seq::text AS seq, id, run_id, client_id, rule_id, type, track_id, class, direction,
-  frame_id::text AS frame_id, pts, time, box, extra, created_at`;
+  frame_id::text AS frame_id, pts, time, box, extra, trace_id, span_id, created_at`;

@@ -40,6 +40,8 @@ const ruleEventSchema = z.object({
   class: z.string().nullable(),
   direction: z.enum(['in', 'out']).optional().describe('only on cross'),
   frame_id: z.number().describe('the frame the event happened on'),
+  trace_id: z.string().optional().describe("with tracing on: the OpenTelemetry trace of that frame (32 hex digits), always kept"),
+  span_id: z.string().optional().describe("with tracing on: that frame's root span (16 hex digits)"),
   pts: z.number().describe('source pts of that frame, seconds'),
   time: z.string().describe('ISO 8601, from the source pts'),
   box: z.array(z.number()).nullable().describe('normalised xyxy'),
