@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OutputClock, type AccessUnitSink, type OutputEncoder, type OutputEncoderHooks } from '../../src/pipeline/outputClock.js';
-import type { FrameOutputTiming } from '../../src/pipeline/frameTimings.js';
+import type { FrameOutput, FrameOutputTiming } from '../../src/pipeline/frameTimings.js';
 import type { FrameRecord, StageName } from '../../src/frame.js';
 import { preciseNowMs } from '../../src/clock.js';
 import { InternalError } from '../../src/errors.js';
@@ -204,5 +204,82 @@ describe('output clock: frame timings', () => {
     await until(() => units >= 5, 10_000, 'five access units');
     await clock.stop();
     expect(sent).toEqual([]);
+  });
+
+  it('for tracing: a frame replaced while it waited for a busy encoder, or taken by one that died, is reported lost', async () => {
+    const counters = newCounters();
+    let busy = false;
+    let writable: (() => void) | undefined;
+    const encoders: FakeEncoder[] = [];
+    const queue: FrameRecord[] = [drawnFrame(0)];
+    const lost: number[] = [];
+    const sent: number[] = [];
+    clock = new OutputClock({
+      fps: 100,
+      width: W,
+      height: H,
+      startEncoder: (hooks) => {
+        const e = encoderDouble({ busy: () => busy, onWaiting: (cb) => (writable = cb), }, hooks);
+        encoders.push(e);
+        return e.encoder;
+      },
+      sink: { writeAccessUnit: () => undefined },
+      nextFrame: () => queue.shift(),
+      count: (what) => counters[what]++,
+      onFrameSent: (t) => sent.push(t.frameId),
+      onFrameLost: (f) => lost.push(f.frameId),
+      logger: silentLogger,
+      onFatal: (err) => {
+        throw err;
+      },
+    });
+    await until(() => sent.length === 1, 10_000, 'frame 0 out');
+    busy = true;
+    queue.push(drawnFrame(1), drawnFrame(2));
+    await until(() => queue.length === 0 && counters.droppedEncoderBusy >= 2, 10_000, 'frame 1 replaced by frame 2');
+    busy = false;
+    writable!();
+    await until(() => sent.includes(2), 10_000, 'frame 2 out');
+    expect(lost).toEqual([1]);
+    // Frame 3 waits for a busy encoder that dies: lost too, and never reported sent.
+    busy = true;
+    queue.push(drawnFrame(3));
+    await until(() => queue.length === 0, 10_000, 'frame 3 waiting');
+    encoders.at(-1)!.hooks.onExit(new InternalError('encoder killed'));
+    busy = false;
+    await sleep(30);
+    await clock.stop();
+    expect(lost).toEqual([1, 3]);
+    expect(sent).not.toContain(1);
+    expect(sent).not.toContain(3);
+  });
+
+  it('for tracing: without a sink, each new frame is reported once at its hand-over to a pushing ffmpeg #2, with its output pts', async () => {
+    const pushed: FrameOutput[] = [];
+    let given = 0;
+    clock = new OutputClock({
+      fps: 100,
+      width: W,
+      height: H,
+      startEncoder: (hooks) => encoderDouble({}, hooks).encoder,
+      sink: undefined,
+      nextFrame: () => (given < 3 ? drawnFrame(given++) : undefined),
+      count: () => undefined,
+      onFramePushed: (t) => pushed.push(t),
+      logger: silentLogger,
+      onFatal: (err) => {
+        throw err;
+      },
+    });
+    await until(() => pushed.length === 3, 10_000, 'three frames pushed');
+    await sleep(50);
+    await clock.stop();
+    expect(pushed.map((t) => t.frameId)).toEqual([0, 1, 2]);
+    for (const t of pushed) {
+      expect(t.pushed).toBe(true);
+      expect(t.sentAtMs).toBe(t.handedAtMs);
+      expect(Math.abs(t.outputPtsS * 100 - Math.round(t.outputPtsS * 100))).toBeLessThan(1e-6);
+      expectOrdered(t);
+    }
   });
 });
