@@ -31,4 +31,24 @@ describe('docker-compose.yml', () => {
     expect(otel.service.pipelines.traces.receivers).toContain('otlp');
     expect(otel.service.pipelines.traces.exporters.length).toBeGreaterThan(0);
   });
+
+  it("the engine's traces reach Jaeger: its OTLP endpoint is the collector's HTTP receiver, whose traces pipeline exports to jaeger", () => {
+    interface Collector {
+      receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+      processors: Record<string, unknown>;
+      exporters: Record<string, { endpoint?: string }>;
+      service: { pipelines: { traces: { receivers: string[]; processors: string[]; exporters: string[] } } };
+    }
+    const otel = parse(readFileSync('otel/collector.yaml', 'utf8')) as Collector;
+    const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, { environment?: Record<string, string> }> };
+    const endpoint = new URL(compose.services.engine!.environment!.OTEL_EXPORTER_OTLP_ENDPOINT!);
+    expect(endpoint.hostname).toBe('otel-collector');
+    expect(otel.receivers.otlp.protocols.http.endpoint.endsWith(`:${endpoint.port}`)).toBe(true);
+    const traces = otel.service.pipelines.traces;
+    for (const p of traces.processors) expect(otel.processors, p).toHaveProperty(p);
+    for (const e of traces.exporters) expect(otel.exporters, e).toHaveProperty(e);
+    const toJaeger = traces.exporters.map((e) => otel.exporters[e]!.endpoint ?? '').filter((u) => u.split(':')[0] === 'jaeger');
+    expect(toJaeger).toHaveLength(1);
+    expect(Object.keys(compose.services)).toContain('jaeger');
+  });
 });
