@@ -15,11 +15,12 @@ import { waitForShutdownSignal } from './signals.js';
 import { dataDirFromEnv } from './apiEnv.js';
 import { mqttUrlFromEnv } from '../events/mqtt.js';
 import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
-import { startTracingFromEnv, tracingHelp } from './tracing.js';
+import { startTracingFromEnv, traceSampleEverySchema, tracingHelp } from './tracing.js';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
            [--mqtt-url mqtt://host:1883] [--stats-interval 0] [--media-root DIR] [--frame-timings FILE]
+           [--trace-sample-every N]
            ${inferenceUsage}
   Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines
   (a repeated SIGTERM is logged and ignored; SIGINT during the shutdown forces an exit without the release).
@@ -46,6 +47,7 @@ export const engineOptionsSchema = z.object({
   'mqtt-url': mqttUrlSchema.optional(),
   'stats-interval': z.coerce.number().min(0).max(3600).default(0),
   'frame-timings': frameTimingsSchema.optional(),
+  'trace-sample-every': traceSampleEverySchema.optional(),
   ...inferenceOptionsShape,
 });
 export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
@@ -88,7 +90,7 @@ export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): EngineE
 export async function startEngine(o: EngineCliOptions, logger: Logger, env: EngineEnvironment): Promise<{ engine: Engine; stop(): Promise<void> }> {
   const mediaRoot = mediaRootOption(o['media-root']);
   const timings = await openFrameTimingsOption(o['frame-timings'], logger);
-  const tracing = startTracingFromEnv(logger);
+  const tracing = startTracingFromEnv(logger, { sampleEvery: o['trace-sample-every'] });
   const url = databaseUrl();
   const pool = createPool(url, { logger, applicationName: 'sie-engine' });
   await migrate(pool, { logger });

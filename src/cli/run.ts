@@ -18,14 +18,14 @@ import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { appendFileSync } from 'node:fs';
 import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
-import { startTracingFromEnv, tracingHelp } from './tracing.js';
+import { startTracingFromEnv, traceSampleEverySchema, tracingHelp } from './tracing.js';
 
 export const runUsage = `sie run SOURCE --model PATH --labels PATH [--format yolox] [--port 8554] [--host 0.0.0.0]
         [--mount live] [--config FILE.json] [--events FILE.jsonl] [--name NAME]
         [--conf 0.3] [--iou 0.45] [--classes person,car] [--transport tcp|udp]
         [--connect-timeout 10] [--stall-timeout 5] [--retries 5] [--push rtsp://server/path]
         [--preset ultrafast] [--bitrate KBPS] [--keyint 2] [--advertise-host HOST] [--stats-interval 5]
-        [--frame-timings FILE] ${inferenceUsage}
+        [--frame-timings FILE] [--trace-sample-every N] ${inferenceUsage}
   One run in the foreground, no database: SOURCE (rtsp://, rtsps:// or a file) → detection → annotated
   H.264 on rtsp://HOST:PORT/MOUNT (or pushed to --push). Ctrl-C stops it.
 ${frameTimingsHelp} Not with --push (ffmpeg then sends the packets itself).
@@ -63,6 +63,7 @@ const schema = z.object({
   keyint: z.coerce.number().positive().max(30).default(2),
   'stats-interval': z.coerce.number().positive().default(5),
   'frame-timings': frameTimingsSchema.optional(),
+  'trace-sample-every': traceSampleEverySchema.optional(),
   ...inferenceOptionsShape,
 });
 
@@ -80,7 +81,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   // A pushing ffmpeg sends the packets itself: no moment of sending would ever be seen, the file would stay empty.
   if (o['frame-timings'] !== undefined && o.push) throw new UsageError('--frame-timings: needs the embedded RTSP output, not --push');
   const timings = await openFrameTimingsOption(o['frame-timings'], logger);
-  const tracing = startTracingFromEnv(logger);
+  const tracing = startTracingFromEnv(logger, { sampleEvery: o['trace-sample-every'] });
   let server: RtspServer | undefined;
   if (!o.push) {
     server = new RtspServer({ host: o.host, port: o.port, logger });

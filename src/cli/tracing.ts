@@ -1,13 +1,18 @@
 import { startFrameTracing, type FrameTracing } from '../observability/tracing.js';
 import { TracingSettingsError } from '../observability/tracingSettings.js';
 import type { Logger } from '../log.js';
+import { z } from 'zod';
 import { UsageError } from './args.js';
+
+/** `--trace-sample-every N`: the head rate, over SIE_TRACE_SAMPLE_EVERY. */
+export const traceSampleEverySchema = z.coerce.number().int().min(0).max(1_000_000);
 
 /** Frame tracing for a command, from the environment (OTEL_*, SIE_TRACE_*); undefined = off. A variable
  *  that cannot be read is a usage error (exit 2) naming it. */
-export function startTracingFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process.env): FrameTracing | undefined {
+export function startTracingFromEnv(logger: Logger, o: { sampleEvery?: number } = {}, env: NodeJS.ProcessEnv = process.env): FrameTracing | undefined {
   try {
-    return startFrameTracing({ env, logger });
+    const withFlag = o.sampleEvery === undefined ? env : { ...env, SIE_TRACE_SAMPLE_EVERY: String(o.sampleEvery) };
+    return startFrameTracing({ env: withFlag, logger });
   } catch (err) {
     if (err instanceof TracingSettingsError) throw new UsageError(`environment: ${err.message}`);
     throw err;
@@ -15,5 +20,5 @@ export function startTracingFromEnv(logger: Logger, env: NodeJS.ProcessEnv = pro
 }
 
 export const tracingHelp = `  Tracing (one trace per frame, OpenTelemetry): on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER)
-  is set; 1 frame in SIE_TRACE_SAMPLE_EVERY (default 10) is kept, plus every frame that emitted an event,
+  is set; 1 frame in --trace-sample-every N (or SIE_TRACE_SAMPLE_EVERY, default 10) is kept, plus every frame that emitted an event,
   was dropped, or took longer than SIE_TRACE_SLOW_MS (default 250).`;

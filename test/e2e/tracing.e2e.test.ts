@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, killAll, start, until } from '../helpers/processes.js';
-import { LABELS, MODEL, PLAZA, SIE } from '../helpers/media.js';
+import { LABELS, MODEL, PLAZA, SIE, runSie } from '../helpers/media.js';
 import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlpReceiver.js';
 import type { RuleEvent } from '../../src/rules/index.js';
 
@@ -108,6 +108,18 @@ describe('sie run with OTEL_EXPORTER_OTLP_ENDPOINT: a trace per frame', () => {
     }
     process.stdout.write(`one frame's trace: ${describeTrace(byTrace.get(sampled.at(-1)!.traceId)!)}\n`);
   }, 150_000);
+});
+
+describe('sie run: tracing settings that cannot be read', () => {
+  it('a bad --trace-sample-every or SIE_TRACE_SAMPLE_EVERY is a usage error (exit 2) naming it', async () => {
+    const base = ['run', PLAZA, '--model', MODEL, '--labels', LABELS];
+    const flag = await runSie([...base, '--trace-sample-every', 'often']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--trace-sample-every');
+    const env = await runSie(base, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', SIE_TRACE_SAMPLE_EVERY: '-3' });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('SIE_TRACE_SAMPLE_EVERY');
+  });
 });
 
 function describeTrace(spans: ReceivedSpan[]): string {
