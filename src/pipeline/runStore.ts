@@ -130,9 +130,7 @@ export function admitFrame(
   const { source, config } = store.getSnapshot().context;
   if (!source.info) throw new InternalError('a frame was decoded before the source stream was known');
   store.trigger.frameDecoded({ ptsS: d.ptsS, atMs: d.arrivedAtMs });
-  const trace = d.trace?.(source.nextFrameId);
   return {
-    ...(trace ? { trace } : {}),
     runId: d.runId,
     frameId: source.nextFrameId,
     ptsS: d.ptsS,
@@ -142,5 +140,7 @@ export function admitFrame(
     pixels: d.pixels,
     config,
     stages: [],
+    // Always the same fields, set or not: one object shape for every frame of the run.
+    trace: d.trace?.(source.nextFrameId),
   };
 }
