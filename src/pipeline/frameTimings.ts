@@ -18,6 +18,8 @@ export interface FrameOutputTiming {
   readonly handedAtMs: number;
   /** Just after its access unit went to the mount (sink.writeAccessUnit: the RTP packets to every reader). */
   readonly sentAtMs: number;
+  /** FrameRecord.trace when the frame has one (the metrics' histogram exemplars carry its trace id). */
+  readonly trace?: FrameTraceContext;
 }
 
 /** An event a frame emitted, as its trace names it. */
@@ -33,7 +35,6 @@ export interface FrameOutput extends FrameOutputTiming {
   readonly configVersion: number;
   /** Whether the detector ran on it (FrameRecord.detected). */
   readonly detected: boolean;
-  readonly trace: FrameTraceContext | undefined;
   readonly events: readonly FrameEventRef[];
   /** The pts its access unit carries on the output (the output clock's 1/fps grid). */
   readonly outputPtsS: number;

@@ -14,7 +14,7 @@ export interface EventRow {
   time: Date;
   box: [number, number, number, number] | null;
   extra: Record<string, unknown>;
-  /** The frame's trace and root span (migration 0003); null when tracing was off. */
+  /** The frame's trace and root span (migration 0004); null when tracing was off. */
   trace_id: string | null;
   span_id: string | null;
   created_at: Date;

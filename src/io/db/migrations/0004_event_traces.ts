@@ -1,5 +1,5 @@
 /**
- * 0003: each event names the trace of the frame it happened on (OpenTelemetry, src/observability/tracing.ts):
+ * 0004: each event names the trace of the frame it happened on (OpenTelemetry, src/observability/tracing.ts):
  * 32 and 16 hex digits, NULL when tracing was off. The frame's trace is always kept when it emitted an
  * event, so the ids lead to the frame's spans in Jaeger (or any OTLP backend).
  */
