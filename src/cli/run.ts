@@ -10,7 +10,7 @@ import { startRun } from '../actors/runSystem.js';
 import { totalDropped, type RunStats } from '../pipeline/runStore.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
-import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, portSchema } from './args.js';
+import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, portSchema, x264PresetSchema } from './args.js';
 import { inferenceBackend } from '../inference/workerPool.js';
 import { mountSchema } from '../config/mount.js';
 import { unambiguousUrl } from '../urlCheck.js';
@@ -56,7 +56,7 @@ const schema = z.object({
   'stall-timeout': z.coerce.number().positive().max(300).default(5),
   retries: z.coerce.number().int().min(0).max(1000).default(5),
   push: unambiguousUrl(z.string().regex(/^rtsps?:\/\//, 'expected an rtsp:// URL')).optional(),
-  preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('ultrafast'),
+  preset: x264PresetSchema.default('ultrafast'),
   bitrate: z.coerce.number().int().min(100).max(50_000).optional(),
   keyint: z.coerce.number().positive().max(30).default(2),
   'stats-interval': z.coerce.number().positive().default(5),

@@ -64,6 +64,12 @@ describe('sie db', () => {
     expect(inference.stdout).toContain('--inference-workers N');
   }, 60_000);
 
+  it('sie replay --preset takes x264 presets only: another is a usage error naming --preset', async () => {
+    const r = await runSie(['replay', '../shared/media/plaza-pedestrians.mp4', '--model', `${MODELS_DIR}/yolox_nano.onnx`, '--labels', `${MODELS_DIR}/coco_classes.txt`, '--preset', 'placebo']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--preset');
+  }, 60_000);
+
   it('an unknown or missing subcommand, or an extra argument, is a usage error (exit 2) with the usage', async () => {
     const env = { SIE_DATABASE_URL: newDatabaseUrl() };
     for (const args of [['db'], ['db', 'drop'], ['db', 'migrate', 'now']]) {
