@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { inspectOption } from './inspect.js';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { RtspServer } from '../io/rtsp/index.js';
@@ -76,6 +77,7 @@ export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): EngineE
     const r = mqttUrlSchema.safeParse(mqttUrl);
     if (!r.success) throw new UsageError(`environment: SIE_MQTT_URL: ${r.error.issues[0]!.message}`);
   }
+  inspectOption(env);
   return { dataDir: resolve(dataDirFromEnv(env)), mqttUrl };
 }
 
@@ -108,6 +110,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger, env: Engi
     statsIntervalS: o['stats-interval'],
     createDetector: backend.createDetector,
     frameTimings: timings,
+    inspect: inspectOption(),
   });
   engine.start();
   process.stdout.write(`engine: ${engine.id} database=${redactText(url)} rtsp=rtsp://${o['advertise-host']}:${server.port}/\n`);

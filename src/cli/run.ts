@@ -17,6 +17,7 @@ import { unambiguousUrl } from '../urlCheck.js';
 import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { appendFileSync } from 'node:fs';
+import { inspectOption } from './inspect.js';
 import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
 
 export const runUsage = `sie run SOURCE --model PATH --labels PATH [--format yolox] [--port 8554] [--host 0.0.0.0]
@@ -74,6 +75,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError(`expected one SOURCE\n${runUsage}`);
   const o = parseOptions(schema, { ...values, source: positionals[0] });
+  const inspect = inspectOption();
   const logger = createLogger({ cmd: 'run' });
   // A pushing ffmpeg sends the packets itself: no moment of sending would ever be seen, the file would stay empty.
   if (o['frame-timings'] !== undefined && o.push) throw new UsageError('--frame-timings: needs the embedded RTSP output, not --push');
@@ -122,6 +124,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     stallTimeoutS: o['stall-timeout'],
     logger,
     onFrameSent: timings && ((t) => timings.record(t)),
+    inspect,
   });
   const out = server ? `rtsp://${o['advertise-host']}:${server.port}/${o.mount}` : redactText(o.push!);
   process.stdout.write(`source: ${redactText(o.source)}\noutput: ${out}\n`);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { createActor, waitFor } from 'xstate';
+import { createActor, waitFor, type InspectionEvent, type Observer } from 'xstate';
 import { pollerMachine } from '../machines/poller.machine.js';
 import { createPollerActors } from '../actors/poller.js';
 import type { RtspServer } from '../io/rtsp/index.js';
@@ -43,6 +43,8 @@ export interface EngineOptions {
   /** Where every run's output frame timings go, one per new output frame (`--frame-timings`); none = off.
    *  The caller owns it (and closes it after stop()). */
   frameTimings?: FrameTimingSink;
+  /** Stately's inspector for the poller's and every run's machine (SIE_INSPECT); none = not inspected. */
+  inspect?: Observer<InspectionEvent>;
 }
 
 /**
@@ -84,6 +86,7 @@ export class Engine {
       logger: log,
       onEvents: (_run, events) => this.events.append(events),
       frameTimings: o.frameTimings,
+      inspect: o.inspect,
     });
     const machine = pollerMachine.provide({
       actors: createPollerActors({
@@ -98,7 +101,7 @@ export class Engine {
         logger: log,
       }),
     });
-    this.actor = createActor(machine, { input: { pollIntervalS: o.pollIntervalS, registerRetryS: 2 } });
+    this.actor = createActor(machine, { input: { pollIntervalS: o.pollIntervalS, registerRetryS: 2 }, ...(o.inspect ? { inspect: o.inspect } : {}) });
     this.actor.subscribe({
       error: (err) => log.error({ err: coerceError(err).message }, 'poller crashed'),
     });

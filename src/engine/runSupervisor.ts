@@ -1,3 +1,4 @@
+import type { InspectionEvent, Observer } from 'xstate';
 import type { Pool } from 'pg';
 import { startRun, type RunHandle } from '../actors/runSystem.js';
 import { totalDropped } from '../pipeline/runStore.js';
@@ -52,6 +53,8 @@ export interface RunSupervisorDeps {
   onEvents?(run: ClaimedRun, events: RuleEvent[]): void;
   /** Where every run's output frame timings go (`--frame-timings`); none = not measured. */
   frameTimings?: FrameTimingSink;
+  /** Stately's inspector for every run's machine (SIE_INSPECT); none = not inspected. */
+  inspect?: Observer<InspectionEvent>;
 }
 
 /**
@@ -115,6 +118,7 @@ export class RunSupervisor {
       logger: this.d.logger,
       onTransition: (state, error, attempt) => this.persist(sup, state, error, attempt, log),
       onFrameSent: timings ? (t) => timings.record(t) : undefined,
+      inspect: this.d.inspect,
     });
     void sup.handle.done.then(async () => {
       await sup.chain;

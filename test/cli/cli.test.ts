@@ -55,7 +55,7 @@ describe('sie db', () => {
   }, 120_000);
 
   it('every command answers --help (and -h) with its own usage, exit 0', async () => {
-    for (const cmd of ['run', 'replay', 'bench', 'serve', 'engine', 'api', 'db', 'camera']) {
+    for (const cmd of ['run', 'replay', 'bench', 'serve', 'engine', 'api', 'db', 'camera', 'inspect']) {
       const r = await runSie([cmd, cmd === 'db' ? '-h' : '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(new RegExp(`^sie ${cmd}\\b`));
