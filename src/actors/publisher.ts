@@ -7,7 +7,7 @@ import type { RunEvent } from '../machines/run.machine.js';
 import type { FrameRecord } from '../frame.js';
 import type { FrameOrigin, FrameOutput } from '../pipeline/frameTimings.js';
 import type { DropOldestQueue } from '../queue.js';
-import type { RunStore } from '../pipeline/runStore.js';
+import { framesInStages, type RunStore } from '../pipeline/runStore.js';
 import { coerceError, toRunError, type SieError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -78,6 +78,7 @@ export function createPublisherActor(deps: PublisherActorDeps) {
           }),
         sink: mount,
         count: (what) => deps.store.trigger.outputCounted({ count: what }),
+        framesOnTheWay: () => framesInStages(deps.store.getSnapshot().context.stats),
         releasePicture: deps.releasePicture,
         onFrameSent: deps.onFrameSent,
         onFramePushed: deps.onFramePushed,

@@ -1,4 +1,4 @@
-import { createActor, fromPromise, type Actor } from 'xstate';
+import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { runMachine, runStateName, type RetryPolicy, type RunError, type RunStateName } from '../machines/run.machine.js';
 import { createDecoderActor } from './decoder.js';
 import { createStageActor } from './stage.js';
@@ -27,6 +27,8 @@ export type RunOutput = { kind: 'embedded'; server: RtspServer; mountPath: strin
 
 export interface RunOptions {
   runId: string;
+  /** Stately's inspector for the run's machine and its children (src/io/stately/inspector.ts); none by default. */
+  inspect?: Observer<InspectionEvent>;
   clientId: string;
   /** Shown in the output's header. */
   name: string;
@@ -178,6 +180,7 @@ export function startRun(o: RunOptions): RunHandle {
 
   const actor = createActor(machine, {
     input: { runId: o.runId, retry: o.retry, connectTimeoutS: o.connectTimeoutS },
+    ...(o.inspect ? { inspect: o.inspect } : {}),
   });
   let last: RunStateName | undefined;
   let resolveDone!: (r: RunOutcome) => void;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Child, SIE_MAIN } from './children.js';
 import { ProcessMeter } from './processMeter.js';
 import type { BenchClip } from './clips.js';
+import { defaultEncoderSettings } from '../io/ffmpeg/encoder.js';
 
 /** What one way of processing a clip achieved: the columns of the bench's table. */
 export interface PipelineFigures {
@@ -60,9 +61,12 @@ export function measureNaiveLoop(clip: BenchClip, o: FileRunOptions): Promise<Pi
   return measureFileCommand([NAIVE_MAIN, JSON.stringify(args)], /^naive: (\d+) frames in ([\d.]+) s/, o.limitFps);
 }
 
-/** `sie replay` on a clip with the annotated video written, as a user runs it. */
+/** `sie replay` on a clip with the annotated video written, as a user runs it, but with the live runs' x264
+ *  preset (the limit and the naive loop encode with it; replay's own default, veryfast, costs ~9 ms more a
+ *  1080p frame and would compare unlike with like). */
 export function measureReplay(clip: BenchClip, o: FileRunOptions): Promise<PipelineFigures> {
-  const args = [SIE_MAIN, 'replay', clip.file, '--model', o.model, '--labels', o.labels, '--config', o.config, '--out', join(o.tmpDir, `replay-${clip.label}.mp4`)];
+  const out = join(o.tmpDir, `replay-${clip.label}.mp4`);
+  const args = [SIE_MAIN, 'replay', clip.file, '--model', o.model, '--labels', o.labels, '--config', o.config, '--out', out, '--preset', defaultEncoderSettings.preset];
   if (o.inferenceWorkers !== undefined) args.push('--inference-workers', String(o.inferenceWorkers));
   return measureFileCommand(args, /^replay: (\d+) frames .* in ([\d.]+) s/, o.limitFps);
 }

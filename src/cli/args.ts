@@ -17,6 +17,8 @@ export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.in
 }
 
 export const portSchema = z.coerce.number().int().min(0).max(65535);
+/** x264 presets we accept: the fast end, where a live 1080p frame stays within a frame period. */
+export const x264PresetSchema = z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']);
 export const sizeSchema = z
   .string()
   .regex(/^\d{2,5}x\d{2,5}$/, 'expected WIDTHxHEIGHT, e.g. 1920x1080')

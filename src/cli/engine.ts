@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { inspectOption } from './inspect.js';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { RtspServer } from '../io/rtsp/index.js';
@@ -80,6 +81,7 @@ export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): EngineE
     const r = mqttUrlSchema.safeParse(mqttUrl);
     if (!r.success) throw new UsageError(`environment: SIE_MQTT_URL: ${r.error.issues[0]!.message}`);
   }
+  inspectOption(env);
   return { dataDir: resolve(dataDirFromEnv(env)), mqttUrl };
 }
 
@@ -114,6 +116,7 @@ export async function startEngine(o: EngineCliOptions, logger: Logger, env: Engi
     createDetector: backend.createDetector,
     frameTimings: timings,
     tracing,
+    inspect: inspectOption(),
   });
   engine.start();
   process.stdout.write(`engine: ${engine.id} database=${redactText(url)} rtsp=rtsp://${o['advertise-host']}:${server.port}/\n`);

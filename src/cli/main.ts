@@ -6,6 +6,7 @@ import { dbCommand, dbUsage } from './db.js';
 import { serveCommand, serveUsage } from './serve.js';
 import { replayCommand, replayUsage } from './replay.js';
 import { benchCommand, benchUsage } from './bench.js';
+import { inspectCommand, inspectUsage } from './inspect.js';
 import { UsageError } from './args.js';
 import { stopAllProcesses } from '../io/ffmpeg/process.js';
 import { redactText } from '../redact.js';
@@ -20,6 +21,7 @@ const commandUsage: Record<string, string> = {
   bench: benchUsage,
   api: apiUsage,
   db: dbUsage,
+  inspect: inspectUsage,
 };
 
 const usage = `sie — Stream Inference Engine\n\n${Object.values(commandUsage).join('\n\n')}\n`;
@@ -46,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return apiCommand(rest);
     case 'db':
       return dbCommand(rest);
+    case 'inspect':
+      return inspectCommand(rest);
     case 'camera':
       await cameraCommand(rest);
       return 0;

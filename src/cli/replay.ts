@@ -6,13 +6,14 @@ import { replay } from '../replay/replay.js';
 import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { createLogger } from '../log.js';
-import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions } from './args.js';
+import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, x264PresetSchema } from './args.js';
 import { inferenceBackend } from '../inference/workerPool.js';
 
 export const replayUsage = `sie replay VIDEO --model PATH --labels PATH [--format yolox] [--config FILE.json]
-           [--out annotated.mp4] [--events events.jsonl] ${inferenceUsage}
+           [--out annotated.mp4] [--preset veryfast] [--events events.jsonl] ${inferenceUsage}
   Runs a config (the API's JSON; model_id ignored) over a file as fast as the machine allows, without
   dropping frames: writes the annotated video and the events, then prints the counts per rule.
+  --preset: x264's preset for --out (veryfast: a file to keep; sie bench uses the live runs' ultrafast).
 ${inferenceHelp}`;
 
 const schema = z.object({
@@ -22,6 +23,7 @@ const schema = z.object({
   format: z.enum(['yolox']).default('yolox'),
   config: z.string().refine(existsSync, 'config file not found').optional(),
   out: z.string().min(1).optional(),
+  preset: x264PresetSchema.default('veryfast'),
   events: z.string().min(1).optional(),
   ...inferenceOptionsShape,
 });
@@ -44,6 +46,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
       config: file?.body ?? configBodySchema.parse({}),
       name: file?.name ?? basename(o.video),
       out: o.out ? resolve(o.out) : undefined,
+      preset: o.preset,
       eventsPath: o.events ? resolve(o.events) : undefined,
       logger,
     });

@@ -10,13 +10,14 @@ import { startRun } from '../actors/runSystem.js';
 import { totalDropped, type RunStats } from '../pipeline/runStore.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
-import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, portSchema } from './args.js';
+import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, portSchema, x264PresetSchema } from './args.js';
 import { inferenceBackend } from '../inference/workerPool.js';
 import { mountSchema } from '../config/mount.js';
 import { unambiguousUrl } from '../urlCheck.js';
 import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { appendFileSync } from 'node:fs';
+import { inspectOption } from './inspect.js';
 import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
 import { startTracingFromEnv, traceSampleEverySchema, tracingHelp } from './tracing.js';
 
@@ -58,7 +59,7 @@ const schema = z.object({
   'stall-timeout': z.coerce.number().positive().max(300).default(5),
   retries: z.coerce.number().int().min(0).max(1000).default(5),
   push: unambiguousUrl(z.string().regex(/^rtsps?:\/\//, 'expected an rtsp:// URL')).optional(),
-  preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('ultrafast'),
+  preset: x264PresetSchema.default('ultrafast'),
   bitrate: z.coerce.number().int().min(100).max(50_000).optional(),
   keyint: z.coerce.number().positive().max(30).default(2),
   'stats-interval': z.coerce.number().positive().default(5),
@@ -77,6 +78,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError(`expected one SOURCE\n${runUsage}`);
   const o = parseOptions(schema, { ...values, source: positionals[0] });
+  const inspect = inspectOption();
   const logger = createLogger({ cmd: 'run' });
   // A pushing ffmpeg sends the packets itself: no moment of sending would ever be seen, the file would stay empty.
   if (o['frame-timings'] !== undefined && o.push) throw new UsageError('--frame-timings: needs the embedded RTSP output, not --push');
@@ -129,6 +131,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     logger,
     onFrameSent: timings && ((t) => timings.record(t)),
     tracer: tracing?.forRun({ runId, clientId }),
+    inspect,
   });
   const out = server ? `rtsp://${o['advertise-host']}:${server.port}/${o.mount}` : redactText(o.push!);
   process.stdout.write(`source: ${redactText(o.source)}\noutput: ${out}\n`);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { createActor, waitFor } from 'xstate';
+import { createActor, waitFor, type InspectionEvent, type Observer } from 'xstate';
 import { pollerMachine } from '../machines/poller.machine.js';
 import { createPollerActors } from '../actors/poller.js';
 import type { RtspServer } from '../io/rtsp/index.js';
@@ -46,6 +46,8 @@ export interface EngineOptions {
   frameTimings?: FrameTimingSink;
   /** Frame tracing (src/observability/tracing.ts), shared by every run; none = off. */
   tracing?: FrameTracing;
+  /** Stately's inspector for the poller's and every run's machine (SIE_INSPECT); none = not inspected. */
+  inspect?: Observer<InspectionEvent>;
 }
 
 /**
@@ -88,6 +90,7 @@ export class Engine {
       onEvents: (_run, events) => this.events.append(events),
       frameTimings: o.frameTimings,
       tracing: o.tracing,
+      inspect: o.inspect,
     });
     const machine = pollerMachine.provide({
       actors: createPollerActors({
@@ -102,7 +105,7 @@ export class Engine {
         logger: log,
       }),
     });
-    this.actor = createActor(machine, { input: { pollIntervalS: o.pollIntervalS, registerRetryS: 2 } });
+    this.actor = createActor(machine, { input: { pollIntervalS: o.pollIntervalS, registerRetryS: 2 }, ...(o.inspect ? { inspect: o.inspect } : {}) });
     this.actor.subscribe({
       error: (err) => log.error({ err: coerceError(err).message }, 'poller crashed'),
     });

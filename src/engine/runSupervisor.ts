@@ -1,3 +1,4 @@
+import type { InspectionEvent, Observer } from 'xstate';
 import type { Pool } from 'pg';
 import { startRun, type RunHandle } from '../actors/runSystem.js';
 import { totalDropped } from '../pipeline/runStore.js';
@@ -55,6 +56,8 @@ export interface RunSupervisorDeps {
   frameTimings?: FrameTimingSink;
   /** Frame tracing, shared by every run; none = off. */
   tracing?: FrameTracing;
+  /** Stately's inspector for every run's machine (SIE_INSPECT); none = not inspected. */
+  inspect?: Observer<InspectionEvent>;
 }
 
 /**
@@ -119,6 +122,7 @@ export class RunSupervisor {
       onTransition: (state, error, attempt) => this.persist(sup, state, error, attempt, log),
       onFrameSent: timings ? (t) => timings.record(t) : undefined,
       tracer: this.d.tracing?.forRun({ runId: row.id, clientId: row.client_id }),
+      inspect: this.d.inspect,
     });
     void sup.handle.done.then(async () => {
       await sup.chain;

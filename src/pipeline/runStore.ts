@@ -119,6 +119,11 @@ export function totalDropped(s: RunStats): number {
   return s.droppedBeforeInference + s.droppedBeforeRules + s.droppedBeforeDrawing + s.droppedAtOutput;
 }
 
+/** Frames decoded and still in the stages: neither drawn nor dropped before drawing (see OutputClockOptions). */
+export function framesInStages(s: RunStats): number {
+  return s.framesIn - s.framesDrawn - s.droppedBeforeInference - s.droppedBeforeRules - s.droppedBeforeDrawing;
+}
+
 /**
  * A decoded picture becomes the run's next FrameRecord: the next frame id, and the config in force now,
  * which every stage then processes it with. The source's time line moves on to it.

@@ -26,6 +26,8 @@ export interface ReplayOptions {
   name: string;
   /** Annotated video to write (mp4); none = events only. */
   out?: string;
+  /** x264 preset for `out` (default veryfast). */
+  preset?: string;
   /** Events, one JSON object a line. */
   eventsPath?: string;
   logger: Logger;
@@ -148,7 +150,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
         width: frame.width,
         height: frame.height,
         fps,
-        settings: { preset: 'veryfast', keyframeIntervalS: 2, threads: 0 },
+        settings: { preset: o.preset ?? 'veryfast', keyframeIntervalS: 2, threads: 0 },
         output: { kind: 'file', path: o.out },
         logger: o.logger,
         onExit: (err) => (encoderError = err),

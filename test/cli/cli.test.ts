@@ -55,13 +55,19 @@ describe('sie db', () => {
   }, 120_000);
 
   it('every command answers --help (and -h) with its own usage, exit 0', async () => {
-    for (const cmd of ['run', 'replay', 'bench', 'serve', 'engine', 'api', 'db', 'camera']) {
+    for (const cmd of ['run', 'replay', 'bench', 'serve', 'engine', 'api', 'db', 'camera', 'inspect']) {
       const r = await runSie([cmd, cmd === 'db' ? '-h' : '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(new RegExp(`^sie ${cmd}\\b`));
     }
     const inference = await runSie(['replay', '--help']);
     expect(inference.stdout).toContain('--inference-workers N');
+  }, 60_000);
+
+  it('sie replay --preset takes x264 presets only: another is a usage error naming --preset', async () => {
+    const r = await runSie(['replay', '../shared/media/plaza-pedestrians.mp4', '--model', `${MODELS_DIR}/yolox_nano.onnx`, '--labels', `${MODELS_DIR}/coco_classes.txt`, '--preset', 'placebo']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--preset');
   }, 60_000);
 
   it('an unknown or missing subcommand, or an extra argument, is a usage error (exit 2) with the usage', async () => {

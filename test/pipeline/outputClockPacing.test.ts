@@ -21,7 +21,7 @@ afterEach(async () => {
   clock = undefined;
 });
 
-function start(fps: number) {
+function start(fps: number, framesOnTheWay?: () => number) {
   const queue: FrameRecord[] = [];
   const taken: number[] = [];
   const pts: number[] = [];
@@ -54,6 +54,7 @@ function start(fps: number) {
     sink,
     nextFrame: () => queue.shift(),
     count: (what) => counters[what]++,
+    framesOnTheWay,
     logger: silentLogger,
     onFatal: (err) => {
       throw err;
@@ -128,6 +129,46 @@ describe('output clock pacing', () => {
       await vi.advanceTimersByTimeAsync(2);
       expect(c.taken).toEqual([0, 1, 2, 3, 3]);
       expect(c.counters.framesRepeated).toBe(1);
+    } finally {
+      await clock?.stop();
+      clock = undefined;
+      vi.useRealTimers();
+    }
+  });
+
+  it('with a frame still in the stages the last picture is held up to 3 periods, not repeated; with none, repeated at 1.5', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    try {
+      let onTheWay = 1;
+      const c = start(4, () => onTheWay); // period 250 ms
+      await vi.advanceTimersByTimeAsync(0);
+      expect(c.taken).toEqual([0]);
+      // A detection frame, late by more than half a period: no repeat before it, it goes out when drawn.
+      await vi.advanceTimersByTimeAsync(600);
+      expect(c.taken).toEqual([0]);
+      onTheWay = 0;
+      c.ready(1);
+      expect(c.taken).toEqual([0, 1]);
+      expect(c.counters.framesRepeated).toBe(0);
+      // A frame that never comes out of the stages (a stuck stage): the repeat goes out after 3 periods.
+      onTheWay = 1;
+      await vi.advanceTimersByTimeAsync(749);
+      expect(c.taken).toEqual([0, 1]);
+      await vi.advanceTimersByTimeAsync(2);
+      expect(c.taken).toEqual([0, 1, 1]);
+      expect(c.counters.framesRepeated).toBe(1);
+      // After a repeat, repeats every period whatever is on the way (the hold is once per new picture).
+      await vi.advanceTimersByTimeAsync(250);
+      expect(c.taken).toEqual([0, 1, 1, 1]);
+      // Nothing on the way: the usual 1.5 periods after a new picture.
+      onTheWay = 0;
+      c.ready(2); // half a period after the last repeat
+      await vi.advanceTimersByTimeAsync(125);
+      expect(c.taken).toEqual([0, 1, 1, 1, 2]);
+      await vi.advanceTimersByTimeAsync(373);
+      expect(c.taken).toEqual([0, 1, 1, 1, 2]);
+      await vi.advanceTimersByTimeAsync(2);
+      expect(c.taken).toEqual([0, 1, 1, 1, 2, 2]);
     } finally {
       await clock?.stop();
       clock = undefined;
