@@ -17,6 +17,7 @@ import { currentConfigVersion, setRunConfigVersion } from '../io/db/sql/configCh
 import { configBodySchema } from '../config/body.js';
 import { describeZodError } from '../config/zodError.js';
 import type { Logger } from '../log.js';
+import type { SieMetrics } from '../observability/metrics.js';
 
 interface SupervisedRun {
   row: ClaimedRun;
@@ -52,6 +53,8 @@ export interface RunSupervisorDeps {
   onEvents?(run: ClaimedRun, events: RuleEvent[]): void;
   /** Where every run's output frame timings go (`--frame-timings`); none = not measured. */
   frameTimings?: FrameTimingSink;
+  /** The process's Prometheus metrics (each run's series). */
+  metrics?: SieMetrics;
 }
 
 /**
@@ -60,8 +63,21 @@ export interface RunSupervisorDeps {
  */
 export class RunSupervisor {
   private readonly runs = new Map<string, SupervisedRun>();
+  private launched = 0;
 
   constructor(private readonly d: RunSupervisorDeps) {}
+
+  /** Runs claimed (launched) since the engine started. */
+  get claims(): number {
+    return this.launched;
+  }
+
+  /** Runs still loading their model. */
+  loading(): number {
+    let n = 0;
+    for (const sup of this.runs.values()) if (sup.handle?.state() === 'starting') n++;
+    return n;
+  }
 
   get count(): number {
     return this.runs.size;
@@ -77,6 +93,7 @@ export class RunSupervisor {
 
   launch(row: ClaimedRun): void {
     const log = this.d.logger.child({ runId: row.id });
+    this.launched++;
     const sup: SupervisedRun = {
       row,
       handle: undefined,
@@ -115,6 +132,7 @@ export class RunSupervisor {
       logger: this.d.logger,
       onTransition: (state, error, attempt) => this.persist(sup, state, error, attempt, log),
       onFrameSent: timings ? (t) => timings.record(t) : undefined,
+      metrics: this.d.metrics,
     });
     void sup.handle.done.then(async () => {
       await sup.chain;
