@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { startRun, type RunHandle } from '../actors/runSystem.js';
 import { totalDropped } from '../pipeline/runStore.js';
+import { describeFlow } from '../pipeline/flow.js';
 import { recordRunTransition, type RunTransitionWrite } from '../io/db/sql/recordRunTransition.js';
 import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
@@ -15,6 +16,7 @@ import type { RuleEvent } from '../rules/index.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
 import { currentConfigVersion, setRunConfigVersion } from '../io/db/sql/configChanges.js';
 import { configBodySchema } from '../config/body.js';
+import { updateRunFlow } from '../io/db/sql/updateRunFlow.js';
 import { describeZodError } from '../config/zodError.js';
 import type { Logger } from '../log.js';
 import type { SieMetrics } from '../observability/metrics.js';
@@ -28,6 +30,9 @@ interface SupervisedRun {
   /** Transitions are written strictly in order, one after the other. */
   chain: Promise<void>;
   lastPersisted: RunStateName | 'pending';
+  /** The flow reading last written (`state/stage`), and whether a write is in flight. */
+  flowWritten: string | undefined;
+  flowWriting: boolean;
 }
 
 /** Why a run entered a state, for the transition row (errors speak for themselves). */
@@ -100,6 +105,8 @@ export class RunSupervisor {
       persist: true,
       chain: Promise.resolve(),
       lastPersisted: 'starting',
+      flowWritten: undefined,
+      flowWriting: false,
       counters: createCountersWriter({ pool: this.d.pool, runId: row.id, engineId: this.d.engineId, leaseEpoch: row.lease_epoch, logger: log }),
     };
     this.runs.set(row.id, sup);
@@ -235,12 +242,34 @@ export class RunSupervisor {
     }
   }
 
-  /** Hands each run's current rule counters to its writer (which writes at most once a second, fenced). */
+  /** Hands each run's current rule counters to its writer (which writes at most once a second, fenced),
+   *  and writes its flow reading (stalled vs blocked) when it changed. */
   publishCounters(): void {
     for (const sup of this.runs.values()) {
       const c = sup.persist ? sup.handle?.counters() : undefined;
       if (c) sup.counters.set(c);
+      this.publishFlow(sup);
     }
+  }
+
+  /** One write at a time per run; a failed one (database down) is retried at the next tick. */
+  private publishFlow(sup: SupervisedRun): void {
+    const h = sup.handle;
+    if (!sup.persist || !h || sup.flowWriting) return;
+    const r = h.flow();
+    const key = `${r.state}/${r.blockedAt}`;
+    if (key === sup.flowWritten) return;
+    sup.flowWriting = true;
+    updateRunFlow(this.d.pool, {
+      runId: sup.row.id,
+      engineId: this.d.engineId,
+      leaseEpoch: sup.row.lease_epoch,
+      flow: r.state,
+      stage: r.blockedAt,
+    })
+      .then(() => (sup.flowWritten = key))
+      .catch((err: unknown) => this.d.logger.debug({ runId: sup.row.id, err: coerceError(err).message }, 'flow write failed; retried at the next tick'))
+      .finally(() => (sup.flowWriting = false));
   }
 
   /** One `run stats` log line per run: its state and cumulative frame counters (see RunStats). */
@@ -258,6 +287,7 @@ export class RunSupervisor {
           framesRepeated: s.framesRepeated,
           framesSlate: s.framesSlate,
           dropped: totalDropped(s),
+          flow: describeFlow(h.flow()),
           droppedEncoderBusy: s.droppedEncoderBusy,
           reconnects: s.reconnects,
           inferenceMs: s.lastInferenceMs,
