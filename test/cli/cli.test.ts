@@ -4,6 +4,7 @@ import { randomDatabaseUrl } from '../helpers/db.js';
 import { MODELS_DIR, insertModelAndConfig, insertRun } from '../helpers/engineFixtures.js';
 import { freePort, killAll, sleep, start, until } from '../helpers/processes.js';
 import { SIE, runSie } from '../helpers/media.js';
+import { parseOpenMetrics, samplesOf } from '../helpers/openMetrics.js';
 
 /** The CLI's service commands as a user runs them: `sie db`, `sie api`, `sie serve`, each on its own database. */
 
@@ -132,6 +133,11 @@ describe('sie serve', () => {
         run = (await getJson(`${base}/v1/runs/${id}`)).body as typeof run;
       }
       expect(JSON.stringify(run)).toContain('source_unreachable');
+      // One /metrics on the API port for both halves: the API's runs by state and the engine's families.
+      const metrics = parseOpenMetrics(await (await fetch(`${base}/metrics`)).text());
+      expect(samplesOf(metrics, 'sie_runs', 'sie_runs', { state: 'failed' })[0]?.value).toBe(1);
+      expect(samplesOf(metrics, 'sie_engine_claims', 'sie_engine_claims_total')[0]?.value).toBe(1);
+      expect(samplesOf(metrics, 'sie_engine_capacity_runs', 'sie_engine_capacity_runs')[0]?.value).toBe(4);
     } finally {
       await pool.end();
     }

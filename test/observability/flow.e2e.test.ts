@@ -8,6 +8,8 @@ import { freePort, killAll, until } from '../helpers/processes.js';
 import { parseOpenMetrics, samplesOf } from '../helpers/openMetrics.js';
 import { buildApi } from '../../src/io/http/app.js';
 import { SieMetrics } from '../../src/observability/metrics.js';
+import { engineProbes } from '../../src/cli/engine.js';
+import { failedChecks } from '../../src/observability/health.js';
 
 /**
  * Stalled vs blocked on a real run: a camera that stops sending (SIGSTOP: the connection stays open, no
@@ -71,4 +73,25 @@ describe('flow of a live run', () => {
     await waitForRun(db.pool, id, (r) => r.state === 'stopped', 30_000);
     expect((await runOf(id)).flow).toBeNull();
   }, 120_000);
+
+  it('readiness: an engine that drains (SIGTERM) is not ready while it releases its runs', async () => {
+    const { engine } = await startEngine(db, { stallTimeoutS: 8 });
+    const probes = engineProbes(db.pool, engine);
+    await until(async () => failedChecks(await probes.readiness()) === undefined, 10_000, 'engine ready');
+    expect(failedChecks(await probes.startup())).toBeUndefined();
+    const camPort = await freePort();
+    await startCamera(camPort);
+    const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`);
+    await waitForRun(db.pool, id, (r) => r.state === 'running', 30_000);
+    const stopping = engine.stop();
+    try {
+      const checks = await probes.readiness();
+      expect(checks.draining).toEqual({ ok: false, detail: 'engine is draining (shutting down)' });
+      expect(checks.database).toEqual({ ok: true });
+    } finally {
+      await stopping;
+    }
+    expect(failedChecks(await probes.readiness())).toMatch(/draining/);
+    await waitForRun(db.pool, id, (r) => r.state === 'pending', 10_000);
+  }, 90_000);
 });
