@@ -1,4 +1,4 @@
-import type { FrameRecord, StageTiming } from '../frame.js';
+import type { FrameRecord, FrameTraceContext, StageTiming } from '../frame.js';
 
 /**
  * One output frame's way from its arrival to its RTSP packets, for `--frame-timings` (read by `sie bench`).
@@ -17,6 +17,8 @@ export interface FrameOutputTiming {
   readonly handedAtMs: number;
   /** Just after its access unit went to the mount (sink.writeAccessUnit: the RTP packets to every reader). */
   readonly sentAtMs: number;
+  /** FrameRecord.trace when the frame has one (the metrics' histogram exemplars carry its trace id). */
+  readonly trace?: FrameTraceContext;
 }
 
 /** Where frame timings go; called on the pipeline's thread, once per new output frame: must not block. */
@@ -25,9 +27,9 @@ export interface FrameTimingSink {
 }
 
 /** What the output clock keeps of a new frame until ffmpeg #2 has taken it: no pixels, no record. */
-export type FrameOrigin = Pick<FrameOutputTiming, 'runId' | 'frameId' | 'arrivedAtMs' | 'stages'>;
+export type FrameOrigin = Pick<FrameOutputTiming, 'runId' | 'frameId' | 'arrivedAtMs' | 'stages' | 'trace'>;
 
 export function frameOrigin(frame: FrameRecord): FrameOrigin {
   // A copy of the list: a timing outlives the record and must not change with it.
-  return { runId: frame.runId, frameId: frame.frameId, arrivedAtMs: frame.arrivedAtMs, stages: [...frame.stages] };
+  return { runId: frame.runId, frameId: frame.frameId, arrivedAtMs: frame.arrivedAtMs, stages: [...frame.stages], trace: frame.trace };
 }

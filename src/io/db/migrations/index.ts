@@ -1,5 +1,6 @@
 import { sql as init } from './0001_init.js';
 import { sql as events } from './0002_events.js';
+import { sql as runFlow } from './0003_run_flow.js';
 
 export interface Migration {
   readonly version: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'events', sql: events },
+  { version: 3, name: 'run_flow', sql: runFlow },
 ];
