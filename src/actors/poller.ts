@@ -35,6 +35,9 @@ export interface PollerDeps {
   leaseTtlS: number;
   runs: PollerRuns;
   logger: Logger;
+  /** Each time the lease was written: at registration and at every heartbeat that renewed it (how long the
+   *  statement took), for readiness and the lease renewal metric. */
+  onLeaseWritten?(e: { kind: 'registered' | 'renewed'; seconds: number }): void;
 }
 
 /**
@@ -60,6 +63,7 @@ export function createPollerActors(d: PollerDeps) {
 
 /** register: writes the engine row, our lease. */
 async function registerActor(d: PollerDeps): Promise<void> {
+  const started = performance.now();
   await registerEngine(d.pool, {
     id: d.engineId,
     hostname: hostname(),
@@ -68,6 +72,7 @@ async function registerActor(d: PollerDeps): Promise<void> {
     maxRuns: d.maxRuns,
     leaseTtlS: d.leaseTtlS,
   });
+  d.onLeaseWritten?.({ kind: 'registered', seconds: (performance.now() - started) / 1000 });
   d.logger.info({ maxRuns: d.maxRuns, leaseTtlS: d.leaseTtlS }, 'engine registered');
 }
 
@@ -77,9 +82,11 @@ function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void): () =
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
+    const started = performance.now();
     renewEngineLease(d.pool, d.engineId, d.leaseTtlS)
       .then((ok) => {
-        if (!ok) {
+        if (ok) d.onLeaseWritten?.({ kind: 'renewed', seconds: (performance.now() - started) / 1000 });
+        else {
           d.logger.error('engine lease lost: another engine has taken our runs');
           sendBack({ type: 'lease.lost' });
         }

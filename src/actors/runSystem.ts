@@ -22,6 +22,8 @@ import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
 import type { RtspMount, RtspServer } from '../io/rtsp/index.js';
 import { InternalError, coerceError, toRunError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { FlowMonitor, NO_FLOW, type FlowReading } from '../pipeline/flow.js';
+import type { SieMetrics } from '../observability/metrics.js';
 
 export type RunOutput = { kind: 'embedded'; server: RtspServer; mountPath: string } | { kind: 'push'; url: string };
 
@@ -56,6 +58,8 @@ export interface RunOptions {
   onFrameSent?(t: FrameOutputTiming): void;
   /** Frame tracing (src/observability/tracing.ts); none = off, frames carry no trace. */
   tracer?: RunTracer;
+  /** The process's Prometheus metrics: the run's series live from its start to its end. */
+  metrics?: SieMetrics;
 }
 
 export interface RunOutcome {
@@ -73,6 +77,11 @@ export interface RunHandle {
   state(): RunStateName;
   /** Rule counters now (undefined before the first frame). */
   counters(): Record<string, RuleCounters> | undefined;
+  /** Stalled (the source went quiet) vs blocked (a stage downstream cannot keep up), see src/pipeline/flow.ts;
+   *  sampled once a second. */
+  flow(): FlowReading;
+  /** The embedded mount's readers and RTP bytes sent; undefined for a push output or before the mount. */
+  output(): { readers: number; bytesSent: number } | undefined;
   /** Applies a new config from the next decoded frame on; the output stream and unchanged rules' state stay.
    *  Rejects (and keeps the old config) when it cannot be applied, e.g. an unknown class name. */
   reconfigure(body: ConfigBody): Promise<void>;
@@ -88,15 +97,6 @@ export function startRun(o: RunOptions): RunHandle {
   const frames = new FramePool();
   const tracer = o.tracer;
   const queues = newRunQueues(store, frames, undefined, tracer && ((frame, before) => tracer.frameDropped(frame, before, preciseNowMs())));
-  const onFrameSent =
-    tracer && o.onFrameSent
-      ? (t: FrameOutput) => {
-          o.onFrameSent!(t);
-          tracer.frameOut(t);
-        }
-      : tracer
-        ? (t: FrameOutput) => tracer.frameOut(t)
-        : o.onFrameSent;
   const stopping = newStopTracker();
   const track = (p: Promise<unknown>) => stopping.track(p);
   const createDetector = o.createDetector ?? createDetectorHere;
@@ -114,6 +114,43 @@ export function startRun(o: RunOptions): RunHandle {
       if (i < 0) throw new InternalError(`no ${name} stage in this run`);
       return { stage: list[i]!, input: queues[name], output: queues[list[i + 1]?.name ?? 'output'] };
     });
+
+  const output = () => (mount ? { readers: mount.readerCount, bytesSent: mount.stats.bytesSent } : undefined);
+  const monitor = new FlowMonitor();
+  const sampleFlow = () => {
+    const { stats, source } = store.getSnapshot().context;
+    return monitor.sample({
+      runState: runStateName(actor.getSnapshot().value),
+      stats,
+      fps: source.info?.fps,
+      lastArrivalMs: source.last?.atMs,
+      nowMs: Date.now(),
+    });
+  };
+  const flowTimer = setInterval(sampleFlow, 1000);
+  flowTimer.unref();
+  const meter = o.metrics?.trackRun({
+    runId: o.runId,
+    clientId: o.clientId,
+    stats: () => store.getSnapshot().context.stats,
+    output,
+    flow: () => monitor.reading,
+  });
+  // Each new frame's way out goes to the metrics, the timings file and the frame's trace; with none of
+  // them the output clock keeps no origin per frame at all.
+  const onFrameSent =
+    meter || o.onFrameSent || tracer
+      ? (t: FrameOutput) => {
+          meter?.frameSent(t);
+          o.onFrameSent?.(t);
+          tracer?.frameOut(t);
+        }
+      : undefined;
+  // Called once the run has ended: no reading, no series.
+  const endObservation = () => {
+    clearInterval(flowTimer);
+    meter?.remove();
+  };
 
   const machine = runMachine.provide({
     actors: {
@@ -196,6 +233,7 @@ export function startRun(o: RunOptions): RunHandle {
         o.onTransition?.(name, error, snap.context.attempt);
       }
       if (snap.status === 'done') {
+        endObservation();
         // Every enter/started gets its leave/ended: the rules close what is still open on the last frame seen.
         stages?.close();
         void (async () => {
@@ -209,6 +247,7 @@ export function startRun(o: RunOptions): RunHandle {
     error: (err) => {
       const e = coerceError(err);
       log.error({ err: e.message }, 'run actor crashed');
+      endObservation();
       closeRunQueues(queues);
       void stopping.settled().then(() => {
         if (mount && o.output.kind === 'embedded') o.output.server.removeMount(mount.path);
@@ -227,6 +266,8 @@ export function startRun(o: RunOptions): RunHandle {
     actor,
     state: () => runStateName(actor.getSnapshot().value),
     counters: () => stages?.rules.counters(),
+    flow: () => (actor.getSnapshot().status === 'active' ? monitor.reading : NO_FLOW),
+    output,
     reconfigure: async (body) => {
       // Check every class name and build the new detector first: if the version cannot work, nothing
       // changes and the run keeps the version it has (a stage would otherwise fail on its next frame).

@@ -8,6 +8,7 @@ import { redactText } from '../redact.js';
 import { apiEnvironment } from './apiEnv.js';
 import { parseOptions, portSchema, UsageError } from './args.js';
 import { mediaRootOption } from './engine.js';
+import { SieMetrics } from '../observability/metrics.js';
 
 export const apiUsage = `sie api [--host 127.0.0.1] [--port 8000] [--media-root DIR]
   The HTTP API (models, configs, runs; OpenAPI at /openapi.json, UI at /docs). Migrates the database
@@ -42,7 +43,7 @@ export async function apiCommand(argv: string[]): Promise<number> {
     const hint = (err as { code?: string }).code === '3D000' ? ' (create it with: sie db create)' : '';
     throw new Error(`database ${redactText(url)}: ${(err as Error).message}${hint}`, { cause: err });
   }
-  const app = await buildApi({ pool, dataDir: env.dataDir, mediaRoot, logger, maxModelBytes: env.maxModelBytes });
+  const app = await buildApi({ pool, dataDir: env.dataDir, mediaRoot, logger, maxModelBytes: env.maxModelBytes, metrics: new SieMetrics() });
   const address = await app.listen({ host: o.host, port: o.port });
   process.stdout.write(`sie api: ${address} (docs: ${address}/docs, OpenAPI: ${address}/openapi.json)\n`);
   await new Promise<void>((resolve) => {

@@ -17,16 +17,22 @@ import { dataDirFromEnv } from './apiEnv.js';
 import { mqttUrlFromEnv } from '../events/mqtt.js';
 import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
 import { startTracingFromEnv, traceSampleEverySchema, tracingHelp } from './tracing.js';
+import { SieMetrics } from '../observability/metrics.js';
+import { engineReadiness, engineStartup, type Probes } from '../observability/health.js';
+import { databaseCheck } from '../io/http/routes/health.js';
+import { listeningPort, startProbeServer } from '../io/http/probeServer.js';
+import type { Pool } from 'pg';
 
 export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
            [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
            [--mqtt-url mqtt://host:1883] [--stats-interval 0] [--media-root DIR] [--frame-timings FILE]
-           [--trace-sample-every N]
-           ${inferenceUsage}
+           [--trace-sample-every N] [--metrics-port N] [--metrics-host 0.0.0.0] ${inferenceUsage}
   Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines
   (a repeated SIGTERM is logged and ignored; SIGINT during the shutdown forces an exit without the release).
   --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).
   file:// sources are read only below --media-root (or SIE_MEDIA_ROOT); without one they fail.
+  --metrics-port N serves /metrics (Prometheus, OpenMetrics text) and the probes /healthz, /readyz,
+  /startupz on --metrics-host (default: --rtsp-host, else 0.0.0.0); 0 picks a free port.
 ${frameTimingsHelp} Every run's frames, each line with its runId.
 ${inferenceHelp}
 ${tracingHelp}`;
@@ -49,6 +55,8 @@ export const engineOptionsSchema = z.object({
   'stats-interval': z.coerce.number().min(0).max(3600).default(0),
   'frame-timings': frameTimingsSchema.optional(),
   'trace-sample-every': traceSampleEverySchema.optional(),
+  'metrics-port': z.coerce.number().int().min(0).max(65535).optional(),
+  'metrics-host': z.string().min(1).optional(),
   ...inferenceOptionsShape,
 });
 export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
@@ -89,7 +97,26 @@ export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): EngineE
  * Starts the RTSP server and an engine on the database; returns a stop function (release runs, close).
  * `env` comes from engineEnvironment, read once by the command (`sie serve` shares its dataDir with the API).
  */
-export async function startEngine(o: EngineCliOptions, logger: Logger, env: EngineEnvironment): Promise<{ engine: Engine; stop(): Promise<void> }> {
+/** An engine's probes: ready when the database answers, the lease is held and it is not draining. */
+export function engineProbes(pool: Pool, engine: Engine): Probes {
+  return {
+    readiness: async () => ({ database: await databaseCheck(pool), ...engineReadiness(engine.health()) }),
+    startup: async () => engineStartup(engine.health()),
+  };
+}
+
+export interface RunningEngine {
+  engine: Engine;
+  probes: Probes;
+  stop(): Promise<void>;
+}
+
+export async function startEngine(
+  o: EngineCliOptions,
+  logger: Logger,
+  env: EngineEnvironment,
+  metrics: SieMetrics = new SieMetrics(),
+): Promise<RunningEngine> {
   const mediaRoot = mediaRootOption(o['media-root']);
   const timings = await openFrameTimingsOption(o['frame-timings'], logger);
   const tracing = startTracingFromEnv(logger, { sampleEvery: o['trace-sample-every'] });
@@ -117,13 +144,23 @@ export async function startEngine(o: EngineCliOptions, logger: Logger, env: Engi
     frameTimings: timings,
     tracing,
     inspect: inspectOption(),
+    metrics,
   });
+  const probes = engineProbes(pool, engine);
+  const probeServer =
+    o['metrics-port'] === undefined
+      ? undefined
+      : await startProbeServer({ host: o['metrics-host'] ?? o['rtsp-host'] ?? '0.0.0.0', port: o['metrics-port'], probes, metrics, logger });
   engine.start();
-  process.stdout.write(`engine: ${engine.id} database=${redactText(url)} rtsp=rtsp://${o['advertise-host']}:${server.port}/\n`);
+  const metricsNote = probeServer ? ` metrics=http://${o['advertise-host']}:${listeningPort(probeServer, o['metrics-port']!)}/metrics` : '';
+  process.stdout.write(`engine: ${engine.id} database=${redactText(url)} rtsp=rtsp://${o['advertise-host']}:${server.port}/${metricsNote}\n`);
   return {
     engine,
+    probes,
     stop: async () => {
+      // Probes keep answering during the drain (readiness says draining), then go with the engine.
       await engine.stop();
+      await probeServer?.close();
       // The runs are stopped: no more timings come.
       await timings?.close();
       await tracing?.shutdown();

@@ -8,6 +8,7 @@ import { isRtspUrl } from '../io/ffmpeg/decoder.js';
 import { defaultEncoderSettings } from '../io/ffmpeg/encoder.js';
 import { startRun } from '../actors/runSystem.js';
 import { totalDropped, type RunStats } from '../pipeline/runStore.js';
+import { describeFlow, type FlowReading } from '../pipeline/flow.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
 import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, portSchema, x264PresetSchema } from './args.js';
@@ -136,7 +137,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const out = server ? `rtsp://${o['advertise-host']}:${server.port}/${o.mount}` : redactText(o.push!);
   process.stdout.write(`source: ${redactText(o.source)}\noutput: ${out}\n`);
 
-  const reporter = startStatusLine(() => run.stats, () => run.state(), o['stats-interval']);
+  const reporter = startStatusLine(() => run.stats, () => run.state(), () => run.flow(), o['stats-interval']);
   const onSignal = () => void run.stop('signal');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -150,8 +151,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   return outcome.state === 'failed' ? 1 : 0;
 }
 
-/** Every few seconds: state, fps in and out, dropped frames, inference time, time to first output. */
-function startStatusLine(statsNow: () => RunStats, state: () => string, intervalS: number): NodeJS.Timeout {
+/** Every few seconds: state, flow (flowing, stalled, blocked(stage): src/pipeline/flow.ts), fps in and out,
+ *  dropped frames, inference time, time to first output. */
+function startStatusLine(statsNow: () => RunStats, state: () => string, flow: () => FlowReading, intervalS: number): NodeJS.Timeout {
   let prev = { in: 0, out: 0, at: performance.now() };
   return setInterval(() => {
     const stats = statsNow();
@@ -162,7 +164,7 @@ function startStatusLine(statsNow: () => RunStats, state: () => string, interval
     prev = { in: stats.framesIn, out: stats.framesOut, at: now };
     const first = stats.firstOutputAtMs ? ((stats.firstOutputAtMs - stats.startedAtMs) / 1000).toFixed(2) : '-';
     process.stdout.write(
-      `status: state=${state()} fps_in=${fpsIn.toFixed(1)} fps_out=${fpsOut.toFixed(1)} frames_in=${stats.framesIn} ` +
+      `status: state=${state()} flow=${describeFlow(flow())} fps_in=${fpsIn.toFixed(1)} fps_out=${fpsOut.toFixed(1)} frames_in=${stats.framesIn} ` +
         `frames_out=${stats.framesOut} dropped=${totalDropped(stats)} encoder_busy=${stats.droppedEncoderBusy} ` +
         `repeated=${stats.framesRepeated} slate=${stats.framesSlate} infer_ms=${stats.lastInferenceMs.toFixed(1)} ` +
         `reconnects=${stats.reconnects} first_output_s=${first}\n`,

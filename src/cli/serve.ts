@@ -8,6 +8,7 @@ import { engineEnvironment, engineOptionsSchema, mediaRootOption, startEngine } 
 import { apiEnvironment } from './apiEnv.js';
 import { waitForShutdownSignal } from './signals.js';
 import { parseOptions, portSchema } from './args.js';
+import { SieMetrics } from '../observability/metrics.js';
 
 export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [--media-root DIR] [engine options]
   The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR, SIE_MAX_MODEL_BYTES). RTSP
@@ -34,7 +35,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const signalled = waitForShutdownSignal(logger, 'serve');
   // The engine migrates the database before anything else starts.
   // One --host for everything this process serves: a loopback API must not come with a public RTSP port.
-  const engine = await startEngine({ ...o, 'rtsp-host': o['rtsp-host'] ?? o.host }, logger, engineEnv);
+  // One registry for both halves: the API port serves the engine's and the runs' metrics too.
+  const metrics = new SieMetrics();
+  const engine = await startEngine({ ...o, 'rtsp-host': o['rtsp-host'] ?? o.host }, logger, engineEnv, metrics);
   const pool = createPool(databaseUrl(), { logger, applicationName: 'sie-api' });
   const app = await buildApi({
     pool,
@@ -42,6 +45,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     mediaRoot,
     logger,
     maxModelBytes: env.maxModelBytes,
+    metrics,
+    probes: engine.probes,
   });
   await app.listen({ host: o.host, port: o.port });
   const addr = app.server.address();

@@ -17,6 +17,8 @@ import { createMqttDeliverer } from '../events/mqtt.js';
 import { createEventPruner } from '../events/prune.js';
 import type { Logger } from '../log.js';
 import { openMediaRoot } from '../io/mediaRoot.js';
+import { eventBacklog } from '../io/db/sql/eventBacklog.js';
+import type { SieMetrics } from '../observability/metrics.js';
 
 export interface EngineOptions {
   pool: Pool;
@@ -48,6 +50,20 @@ export interface EngineOptions {
   tracing?: FrameTracing;
   /** Stately's inspector for the poller's and every run's machine (SIE_INSPECT); none = not inspected. */
   inspect?: Observer<InspectionEvent>;
+  /** The process's Prometheus metrics: the engine's families and every run's series. */
+  metrics?: SieMetrics;
+}
+
+/** What the probes read of an engine (readiness: lease held, not draining; startup: registered). */
+export interface EngineHealth {
+  /** The engine row was written at least once since start. */
+  readonly registered: boolean;
+  /** Registered, and the lease was written within its TTL (a heartbeat failing for a TTL loses it). */
+  readonly leaseHeld: boolean;
+  /** SIGTERM: releasing its runs, or done. */
+  readonly draining: boolean;
+  /** Runs still loading their model (state starting). */
+  readonly runsLoading: number;
 }
 
 /**
@@ -63,6 +79,8 @@ export class Engine {
   private countersTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private readonly actor;
+  /** When the lease was last written (performance.now()), undefined before registration. */
+  private leaseWrittenAt: number | undefined;
 
   constructor(private readonly o: EngineOptions) {
     this.id = o.engineId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -91,6 +109,7 @@ export class Engine {
       frameTimings: o.frameTimings,
       tracing: o.tracing,
       inspect: o.inspect,
+      metrics: o.metrics,
     });
     const machine = pollerMachine.provide({
       actors: createPollerActors({
@@ -103,12 +122,40 @@ export class Engine {
         leaseTtlS: o.leaseTtlS,
         runs: this.runs,
         logger: log,
+        onLeaseWritten: (e) => {
+          this.leaseWrittenAt = performance.now();
+          if (e.kind === 'renewed') o.metrics?.observeLeaseRenewal(e.seconds);
+        },
       }),
     });
     this.actor = createActor(machine, { input: { pollIntervalS: o.pollIntervalS, registerRetryS: 2 }, ...(o.inspect ? { inspect: o.inspect } : {}) });
     this.actor.subscribe({
       error: (err) => log.error({ err: coerceError(err).message }, 'poller crashed'),
     });
+    o.metrics?.setEngine({
+      engineId: this.id,
+      capacity: o.maxRuns,
+      runsHeld: () => this.runs.count,
+      claims: () => this.runs.claims,
+      leaseHeld: () => this.health().leaseHeld,
+      eventBacklog: async () => {
+        const b = await eventBacklog(o.pool);
+        // MQTT rows stay undelivered forever where no engine publishes: count them only where this one does.
+        return o.mqttUrl ? b : { webhook: b.webhook };
+      },
+    });
+  }
+
+  health(): EngineHealth {
+    const snap = this.actor.getSnapshot();
+    const draining = snap.matches('draining') || snap.matches('stopped') || snap.status === 'done';
+    const fresh = this.leaseWrittenAt !== undefined && performance.now() - this.leaseWrittenAt <= this.o.leaseTtlS * 1000;
+    return {
+      registered: this.leaseWrittenAt !== undefined,
+      leaseHeld: snap.matches('active') && fresh,
+      draining,
+      runsLoading: this.runs.loading(),
+    };
   }
 
   start(): void {

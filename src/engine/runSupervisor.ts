@@ -2,6 +2,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { Pool } from 'pg';
 import { startRun, type RunHandle } from '../actors/runSystem.js';
 import { totalDropped } from '../pipeline/runStore.js';
+import { describeFlow } from '../pipeline/flow.js';
 import { recordRunTransition, type RunTransitionWrite } from '../io/db/sql/recordRunTransition.js';
 import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
@@ -17,8 +18,10 @@ import type { RuleEvent } from '../rules/index.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
 import { currentConfigVersion, setRunConfigVersion } from '../io/db/sql/configChanges.js';
 import { configBodySchema } from '../config/body.js';
+import { updateRunFlow } from '../io/db/sql/updateRunFlow.js';
 import { describeZodError } from '../config/zodError.js';
 import type { Logger } from '../log.js';
+import type { SieMetrics } from '../observability/metrics.js';
 
 interface SupervisedRun {
   row: ClaimedRun;
@@ -29,6 +32,9 @@ interface SupervisedRun {
   /** Transitions are written strictly in order, one after the other. */
   chain: Promise<void>;
   lastPersisted: RunStateName | 'pending';
+  /** The flow reading last written (`state/stage`), and whether a write is in flight. */
+  flowWritten: string | undefined;
+  flowWriting: boolean;
 }
 
 /** Why a run entered a state, for the transition row (errors speak for themselves). */
@@ -58,6 +64,8 @@ export interface RunSupervisorDeps {
   tracing?: FrameTracing;
   /** Stately's inspector for every run's machine (SIE_INSPECT); none = not inspected. */
   inspect?: Observer<InspectionEvent>;
+  /** The process's Prometheus metrics (each run's series). */
+  metrics?: SieMetrics;
 }
 
 /**
@@ -66,8 +74,21 @@ export interface RunSupervisorDeps {
  */
 export class RunSupervisor {
   private readonly runs = new Map<string, SupervisedRun>();
+  private launched = 0;
 
   constructor(private readonly d: RunSupervisorDeps) {}
+
+  /** Runs claimed (launched) since the engine started. */
+  get claims(): number {
+    return this.launched;
+  }
+
+  /** Runs still loading their model. */
+  loading(): number {
+    let n = 0;
+    for (const sup of this.runs.values()) if (sup.handle?.state() === 'starting') n++;
+    return n;
+  }
 
   get count(): number {
     return this.runs.size;
@@ -83,12 +104,15 @@ export class RunSupervisor {
 
   launch(row: ClaimedRun): void {
     const log = this.d.logger.child({ runId: row.id });
+    this.launched++;
     const sup: SupervisedRun = {
       row,
       handle: undefined,
       persist: true,
       chain: Promise.resolve(),
       lastPersisted: 'starting',
+      flowWritten: undefined,
+      flowWriting: false,
       counters: createCountersWriter({ pool: this.d.pool, runId: row.id, engineId: this.d.engineId, leaseEpoch: row.lease_epoch, logger: log }),
     };
     this.runs.set(row.id, sup);
@@ -123,6 +147,7 @@ export class RunSupervisor {
       onFrameSent: timings ? (t) => timings.record(t) : undefined,
       tracer: this.d.tracing?.forRun({ runId: row.id, clientId: row.client_id }),
       inspect: this.d.inspect,
+      metrics: this.d.metrics,
     });
     void sup.handle.done.then(async () => {
       await sup.chain;
@@ -225,12 +250,34 @@ export class RunSupervisor {
     }
   }
 
-  /** Hands each run's current rule counters to its writer (which writes at most once a second, fenced). */
+  /** Hands each run's current rule counters to its writer (which writes at most once a second, fenced),
+   *  and writes its flow reading (stalled vs blocked) when it changed. */
   publishCounters(): void {
     for (const sup of this.runs.values()) {
       const c = sup.persist ? sup.handle?.counters() : undefined;
       if (c) sup.counters.set(c);
+      this.publishFlow(sup);
     }
+  }
+
+  /** One write at a time per run; a failed one (database down) is retried at the next tick. */
+  private publishFlow(sup: SupervisedRun): void {
+    const h = sup.handle;
+    if (!sup.persist || !h || sup.flowWriting) return;
+    const r = h.flow();
+    const key = `${r.state}/${r.blockedAt}`;
+    if (key === sup.flowWritten) return;
+    sup.flowWriting = true;
+    updateRunFlow(this.d.pool, {
+      runId: sup.row.id,
+      engineId: this.d.engineId,
+      leaseEpoch: sup.row.lease_epoch,
+      flow: r.state,
+      stage: r.blockedAt,
+    })
+      .then(() => (sup.flowWritten = key))
+      .catch((err: unknown) => this.d.logger.debug({ runId: sup.row.id, err: coerceError(err).message }, 'flow write failed; retried at the next tick'))
+      .finally(() => (sup.flowWriting = false));
   }
 
   /** One `run stats` log line per run: its state and cumulative frame counters (see RunStats). */
@@ -248,6 +295,7 @@ export class RunSupervisor {
           framesRepeated: s.framesRepeated,
           framesSlate: s.framesSlate,
           dropped: totalDropped(s),
+          flow: describeFlow(h.flow()),
           droppedEncoderBusy: s.droppedEncoderBusy,
           reconnects: s.reconnects,
           inferenceMs: s.lastInferenceMs,

@@ -2,8 +2,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createPool, dropDatabase } from '../../src/io/db/pool.js';
 import { randomDatabaseUrl } from '../helpers/db.js';
 import { MODELS_DIR, insertModelAndConfig, insertRun } from '../helpers/engineFixtures.js';
-import { freePort, killAll, sleep, start } from '../helpers/processes.js';
+import { freePort, killAll, sleep, start, until } from '../helpers/processes.js';
 import { SIE, runSie } from '../helpers/media.js';
+import { parseOpenMetrics, samplesOf } from '../helpers/openMetrics.js';
 
 /** The CLI's service commands as a user runs them: `sie db`, `sie api`, `sie serve`, each on its own database. */
 
@@ -89,7 +90,7 @@ describe('sie api', () => {
     await api.waitFor(/^sie api: http:\/\/127\.0\.0\.1:\d+/m, 30_000);
     const base = `http://127.0.0.1:${port}`;
     expect(await getJson(`${base}/healthz`)).toEqual({ status: 200, body: { status: 'ok' } });
-    expect(await getJson(`${base}/readyz`)).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(await getJson(`${base}/readyz`)).toEqual({ status: 200, body: { status: 'ok', checks: { database: { ok: true } } } });
     const models = await getJson(`${base}/v1/models`);
     expect(models.status).toBe(200);
     const openapi = await getJson(`${base}/openapi.json`);
@@ -118,7 +119,12 @@ describe('sie serve', () => {
     await serve.waitFor(/^engine: \S+/m, 30_000);
     await serve.waitFor(/^api: http:\/\/127\.0\.0\.1:\d+/m, 30_000);
     const base = `http://127.0.0.1:${port}`;
-    expect(await getJson(`${base}/readyz`)).toEqual({ status: 200, body: { status: 'ok' } });
+    // Ready once the engine has registered (its lease): database, lease and draining all pass.
+    await until(async () => (await getJson(`${base}/readyz`)).status === 200, 15_000, 'serve ready');
+    expect((await getJson(`${base}/readyz`)).body).toEqual({
+      status: 'ok',
+      checks: { database: { ok: true }, lease: { ok: true }, draining: { ok: true } },
+    });
 
     const pool = createPool(url, { max: 2 });
     try {
@@ -133,6 +139,11 @@ describe('sie serve', () => {
         run = (await getJson(`${base}/v1/runs/${id}`)).body as typeof run;
       }
       expect(JSON.stringify(run)).toContain('source_unreachable');
+      // One /metrics on the API port for both halves: the API's runs by state and the engine's families.
+      const metrics = parseOpenMetrics(await (await fetch(`${base}/metrics`)).text());
+      expect(samplesOf(metrics, 'sie_runs', 'sie_runs', { state: 'failed' })[0]?.value).toBe(1);
+      expect(samplesOf(metrics, 'sie_engine_claims', 'sie_engine_claims_total')[0]?.value).toBe(1);
+      expect(samplesOf(metrics, 'sie_engine_capacity_runs', 'sie_engine_capacity_runs')[0]?.value).toBe(4);
     } finally {
       await pool.end();
     }

@@ -25,7 +25,8 @@ describe('a camera that goes away and comes back', () => {
 
     cam.child.kill('SIGTERM');
     await cam.exited;
-    await run.waitFor(/state=retrying/, 15_000);
+    // The source is gone: the status line says the run is stalled (not blocked downstream).
+    await run.waitFor(/state=retrying flow=stalled /, 15_000);
     // The output keeps going: a reader connecting now gets the dimmed "signal lost" slate.
     const slate = await grabFrame(url, 768, 576, 25);
     expect(meanLuma(slate, 768, 576)).toBeLessThan(liveLuma * 0.6);
@@ -33,7 +34,7 @@ describe('a camera that goes away and comes back', () => {
 
     cam = await startCamera(camPort);
     const before = run.stdout().length;
-    await run.waitFor(/state=running.*reconnects=[1-9]/, 40_000);
+    await run.waitFor(/state=running flow=(flowing|blocked\(\w+\)) .*reconnects=[1-9]/, 40_000);
     expect(run.stdout().slice(before)).toMatch(/state=running/);
     const back = await grabFrame(url, 768, 576, 25);
     expect(meanLuma(back, 768, 576)).toBeGreaterThan(liveLuma * 0.8);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { SieMetrics } from '../../src/observability/metrics.js';
 
 // No Docker engine runs here: the compose file and the collector config are checked by parsing them.
 describe('docker-compose.yml', () => {
@@ -8,7 +9,7 @@ describe('docker-compose.yml', () => {
 
   it('has the services users expect', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['camera', 'engine', 'jaeger', 'mediamtx', 'otel-collector', 'postgres', 'pusher'].sort(),
+      ['camera', 'engine', 'grafana', 'jaeger', 'mediamtx', 'otel-collector', 'postgres', 'prometheus', 'pusher'].sort(),
     );
   });
 
@@ -50,5 +51,44 @@ describe('docker-compose.yml', () => {
     const toJaeger = traces.exporters.map((e) => otel.exporters[e]!.endpoint ?? '').filter((u) => u.split(':')[0] === 'jaeger');
     expect(toJaeger).toHaveLength(1);
     expect(Object.keys(compose.services)).toContain('jaeger');
+  });
+
+  it('mounts a Prometheus config that scrapes /metrics of the service that runs the API and the engine', () => {
+    const prometheus = compose.services.prometheus!;
+    expect(prometheus.volumes).toContain('./otel/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    const config = parse(readFileSync('otel/prometheus.yml', 'utf8')) as {
+      scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = config.scrape_configs.flatMap((j) => j.static_configs.flatMap((c) => c.targets));
+    // `engine` runs `sie serve`: the API port serves the API's and the engine's metrics.
+    expect(compose.services.engine!.command).toEqual(expect.arrayContaining(['serve', '--port', '8000']));
+    expect(targets).toContain('engine:8000');
+    for (const j of config.scrape_configs) expect(j.metrics_path ?? '/metrics').toBe('/metrics');
+  });
+
+  it('provisions Grafana with Prometheus, Jaeger and a dashboard whose queries name only metrics sie exports', async () => {
+    const grafana = compose.services.grafana!;
+    const volumes = grafana.volumes as string[];
+    expect(volumes).toContain('./otel/grafana/provisioning:/etc/grafana/provisioning:ro');
+    expect(volumes).toContain('./otel/grafana/dashboards:/var/lib/grafana/dashboards:ro');
+    const ds = parse(readFileSync('otel/grafana/provisioning/datasources/datasources.yml', 'utf8')) as { datasources: { uid: string; url: string }[] };
+    expect(ds.datasources.map((d) => d.url)).toEqual(expect.arrayContaining(['http://prometheus:9090', 'http://jaeger:16686']));
+    const providers = parse(readFileSync('otel/grafana/provisioning/dashboards/dashboards.yml', 'utf8')) as { providers: { options: { path: string } }[] };
+    expect(providers.providers[0]!.options.path).toBe('/var/lib/grafana/dashboards');
+
+    const dash = JSON.parse(readFileSync('otel/grafana/dashboards/sie-runs.json', 'utf8')) as {
+      uid: string;
+      panels: { title: string; targets: { expr: string; datasource: { uid: string } }[] }[];
+    };
+    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    expect(dash.panels.map((p) => p.title).join(' ')).toMatch(/Frames per second[\s\S]*Dropped[\s\S]*latency/i);
+    expect(exprs.some((e) => e.includes('histogram_quantile(0.95') && e.includes('sie_run_latency_seconds_bucket'))).toBe(true);
+    for (const p of dash.panels) for (const t of p.targets) expect(ds.datasources.map((d) => d.uid)).toContain(t.datasource.uid);
+    // Every sie_ series a query reads is one /metrics has (a family, or a histogram's _bucket/_sum/_count).
+    const families = (await new SieMetrics({ defaultMetrics: false }).registry.getMetricsAsJSON()).map((m) => m.name);
+    const series = new Set(families.flatMap((n) => [n, `${n}_bucket`, `${n}_sum`, `${n}_count`]));
+    const used = new Set(exprs.flatMap((e) => e.match(/\bsie_[a-z_]+/g) ?? []));
+    expect(used.size).toBeGreaterThan(8);
+    for (const name of used) expect(series, name).toContain(name);
   });
 });

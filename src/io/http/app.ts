@@ -12,7 +12,10 @@ import { ModelStore } from './modelStore.js';
 import { openMediaRoot } from '../mediaRoot.js';
 import { configRoutes } from './routes/configs.js';
 import { eventRoutes, type EventRouteOptions } from './routes/events.js';
-import { healthRoutes } from './routes/health.js';
+import { apiProbes, healthRoutes } from './routes/health.js';
+import { combineProbes, type Probes } from '../../observability/health.js';
+import type { SieMetrics } from '../../observability/metrics.js';
+import { runsByState } from '../db/sql/runsByState.js';
 import { modelRoutes } from './routes/models.js';
 import { runRoutes } from './routes/runs.js';
 
@@ -31,6 +34,10 @@ export interface ApiOptions {
   maxModelBytes?: number;
   /** The events SSE stream's poll and heartbeat (defaults 250 ms, 15 s; tests shorten them). */
   events?: EventRouteOptions;
+  /** The process's metrics: served on /metrics, with the API's own families (requests, runs by state). */
+  metrics?: SieMetrics;
+  /** More readiness and startup checks: the engine's, in `sie serve`. */
+  probes?: Probes;
 }
 
 /** The multipart upload's OpenAPI body: the route has no zod body (it streams its parts itself). */
@@ -68,6 +75,14 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
   installEdgeChecks(app);
+  const metrics = opts.metrics;
+  if (metrics) {
+    metrics.setApi({ runsByState: () => runsByState(opts.pool) });
+    // Route templates only (`/v1/runs/:id`): bounded labels, no ids.
+    app.addHook('onResponse', async (req, reply) => {
+      metrics.observeHttp(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
 
   await app.register(fastifyMultipart, { throwFileSizeLimit: true });
   await app.register(fastifySwagger, {
@@ -94,7 +109,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     mediaRoot: opts.mediaRoot === undefined ? undefined : openMediaRoot(opts.mediaRoot),
   };
   const zapp: ZodApp = app.withTypeProvider<ZodTypeProvider>();
-  healthRoutes(zapp, ctx);
+  const own = apiProbes(opts.pool);
+  healthRoutes(zapp, opts.probes ? combineProbes(own, opts.probes) : own, metrics);
   modelRoutes(zapp, ctx);
   configRoutes(zapp, ctx);
   runRoutes(zapp, ctx);

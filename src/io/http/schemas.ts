@@ -142,6 +142,14 @@ export const runSchema = z.object({
     .nullable()
     .describe("the rules' current counters (occupancy, line counts…), written by the engine about once a second"),
   counters_at: nullableTimestamp.describe('when the counters were written'),
+  flow: z
+    .object({
+      state: z.enum(['flowing', 'stalled', 'blocked']),
+      blocked_at: z.string().nullable().describe('where a blocked run loses frames: inference, rules, drawing, output (queues) or encoder'),
+      at: nullableTimestamp.describe('when the engine wrote this reading'),
+    })
+    .nullable()
+    .describe('why frames do or do not come out of a live run: stalled = the source went quiet; blocked = a stage downstream cannot keep up (README, "Metrics and health")'),
 });
 
 export const transitionSchema = z.object({

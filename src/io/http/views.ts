@@ -44,7 +44,22 @@ function errorOf(kind: string | null, message: string | null): { kind: string; m
 }
 
 /** runs.counters/counters_at (migration 0002): `SELECT *` returns them; RunRow predates them. */
-type RunWithCounters = RunRow & { counters?: Record<string, unknown> | null; counters_at?: Date | null };
+type RunWithCounters = RunRow & {
+  counters?: Record<string, unknown> | null;
+  counters_at?: Date | null;
+  /** runs.flow/flow_stage/flow_at (migration 0003). */
+  flow?: 'flowing' | 'stalled' | 'blocked' | null;
+  flow_stage?: string | null;
+  flow_at?: Date | null;
+};
+
+/** Only a live run has a flow: once it ended (or before an engine ran it) the last reading means nothing. */
+const FLOWING_STATES = new Set(['connecting', 'running', 'retrying']);
+
+function flowOf(r: RunWithCounters): z.infer<typeof runSchema>['flow'] {
+  if (!r.flow || !FLOWING_STATES.has(r.state)) return null;
+  return { state: r.flow, blocked_at: r.flow === 'blocked' ? (r.flow_stage ?? null) : null, at: isoOrNull(r.flow_at ?? null) };
+}
 
 export function runView(r: RunWithCounters): z.infer<typeof runSchema> {
   return {
@@ -72,6 +87,7 @@ export function runView(r: RunWithCounters): z.infer<typeof runSchema> {
     ended_at: isoOrNull(r.ended_at),
     counters: r.counters ?? null,
     counters_at: isoOrNull(r.counters_at ?? null),
+    flow: flowOf(r),
   };
 }
 

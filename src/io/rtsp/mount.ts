@@ -19,7 +19,8 @@ export interface RtspMount {
   writeAccessUnit(nalus: Buffer[], ptsS: number): void;
   /** Readers currently playing (receiving packets). */
   readonly readerCount: number;
-  readonly stats: { accessUnits: number; readersDropped: number };
+  /** bytesSent: RTP bytes handed to the readers' queues (packet bytes × readers that took them). */
+  readonly stats: { accessUnits: number; readersDropped: number; bytesSent: number };
   close(): void;
 }
 
@@ -43,7 +44,7 @@ export interface MountDeps {
  * contiguous sequence numbers (mediamtx PR#4189).
  */
 export class Mount implements RtspMount {
-  readonly stats = { accessUnits: 0, readersDropped: 0 };
+  readonly stats = { accessUnits: 0, readersDropped: 0, bytesSent: 0 };
   readonly authenticator: Authenticator | undefined;
   readonly cname = `sie-${randomBytes(6).toString('hex')}`;
   private readonly params: ParameterSets = {};
@@ -137,7 +138,9 @@ export class Mount implements RtspMount {
     }
     const packets = this.packetizer.packetize(au, ptsS);
     this.packetCount += packets.length;
-    for (const p of packets) this.octetCount += p.length - RTP_HEADER_SIZE;
+    let bytes = 0;
+    for (const p of packets) bytes += p.length;
+    this.octetCount += bytes - packets.length * RTP_HEADER_SIZE;
     this.lastRtpTime = this.packetizer.rtpTime(ptsS);
     this.lastWallMs = Date.now();
     this.stats.accessUnits++;
@@ -147,6 +150,8 @@ export class Mount implements RtspMount {
         this.readers.delete(r);
         this.stats.readersDropped++;
         this.log.debug({ readers: this.readers.size }, 'reader queue full');
+      } else {
+        this.stats.bytesSent += bytes;
       }
     }
   }

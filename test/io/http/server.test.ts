@@ -55,7 +55,8 @@ describe('over a real socket', () => {
 describe('health and documentation', () => {
   it('healthz and readyz answer ok with the database up', async () => {
     expect((await h.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
-    expect((await h.app.inject('/readyz')).json()).toEqual({ status: 'ok' });
+    expect((await h.app.inject('/readyz')).json()).toEqual({ status: 'ok', checks: { database: { ok: true } } });
+    expect((await h.app.inject('/startupz')).json()).toEqual({ status: 'ok', checks: { migrated: { ok: true } } });
   });
 
   it('readyz answers 503 when the database is unreachable, healthz still 200', async () => {
@@ -65,6 +66,8 @@ describe('health and documentation', () => {
       const r = await app.inject('/readyz');
       expect(r.statusCode).toBe(503);
       expect(r.json().error).toBe('unavailable');
+      expect(r.json().detail).toMatch(/^database: /);
+      expect(r.json().checks.database.ok).toBe(false);
       expect((await app.inject('/healthz')).statusCode).toBe(200);
     } finally {
       await app.close();

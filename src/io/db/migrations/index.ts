@@ -1,5 +1,6 @@
 import { sql as init } from './0001_init.js';
 import { sql as events } from './0002_events.js';
+import { sql as runFlow } from './0003_run_flow.js';
 import { sql as eventTraces } from './0004_event_traces.js';
 
 export interface Migration {
@@ -12,6 +13,6 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'events', sql: events },
-  // 3 is runs.flow (0003_run_flow, the metrics branch); versions need not be contiguous, only never reused.
+  { version: 3, name: 'run_flow', sql: runFlow },
   { version: 4, name: 'event_traces', sql: eventTraces },
 ];

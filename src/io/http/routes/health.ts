@@ -1,28 +1,68 @@
 import { z } from 'zod';
+import type { Pool } from 'pg';
 import { ping } from '../../db/sql/ping.js';
-import type { ApiContext, ZodApp } from '../context.js';
-import { ApiError } from '../errors.js';
-import { errorSchema } from '../schemas.js';
+import { redactText } from '../../../redact.js';
+import type { ZodApp } from '../context.js';
+import { failedChecks, type ProbeCheck, type ProbeChecks, type Probes } from '../../../observability/health.js';
+import type { SieMetrics } from '../../../observability/metrics.js';
 
-const okSchema = z.object({ status: z.literal('ok') });
+const checksSchema = z
+  .record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() }))
+  .describe('each check by name (database, lease, draining, registered, models), with why it failed');
+const okSchema = z.object({ status: z.literal('ok'), checks: checksSchema.optional() });
+const unavailableSchema = z.object({ error: z.literal('unavailable'), detail: z.string(), checks: checksSchema });
 
-/** Liveness (the process answers) and readiness (the database answers), for probes and load balancers. */
-export function healthRoutes(app: ZodApp, ctx: ApiContext): void {
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up', response: { 200: okSchema } } }, async () => ({
+/** How long a probe waits for the database: a probe that hangs is a probe that fails, but later. */
+const DATABASE_PROBE_TIMEOUT_MS = 2000;
+
+/** One round trip to the database, within DATABASE_PROBE_TIMEOUT_MS. */
+export async function databaseCheck(pool: Pool): Promise<ProbeCheck> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ping(pool),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${DATABASE_PROBE_TIMEOUT_MS} ms`)), DATABASE_PROBE_TIMEOUT_MS))),
+    ]);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, detail: redactText((err as Error).message || String(err)) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The API's own probes: ready when the database answers; started once it listens (it migrated first). */
+export function apiProbes(pool: Pool): Probes {
+  return {
+    readiness: async () => ({ database: await databaseCheck(pool) }),
+    startup: async () => ({ migrated: { ok: true } }),
+  };
+}
+
+/**
+ * Liveness (`/healthz`), readiness (`/readyz`), startup (`/startupz`) and, with metrics, `/metrics`
+ * (OpenMetrics text). A failing probe is a 503 whose body names every check and why it failed.
+ */
+export function healthRoutes(app: ZodApp, probes: Probes, metrics?: SieMetrics): void {
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness: the process is up', response: { 200: okSchema } } }, async () => ({
     status: 'ok' as const,
   }));
 
-  app.get(
-    '/readyz',
-    { schema: { tags: ['health'], summary: 'The database is reachable (503 otherwise)', response: { 200: okSchema, 503: errorSchema } } },
-    async (req) => {
-      try {
-        await ping(ctx.pool);
-      } catch (err) {
-        req.log.warn({ error: (err as Error).message }, 'readiness: database unreachable');
-        throw new ApiError(503, 'unavailable', `database: ${(err as Error).message}`);
-      }
-      return { status: 'ok' as const };
-    },
-  );
+  const probe = (path: string, summary: string, get: () => Promise<ProbeChecks>) =>
+    app.get(path, { schema: { tags: ['health'], summary, response: { 200: okSchema, 503: unavailableSchema } } }, async (req, reply) => {
+      const checks = await get();
+      const failed = failedChecks(checks);
+      if (failed === undefined) return { status: 'ok' as const, checks };
+      req.log.warn({ probe: path, failed }, 'probe failed');
+      return reply.code(503).send({ error: 'unavailable' as const, detail: failed, checks });
+    });
+  probe('/readyz', 'Readiness: the database answers; an engine holds its lease and is not draining (503 otherwise)', () => probes.readiness());
+  probe('/startupz', 'Startup: migrated; an engine registered with no run still loading its model (503 otherwise)', () => probes.startup());
+
+  if (metrics) {
+    app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics (OpenMetrics text)' } }, async (_req, reply) => {
+      const text = await metrics.render();
+      return reply.type(metrics.contentType).send(text);
+    });
+  }
 }
