@@ -124,7 +124,7 @@ export function startFrameTracing(o: { env: Readonly<Record<string, string | und
   return {
     settings,
     stats,
-    forRun({ runId: _runId, clientId }) {
+    forRun({ clientId }) {
       const finish = (end: FrameEnd) => {
         if (closing) return;
         stats.ended++;
