@@ -53,6 +53,9 @@ export interface Detector {
   /** Class ids kept by the `classes` option, or undefined for all. */
   readonly classIds: ReadonlySet<number> | undefined;
   detect(frame: YuvFrame): Promise<DetectResult>;
+  /** True while a detect() started now would run at once, not wait behind other frames (a pool with an
+   *  idle worker). Absent for a detector on the calling thread: it never has room for a second frame. */
+  hasIdleWorker?(): boolean;
 }
 
 function checkUnit(name: string, v: number): number {

@@ -48,6 +48,8 @@ export class InferencePool {
   private readonly piscina: Piscina;
   private readonly intraOpThreads: number;
   private readonly executionProvider: ExecutionProvider;
+  /** detect() tasks handed to piscina and not yet answered, from every run of the process. */
+  private busy = 0;
 
   constructor(o: InferencePoolOptions = {}) {
     this.workers = o.workers ?? availableParallelism();
@@ -75,15 +77,21 @@ export class InferencePool {
     const failure = answers.find(isFailure);
     if (failure) rethrow(failure);
     const d = answers[0] as DetectorDescription;
-    const piscina = this.piscina;
     return {
       ...d,
-      async detect(frame) {
+      detect: async (frame) => {
         const task: InferenceTask = { kind: 'detect', key, model, frame: { pixels: frame.pixels, width: frame.width, height: frame.height } };
-        const out = (await piscina.run(task)) as DetectResult | WorkerFailure;
+        this.busy++;
+        let out: DetectResult | WorkerFailure;
+        try {
+          out = (await this.piscina.run(task)) as DetectResult | WorkerFailure;
+        } finally {
+          this.busy--;
+        }
         if (isFailure(out)) rethrow(out);
         return out;
       },
+      hasIdleWorker: () => this.busy < this.workers,
     };
   }
 

@@ -10,9 +10,12 @@ import type { AppliedConfig, FrameRecord, StageName } from '../frame.js';
 export interface Stage {
   readonly name: StageName;
   /** Frames it may work on at once (default 1). More only for a stage whose process() reads and changes
-   *  its state before its first await, so that frames started in order are handled in order. Replay uses
-   *  it; a live run's stage actor takes one frame at a time (its runs are parallel to each other). */
+   *  its state before its first await, so that frames started in order are handled in order. Replay keeps
+   *  that many in the stage; a live run's stage actor starts a further one only while `hasRoom()` says so. */
   readonly concurrency?: number;
+  /** Live runs: whether a frame started now, beside those in the stage, would be worked on at once (an idle
+   *  inference worker) rather than wait behind other runs' frames, where it would only grow old. */
+  hasRoom?(): boolean;
   /** Called before the first frame of each config version (the run's first config included), with that
    *  frame's config: the stage rebuilds what depends on it. */
   reconfigure(config: AppliedConfig, frame: FrameRecord): Promise<void> | void;

@@ -44,6 +44,7 @@ export function createInferenceStage(o: InferenceStageOptions): Stage {
   return {
     name: 'inference',
     concurrency: o.concurrency ?? 1,
+    hasRoom: () => detector?.hasIdleWorker?.() ?? false,
     async reconfigure(config) {
       nth = config.body.inference.every_nth_frame;
       if (detectorVersion === config.version && detector) return;
