@@ -122,6 +122,13 @@ export class SieMetrics {
           for (const e of runs()) this.inc(e.labels, Number(e.run.stats()[field] ?? 0));
         },
       });
+    /** Every run with an embedded mount, with its output's figures (a push output has none). */
+    const eachOutput = (fn: (labels: Record<RunLabel, string>, out: NonNullable<ReturnType<MeteredRun['output']>>) => void) => {
+      for (const e of runs()) {
+        const out = e.run.output();
+        if (out) fn(e.labels, out);
+      }
+    };
     statCounter('sie_run_frames_in_total', 'Frames decoded from the source (ffmpeg #1).', 'framesIn');
     statCounter('sie_run_frames_out_total', 'Output ticks that reached the encoder: new, repeated or slate pictures.', 'framesOut');
     statCounter('sie_run_frames_repeated_total', 'Output ticks that repeated the last picture (the next frame was late).', 'framesRepeated');
@@ -147,10 +154,7 @@ export class SieMetrics {
       registers,
       collect() {
         this.reset();
-        for (const e of runs()) {
-          const out = e.run.output();
-          if (out) this.inc(e.labels, out.bytesSent);
-        }
+        eachOutput((labels, out) => this.inc(labels, out.bytesSent));
       },
     });
     new Gauge({
@@ -160,10 +164,7 @@ export class SieMetrics {
       registers,
       collect() {
         this.reset();
-        for (const e of runs()) {
-          const out = e.run.output();
-          if (out) this.set(e.labels, out.readers);
-        }
+        eachOutput((labels, out) => this.set(labels, out.readers));
       },
     });
     new Gauge({

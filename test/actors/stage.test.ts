@@ -31,7 +31,7 @@ function harness(o: { room: () => boolean; fail?: number }) {
   const failures: string[] = [];
   const parent = setup({ actors: { stage: createStageActor(() => ({ stage, input, output })) } }).createMachine({
     invoke: { src: 'stage' },
-    on: { 'stage.failed': { actions: ({ event }) => failures.push(String((event as { error: { message: string } }).error.message)) } },
+    on: { 'stage.failed': { actions: ({ event }) => failures.push(String((event as unknown as { error: { message: string } }).error.message)) } },
   });
   const actor = createActor(parent).start();
   const out = (): number[] => {

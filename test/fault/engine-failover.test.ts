@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { MODELS_DIR, insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
+import { describe, expect, it } from 'vitest';
+import type { TestDatabase } from '../helpers/db.js';
+import { useEngineDatabase } from '../helpers/engineSuite.js';
+import { MODELS_DIR, insertRun, waitForRun } from '../helpers/engineFixtures.js';
 import { startCamera } from '../helpers/cameras.js';
-import { freePort, killAll, runToEnd, start, type Spawned } from '../helpers/processes.js';
+import { freePort, runToEnd, start, type Spawned } from '../helpers/processes.js';
 import { SIE } from '../helpers/media.js';
 
 /**
@@ -20,19 +21,7 @@ const MARGIN_S = 25;
 
 let db: TestDatabase;
 let configId: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  ({ configId } = await insertModelAndConfig(db.pool));
-});
-
-afterEach(async () => {
-  await killAll();
-});
-
-afterAll(async () => {
-  await db?.drop();
-});
+useEngineDatabase((f) => ({ db, configId } = f));
 
 interface Camera {
   port: number;

@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCamera } from '../helpers/cameras.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { MODELS_DIR, insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
-import { childrenOf, freePort, isAlive, killAll, runToEnd, sleep, start, type Spawned } from '../helpers/processes.js';
+import type { TestDatabase } from '../helpers/db.js';
+import { useEngineDatabase } from '../helpers/engineSuite.js';
+import { MODELS_DIR, insertRun, waitForRun } from '../helpers/engineFixtures.js';
+import { childrenOf, freePort, isAlive, runToEnd, sleep, start, type Spawned } from '../helpers/processes.js';
 import { SIE } from '../helpers/media.js';
 
 /**
@@ -17,19 +18,7 @@ import { SIE } from '../helpers/media.js';
 
 let db: TestDatabase;
 let configId: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  ({ configId } = await insertModelAndConfig(db.pool));
-});
-
-afterEach(async () => {
-  await killAll();
-});
-
-afterAll(async () => {
-  await db?.drop();
-});
+useEngineDatabase((f) => ({ db, configId } = f));
 
 /**
  * Holds the runs' rows locked (FOR UPDATE, in an open transaction) until release(): the engine's release

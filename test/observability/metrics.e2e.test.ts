@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCamera } from '../helpers/cameras.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { MODELS_DIR, insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
-import { freePort, killAll, runToEnd, sleep, start, until } from '../helpers/processes.js';
+import type { TestDatabase } from '../helpers/db.js';
+import { useEngineDatabase } from '../helpers/engineSuite.js';
+import { MODELS_DIR, insertRun, waitForRun } from '../helpers/engineFixtures.js';
+import { freePort, runToEnd, sleep, start, until } from '../helpers/processes.js';
 import { SIE } from '../helpers/media.js';
 import { parseOpenMetrics, samplesOf, type Family } from '../helpers/openMetrics.js';
 import { buildApi } from '../../src/io/http/app.js';
@@ -16,19 +17,7 @@ import { SieMetrics } from '../../src/observability/metrics.js';
 
 let db: TestDatabase;
 let configId: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  ({ configId } = await insertModelAndConfig(db.pool));
-});
-
-afterEach(async () => {
-  await killAll();
-});
-
-afterAll(async () => {
-  await db?.drop();
-});
+useEngineDatabase((f) => ({ db, configId } = f));
 
 async function scrape(url: string): Promise<Map<string, Family>> {
   const res = await fetch(url);
