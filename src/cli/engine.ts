@@ -108,6 +108,8 @@ export function engineProbes(pool: Pool, engine: Engine): Probes {
 export interface RunningEngine {
   engine: Engine;
   probes: Probes;
+  /** The metrics it keeps: --metrics-port's, or the caller's (`sie serve`); none otherwise. */
+  metrics: SieMetrics | undefined;
   stop(): Promise<void>;
 }
 
@@ -115,8 +117,11 @@ export async function startEngine(
   o: EngineCliOptions,
   logger: Logger,
   env: EngineEnvironment,
-  metrics: SieMetrics = new SieMetrics(),
+  given?: SieMetrics,
 ): Promise<RunningEngine> {
+  // Without --metrics-port (and no registry handed in) nothing could ever read them: every output frame
+  // would still be observed into histograms, its origin kept for them, and the default collectors run.
+  const metrics = given ?? (o['metrics-port'] === undefined ? undefined : new SieMetrics());
   const mediaRoot = mediaRootOption(o['media-root']);
   const timings = await openFrameTimingsOption(o['frame-timings'], logger);
   const tracing = startTracingFromEnv(logger, { sampleEvery: o['trace-sample-every'] });
@@ -148,7 +153,7 @@ export async function startEngine(
   });
   const probes = engineProbes(pool, engine);
   const probeServer =
-    o['metrics-port'] === undefined
+    o['metrics-port'] === undefined || !metrics
       ? undefined
       : await startProbeServer({ host: o['metrics-host'] ?? o['rtsp-host'] ?? '0.0.0.0', port: o['metrics-port'], probes, metrics, logger });
   engine.start();
@@ -157,6 +162,7 @@ export async function startEngine(
   return {
     engine,
     probes,
+    metrics,
     stop: async () => {
       // Probes keep answering during the drain (readiness says draining), then go with the engine.
       await engine.stop();
