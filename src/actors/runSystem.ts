@@ -124,7 +124,9 @@ export function startRun(o: RunOptions): RunHandle {
       stats,
       fps: source.info?.fps,
       lastArrivalMs: source.last?.atMs,
-      nowMs: Date.now(),
+      // The arrival's clock (the decoder stamps frames with preciseNowMs): the wall clock may step away
+      // from it (NTP, a resumed VM), and every flowing run would then read stalled.
+      nowMs: preciseNowMs(),
     });
   };
   const flowTimer = setInterval(sampleFlow, 1000);

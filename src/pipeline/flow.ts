@@ -37,8 +37,9 @@ export interface FlowInput {
   readonly stats: RunStats;
   /** The source's frame rate (undefined before the first connection). */
   readonly fps: number | undefined;
-  /** Arrival of the last frame (epoch ms), undefined before the first. */
+  /** Arrival of the last frame (epoch ms, FrameRecord.arrivedAtMs: preciseNowMs), undefined before the first. */
   readonly lastArrivalMs: number | undefined;
+  /** Now on lastArrivalMs's clock (preciseNowMs, not Date.now: the wall clock can step away from it). */
   readonly nowMs: number;
 }
 

@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startRun } from '../../src/actors/runSystem.js';
+import { RtspServer } from '../../src/io/rtsp/index.js';
+import { configBodySchema } from '../../src/config/body.js';
+import { defaultEncoderSettings } from '../../src/io/ffmpeg/encoder.js';
+import { silentLogger } from '../../src/log.js';
+import { LABELS, MODEL, PLAZA } from '../helpers/media.js';
+import { until } from '../helpers/processes.js';
+
+/**
+ * A run's flow reading compares the last frame's arrival (the monotonic clock placed on the epoch at
+ * start, preciseNowMs) with "now": both must be that clock. The wall clock can step away from it (NTP
+ * correcting a clock after boot, a VM resumed or migrated); a flowing run must still read flowing.
+ */
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('flow reading of a live run', () => {
+  it('stays flowing when the wall clock steps a minute ahead', async () => {
+    const server = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
+    await server.listen();
+    const run = startRun({
+      runId: 'clock',
+      clientId: 'c',
+      name: 'clock',
+      source: { url: PLAZA, transport: 'tcp', realtime: true },
+      detector: { weightsPath: MODEL, labels: LABELS, format: 'yolox' },
+      config: configBodySchema.parse({}),
+      output: { kind: 'embedded', server, mountPath: 'clock' },
+      encoder: defaultEncoderSettings,
+      retry: { maxAttempts: 0, backoffInitialS: 1, backoffMaxS: 1 },
+      connectTimeoutS: 10,
+      stallTimeoutS: 10,
+      logger: silentLogger,
+    });
+    try {
+      await until(() => run.flow().state === 'flowing', 30_000, 'flowing');
+      const wall = Date.now.bind(Date);
+      vi.spyOn(Date, 'now').mockImplementation(() => wall() + 60_000);
+      // Two samples (one a second) on the stepped wall clock.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(run.state()).toBe('running');
+      expect(run.flow()).toEqual({ state: 'flowing', blockedAt: null });
+    } finally {
+      vi.restoreAllMocks();
+      await run.stop('test');
+      await server.close();
+    }
+  }, 60_000);
+});
