@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 // them, so every src file gets exactly one block, holding all the patterns that apply to it.
 
 /** Pure code: no I/O, no process wiring. It may import other pure folders and the shared root modules. */
-const PURE = ['rules', 'tracking', 'drawing', 'inference', 'config', 'machines', 'pipeline'];
+const PURE = ['rules', 'tracking', 'drawing', 'inference', 'config', 'machines', 'pipeline', 'accuracy'];
 /** What pure code must not reach: the adapters (io), the wiring (actors, engine, events) and the front ends. */
 const NOT_FOR_PURE = ['io', 'cli', 'actors', 'engine', 'events', 'bench', 'tools', 'replay'];
 /** src/io is the adapters layer: it may use pure types, never the wiring or the front ends above it. */

@@ -8,6 +8,8 @@ import { runThroughputBench } from '../bench/throughput.js';
 import { formatThroughput } from '../bench/throughputReport.js';
 import { CLIP_SIZES } from '../bench/clips.js';
 import { killAllChildren } from '../bench/children.js';
+import { DEFAULT_TRUTH_DIR, formatAccuracy, runAccuracyBench } from '../bench/accuracy.js';
+import { DEFAULT_TOLERANCE_FRAMES } from '../accuracy/score.js';
 import { constants } from 'node:os';
 import { UsageError, inferenceOptionsShape, parseOptions } from './args.js';
 
@@ -37,6 +39,13 @@ sie bench --soak [--streams 4] [--duration 30m] [--outage-every 5m] [--outage-le
           first third) and at the end, fds and children after warm-up, drop %, outages and whether every
           run came back to running, with the load average, and PASS/MISS per goal (RSS growth < 2%, fds
           and children flat, drops < 1%). Exits 0 whatever the goals; 1 if the engine died under it.
+sie bench --accuracy [--json] [--truth DIR] [--clips plaza-pedestrians.mp4,...] [--tolerance 10] [--model PATH] [--labels PATH]
+  --accuracy  replays every clip of ../shared/media that has a hand-verified truth in --truth (default the
+          repository's test/fixtures/truth, schema in its README) with the fixture config the truth names,
+          and scores the events one-to-one against it within --tolerance frames either way (default
+          ${DEFAULT_TOLERANCE_FRAMES}), line crossings per direction: truth, engine, matched, missed, false alarms,
+          recall and precision per rule and clip, then the frames of each miss and false alarm. --json prints
+          one JSON object instead. Its figures do not depend on the machine's load.
   Durations take s, m or h. Defaults read ../shared (or $SIE_SHARED). Ctrl-C ends it early;
   a second Ctrl-C kills every child at once and exits (the temporary database is left).`;
 
@@ -82,9 +91,21 @@ const throughputSchema = z
   })
   .strict();
 
-const optionNames = ['soak', 'quick', 'json', 'help', 'streams', 'duration', 'outage-every', 'outage-length', 'sample-every', 'out',
+const accuracySchema = z
+  .object({
+    accuracy: z.literal(true),
+    json: z.boolean().default(false),
+    truth: z.string().min(1).refine(existsSync, 'folder not found').optional(),
+    clips: listOf(z.string().min(1)).optional(),
+    tolerance: z.coerce.number().int().min(0).max(100).default(DEFAULT_TOLERANCE_FRAMES),
+    model: fileOption,
+    labels: fileOption,
+  })
+  .strict();
+
+const optionNames = ['accuracy', 'truth', 'clips', 'tolerance', 'soak', 'quick', 'json', 'help', 'streams', 'duration', 'outage-every', 'outage-length', 'sample-every', 'out',
   'sizes', 'live-sizes', 'every-nth', 'max-streams', 'warmup', 'window', 'inference-workers', 'media', 'model', 'labels'] as const;
-const booleans = new Set(['soak', 'quick', 'json', 'help']);
+const booleans = new Set(['accuracy', 'soak', 'quick', 'json', 'help']);
 
 /** Every option this command knows, for parseArgs; which mode takes which is the schemas' business. */
 const parseArgsOptions = Object.fromEntries(optionNames.map((n) => [n, { type: booleans.has(n) ? ('boolean' as const) : ('string' as const), ...(n === 'help' ? { short: 'h' } : {}) }]));
@@ -120,6 +141,21 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   const { help: _help, ...rest } = values;
   const abort = new AbortController();
+  if (rest.accuracy) {
+    const o = strictParse(accuracySchema, rest, 'sie bench --accuracy');
+    const { model, labels } = sharedFiles(o);
+    const result = await runAccuracyBench({
+      truthDir: resolve(o.truth ?? DEFAULT_TRUTH_DIR),
+      mediaDir: `${shared()}/media`,
+      model,
+      labels,
+      toleranceFrames: o.tolerance,
+      clips: o.clips,
+      print: (t) => process.stderr.write(t),
+    });
+    process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : formatAccuracy(result));
+    return 0;
+  }
   if (rest.soak) {
     const o = strictParse(soakSchema, rest, 'sie bench --soak');
     const files = sharedFiles(o);
