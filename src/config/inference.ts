@@ -43,7 +43,16 @@ export const classGroupsSchema = z
 /** `inference` section of a client config: what the detector keeps. Validated once, at the edge. */
 export const inferenceConfigSchema = z
   .object({
-    confidence: z.number().min(0).max(1).default(0.3).describe('minimum score (objectness x class) a detection needs'),
+    confidence: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.3)
+      .describe(
+        'score (objectness x class) at which a detection is an object: it starts a track and is drawn. Weaker ' +
+          'boxes, down to 0.1, only extend a track being followed (ByteTrack\'s second pass), so a person half ' +
+          'hidden for a moment keeps the id',
+      ),
     iou: z
       .number()
       .min(0)

@@ -4,7 +4,7 @@
  * and ids (replays and tests rely on it). All state is bounded: per-track state goes when the tracker drops the
  * track, the tracker caps its tracks, counters are per class.
  */
-import type { Detections } from '../detections.js';
+import { selectDetections, type Detections } from '../detections.js';
 import type { RuleConfig } from '../config/rules.js';
 import { createTracker } from '../tracking/tracker.js';
 import type { TrackerOptionsInput } from '../tracking/options.js';
@@ -24,7 +24,11 @@ export interface RulesEngineOptions {
   idEpoch?: string;
   clientId: string;
   rules: readonly RuleConfig[];
-  /** inference.min_area and inference.ignore_zones. */
+  /**
+   * inference.min_area, inference.ignore_zones and inference.confidence. Confidence is the score at which a
+   * detection is an object: it starts a track. Weaker ones (the detector hands them on down to the tracker's
+   * low_score_threshold) only extend a track being followed, ByteTrack's second pass; unmatched, they go.
+   */
   filters?: Partial<DetectionFilters>;
   /** The model's class names, indexed by class id. */
   labels: readonly string[];
@@ -97,9 +101,19 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
+/** Weak boxes that extended no track are not objects: nothing downstream (rules, drawing) sees them. */
+function dropUntrackedWeak(d: Detections, activation: number): Detections {
+  for (let i = 0; i < d.count; i++) {
+    if (d.trackId[i]! < 0 && d.confidence[i]! < activation) return selectDetections(d, (k) => d.trackId[k]! >= 0 || d.confidence[k]! >= activation);
+  }
+  return d;
+}
+
 export function createRulesEngine(opts: RulesEngineOptions): RulesEngine {
   let setup: RuleSetup = { width: opts.width, height: opts.height, labels: opts.labels };
-  const tracker = createTracker(opts.tracker);
+  const activation = (f: Partial<DetectionFilters> | undefined) => f?.confidence ?? opts.tracker?.track_activation_threshold;
+  const firstActivation = activation(opts.filters);
+  const tracker = createTracker({ ...opts.tracker, ...(firstActivation !== undefined ? { track_activation_threshold: firstActivation } : {}) });
   let filter = createDetectionFilter(opts.filters ?? {}, opts.width, opts.height);
   let rules = opts.rules.map((r) => createRule(r, setup));
   /** Rules replaced or removed by reconfigure, closed on the next frame. */
@@ -133,7 +147,7 @@ export function createRulesEngine(opts: RulesEngineOptions): RulesEngine {
     process(input) {
       const t = clock(input.ptsS);
       const detected = input.detections !== undefined;
-      const detections = input.detections ? tracker.update(filter(input.detections), t) : tracker.predict(t);
+      const detections = input.detections ? dropUntrackedWeak(tracker.update(filter(input.detections), t), tracker.options.track_activation_threshold) : tracker.predict(t);
       const frame: RuleFrame = { frameId: input.frameId, ptsS: t, detections: detected ? detections : undefined, expired: tracker.takeExpired() };
       const events: RuleEvent[] = [];
       const triggered = new Set<number>();
@@ -162,6 +176,8 @@ export function createRulesEngine(opts: RulesEngineOptions): RulesEngine {
       });
       retired.push(...current.values());
       if (filters) filter = createDetectionFilter(filters, opts.width, opts.height);
+      const nextActivation = activation(filters);
+      if (nextActivation !== undefined) tracker.setActivationThreshold(nextActivation);
     },
 
     finish(input) {

@@ -7,7 +7,11 @@ import { selectDetections, type Detections } from '../detections.js';
 import type { InferenceConfig } from '../config/inference.js';
 import { anchorPoint, pointInPolygon, toPixels } from '../geometry.js';
 
-export type DetectionFilters = Pick<InferenceConfig, 'min_area' | 'ignore_zones'>;
+/**
+ * `confidence` is not applied here: it is the tracker's activation threshold (see the rules engine), since
+ * the detector also hands on weaker boxes that may only extend a track.
+ */
+export type DetectionFilters = Pick<InferenceConfig, 'min_area' | 'ignore_zones' | 'confidence'>;
 
 export function createDetectionFilter(filters: Partial<DetectionFilters>, width: number, height: number): (d: Detections) => Detections {
   const minAreaPx = (filters.min_area ?? 0) * width * height;

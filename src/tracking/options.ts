@@ -4,6 +4,9 @@ import { z } from 'zod';
  * Tracker settings. Times are in seconds of SOURCE time (pts), never frames: users cannot know how many frames
  * a buffer is when the camera's rate or every_nth_frame changes (supervision#1805).
  */
+/** The tracker's default low_score_threshold: the run's detector keeps boxes down to it. */
+export const WEAK_DETECTION_SCORE = 0.1;
+
 export const trackerOptionsSchema = z
   .object({
     track_activation_threshold: z
@@ -16,7 +19,7 @@ export const trackerOptionsSchema = z
       .number()
       .min(0)
       .max(1)
-      .default(0.1)
+      .default(WEAK_DETECTION_SCORE)
       .describe('detections between this and track_activation_threshold only extend existing tracks (ByteTrack second pass)'),
     minimum_matching_threshold: z
       .number()

@@ -49,13 +49,15 @@ export interface Tracker {
   takeExpired(): number[];
   /** Drop every track; ids already given are still never reused. */
   reset(): void;
+  /** A new track_activation_threshold from the next update (the config's inference.confidence changed). */
+  setActivationThreshold(score: number): void;
   /** Live tracks, confirmed or not (for tests and metrics). */
   readonly size: number;
   readonly options: TrackerOptions;
 }
 
 export function createTracker(input: TrackerOptionsInput = {}): Tracker {
-  const opts = trackerOptionsSchema.parse(input);
+  let opts = trackerOptionsSchema.parse(input);
   let tracks: Track[] = [];
   let nextId = 1;
   let lastT: number | undefined;
@@ -185,7 +187,9 @@ export function createTracker(input: TrackerOptionsInput = {}): Tracker {
     get size() {
       return tracks.length;
     },
-    options: opts,
+    get options() {
+      return opts;
+    },
 
     update(d, ptsS) {
       const t = advance(ptsS);
@@ -216,7 +220,9 @@ export function createTracker(input: TrackerOptionsInput = {}): Tracker {
       const first = associateByDistance(byIou.tracks, byIou.dets, boxes, d, t, assigned);
       // 2: weak detections only extend tracks that were followed until now; they never revive or start one.
       const followed = first.tracks.filter((tr) => !tr.lost);
-      const second = associate(followed, low, boxes, d, t, LOW_PASS_LIMIT, false, assigned);
+      const secondByIou = associate(followed, low, boxes, d, t, LOW_PASS_LIMIT, false, assigned);
+      // 2b: as 1b, for the weak ones: at a low detection rate a walker half hidden moves off its own box.
+      const second = associateByDistance(secondByIou.tracks, secondByIou.dets, boxes, d, t, assigned);
       for (const tr of second.tracks) tr.lost = true;
       // 3: tracks not yet confirmed get one more chance with the leftover confident detections.
       const third = associate(unconfirmed, first.dets, boxes, d, t, UNCONFIRMED_LIMIT, true, assigned);
@@ -258,6 +264,10 @@ export function createTracker(input: TrackerOptionsInput = {}): Tracker {
       for (const tr of tracks) retire(tr);
       tracks = [];
       lastT = undefined;
+    },
+
+    setActivationThreshold(score) {
+      opts = trackerOptionsSchema.parse({ ...opts, track_activation_threshold: score });
     },
   };
 }

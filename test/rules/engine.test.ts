@@ -176,6 +176,20 @@ describe('rules engine', () => {
     expect(e.counters().gate).toEqual({ type: 'line_crossing', counts: {} });
   });
 
+  it('inference.confidence starts tracks; weaker boxes only extend one, and unmatched ones are not objects', () => {
+    const e = engine([], { filters: { confidence: 0.3 } });
+    // A person seen confidently, then weakly (0.15: half hidden), and a weak box elsewhere.
+    const first = e.process({ frameId: 0, ptsS: 0, detections: dets([{ x: 0.5, y: 0.5, conf: 0.8 }]) });
+    expect(Array.from(first.detections.trackId)).toEqual([1]);
+    const weak = e.process({ frameId: 1, ptsS: 0.1, detections: dets([{ x: 0.5, y: 0.5, conf: 0.15 }, { x: 0.1, y: 0.9, conf: 0.2 }]) });
+    expect(Array.from(weak.detections.trackId)).toEqual([1]);
+    expect(Array.from(weak.detections.confidence)).toEqual([expect.closeTo(0.15, 5)]);
+    // A reconfigured confidence moves the line from the next frame: 0.35 no longer starts a track.
+    e.reconfigure(rules([]), { confidence: 0.4 });
+    const after = e.process({ frameId: 2, ptsS: 0.2, detections: dets([{ x: 0.1, y: 0.9, conf: 0.35 }]) });
+    expect(after.detections.count).toBe(0);
+  });
+
   it('finish ends everything still open', () => {
     const e = engine([{ id: 'z', type: 'zone_presence', zone: ZONE }, { id: 'a', type: 'zone_absence', zone: ZONE, classes: ['car'], min_seconds: 0 }]);
     run(e, [dets([{ x: 0.4, y: 0.4 }])]);

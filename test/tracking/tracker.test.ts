@@ -43,6 +43,22 @@ describe('tracker', () => {
     expect(run(0)).toBeGreaterThan(1); // IoU alone (x score) loses it: why the distance pass exists
   });
 
+  it('the same walker keeps its id when, half hidden, it scores only a weak detection (distance pass for weak boxes)', () => {
+    // As above, but every 4th detection is weak (0.15: a passer-by hides half of it): IoU with the prediction
+    // is too low for the weak pass's limit, the centre still lands within half a box height.
+    const tracker = createTracker();
+    const ids = new Set<number>();
+    for (let k = 0; k < 12; k++) {
+      const t = k * 0.3;
+      const cx = 100 + k * 30;
+      // The weak box is the visible left half: IoU 0.25 with the whole, its centre 10 px (1/8 height) off.
+      const box = k % 4 === 3 ? boxAt(cx - 10, 200, 20, 80) : boxAt(cx, 200);
+      const out = tracker.update(mockDetections([{ box, conf: k % 4 === 3 ? 0.15 : 0.6 }]), t);
+      ids.add(out.trackId[0]!);
+    }
+    expect(ids).toEqual(new Set([1]));
+  });
+
   it('distance matching does not steal a detection far away or of another class', () => {
     const tracker = createTracker();
     tracker.update(mockDetections([{ box: boxAt(100, 200) }]), 0);
@@ -119,6 +135,17 @@ describe('tracker', () => {
     const { ids } = runStraight(30, { conf: (f) => (f < 10 ? 0.9 : 0.15), hidden: (f) => f === 10 });
     expect(ids.slice(0, 10)).toEqual(Array(10).fill(1));
     expect(ids.slice(11)).toEqual(Array(19).fill(-1));
+  });
+
+  it('setActivationThreshold moves the line between confident and weak from the next update', () => {
+    const tracker = createTracker();
+    expect(tracker.update(mockDetections([{ box: boxAt(100, 200), conf: 0.4 }]), 0).trackId[0]).toBe(1);
+    tracker.setActivationThreshold(0.5);
+    expect(tracker.options.track_activation_threshold).toBe(0.5);
+    // 0.4 is weak now: it still extends track 1 but starts nothing.
+    const out = tracker.update(mockDetections([{ box: boxAt(102, 200), conf: 0.4 }, { box: boxAt(400, 200), conf: 0.4 }]), 0.1);
+    expect(Array.from(out.trackId)).toEqual([1, -1]);
+    expect(() => tracker.setActivationThreshold(2)).toThrow();
   });
 
   it('detections below low_score_threshold are ignored', () => {

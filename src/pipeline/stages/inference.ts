@@ -2,14 +2,19 @@ import { ModelError, coerceError } from '../../errors.js';
 import type { Detector, DetectorFactory, DetectorOptions } from '../../inference/detector.js';
 import { assertKnownClassNames } from '../../config/classNames.js';
 import type { ConfigBody } from '../../config/body.js';
+import { WEAK_DETECTION_SCORE } from '../../tracking/options.js';
 import type { AppliedConfig, FrameRecord } from '../../frame.js';
 import type { Stage } from '../stage.js';
 import type { RunStore } from '../runStore.js';
 
-/** The run's model with a config's thresholds and classes. */
+/**
+ * The run's model with a config's thresholds and classes. The detector keeps boxes down to the tracker's
+ * low score (below inference.confidence): they only extend tracks being followed (ByteTrack's second pass,
+ * see the rules engine), so an object half hidden for a moment keeps its id instead of starting a new one.
+ */
 export function detectorOptionsFor(model: DetectorOptions, body: ConfigBody): DetectorOptions {
   const { confidence, iou, classes, class_groups: classGroups, nms } = body.inference;
-  return { ...model, confidence, iou, classes, classGroups, nms };
+  return { ...model, confidence: Math.min(confidence, WEAK_DETECTION_SCORE), iou, classes, classGroups, nms };
 }
 
 /**

@@ -23,7 +23,10 @@ export interface RulesStage extends Stage {
   counters(): Record<string, RuleCounters> | undefined;
 }
 
-const filtersOf = (config: AppliedConfig) => ({ min_area: config.body.inference.min_area, ignore_zones: config.body.inference.ignore_zones });
+const filtersOf = (config: AppliedConfig) => {
+  const { min_area, ignore_zones, confidence } = config.body.inference;
+  return { min_area, ignore_zones, confidence };
+};
 
 /**
  * Filters, tracks and applies every rule. It owns the run's short-term memory (tracker, per-rule timers and
