@@ -60,7 +60,8 @@ export interface RulesEngine {
   /**
    * New rules and filters, applied from the next frame. A rule with the same id and a deep-equal config keeps its
    * state; a changed or removed one is closed on the next frame (its open `enter`/`started` get their
-   * `leave`/`ended`, reason "reconfigured") and a changed one starts afresh.
+   * `leave`/`ended`, reason "reconfigured", a leave or a crossing waiting for its debounce is emitted as it
+   * happened) and a changed one starts afresh.
    */
   reconfigure(rules: readonly RuleConfig[], filters?: Partial<DetectionFilters>): void;
   /** End of the run: ends everything still open (reason "stopped") on the given last frame. */
@@ -118,7 +119,9 @@ export function createRulesEngine(opts: RulesEngineOptions): RulesEngine {
   function emitter(rule: RuleRuntime, frameId: number, t: number, events: RuleEvent[], triggered: Set<number>): Emit {
     const ctx: EventContext = { ...setup, runId: opts.runId, idEpoch: opts.idEpoch ?? '', clientId: opts.clientId, startedAtMs: opts.startedAtMs, startPtsS: startPtsS ?? t };
     return (draft) => {
-      events.push(makeEvent(ctx, rule.config.id, seq++, frameId, t, draft));
+      // A debounced event is dated on the frame it happened; never after this one (time only runs forward).
+      const at = draft.at && draft.at.ptsS <= t ? draft.at : { frameId, ptsS: t };
+      events.push(makeEvent(ctx, rule.config.id, seq++, at.frameId, at.ptsS, draft));
       if (draft.trackId !== null) triggered.add(draft.trackId);
       for (const id of draft.highlight ?? []) triggered.add(id);
     };
