@@ -84,12 +84,18 @@ describe('zone_occupancy debounce (defaults: enter_after_s 0.3, leave_after_s 1)
     expect(drafts[0]!.extra).toEqual({ count: 1, max_count: 1, seconds: 1.5 });
   });
 
-  it('never counts time from before it last ended', () => {
+  it('an entry or exit confirmed late starts the wait from when it happened, never from before the last end', () => {
     // Ends on 13 (track 3's entry confirmed, dated 10); track 3 out from 14, confirmed on 24 dated 14.
     const rows = [...repeat(10, [1]), ...repeat(4, [1, 3]), ...repeat(20, [1])];
     const { events, drafts } = driveRule({ ...DEBOUNCED, max_count: 1, min_seconds: 0.5 }, inside(rows));
     expect(events).toEqual(['5:started', '13:ended', '24:started']);
     expect(drafts[2]!.extra).toEqual({ count: 1, max_count: 1, seconds: 1 });
+    // Track 2 out from 20, confirmed on 30: ended on 30. Track 3 in from 29, confirmed on 32: the condition
+    // holds again since 29, but it was reported ended on 30, so the new wait counts from 30.
+    const swap = [...repeat(20, [1, 2]), ...repeat(9, [1]), ...repeat(10, [1, 3])];
+    const { events: e2, drafts: d2 } = driveRule({ ...DEBOUNCED, min_count: 2, min_seconds: 0.25 }, inside(swap));
+    expect(e2).toEqual(['3:started', '30:ended', '33:started']);
+    expect(d2[2]!.extra).toEqual({ count: 2, min_count: 2, seconds: 0.3 });
   });
 
   it.each([
