@@ -119,9 +119,11 @@ export function createRulesEngine(opts: RulesEngineOptions): RulesEngine {
   function emitter(rule: RuleRuntime, frameId: number, t: number, events: RuleEvent[], triggered: Set<number>): Emit {
     const ctx: EventContext = { ...setup, runId: opts.runId, idEpoch: opts.idEpoch ?? '', clientId: opts.clientId, startedAtMs: opts.startedAtMs, startPtsS: startPtsS ?? t };
     return (draft) => {
-      // A debounced event is dated on the frame it happened; never after this one (time only runs forward).
+      // A debounced event is dated on the frame it happened (never after this one: time only runs forward); the
+      // frame that confirmed it, whose trace the event carries, goes in extra.
       const at = draft.at && draft.at.ptsS <= t ? draft.at : { frameId, ptsS: t };
-      events.push(makeEvent(ctx, rule.config.id, seq++, at.frameId, at.ptsS, draft));
+      const dated = at.frameId === frameId ? draft : { ...draft, extra: { ...draft.extra, confirmed_frame_id: frameId } };
+      events.push(makeEvent(ctx, rule.config.id, seq++, at.frameId, at.ptsS, dated));
       if (draft.trackId !== null) triggered.add(draft.trackId);
       for (const id of draft.highlight ?? []) triggered.add(id);
     };

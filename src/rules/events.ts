@@ -26,12 +26,13 @@ export interface RuleEvent {
    * happened, not where it was confirmed: `enter` = the first frame seen inside, `leave` = the first frame seen
    * outside (or the last seen inside when the track expired), `cross` = the first frame past the line. They are
    * emitted later, on the frame that confirmed them (by up to the rule's enter_after_s / leave_after_s /
-   * cross_after_s), so events come in the order they were decided, not always in frame_id order.
+   * cross_after_s), named then in `extra.confirmed_frame_id`; so events come in the order they were decided,
+   * not always in frame_id order.
    */
   frame_id: number;
-  /** With tracing on: the trace of the frame that emitted the event (always kept: a frame that emitted an event
-   *  is), 32 hex digits, and its root span (16). Absent when tracing is off and on the closing events of a
-   *  stopped run. */
+  /** With tracing on: the trace of the frame that emitted the event (`extra.confirmed_frame_id` when it is there,
+   *  else frame_id; always kept: a frame that emitted an event is), 32 hex digits, and its root span (16).
+   *  Absent when tracing is off and on the closing events of a stopped run. */
   trace_id?: string;
   span_id?: string;
   /** Source pts of frame_id, seconds. */

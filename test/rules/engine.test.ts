@@ -55,7 +55,7 @@ describe('rules engine', () => {
         pts: 100.5,
         time: '2026-01-01T12:00:00.500Z',
         box: [0.48, 0.47, 0.52, 0.55],
-        extra: { count: 1 },
+        extra: { count: 1, confirmed_frame_id: 1008 },
       },
     ]);
     expect(outputs[8]!.events).toHaveLength(1);
