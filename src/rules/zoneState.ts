@@ -81,7 +81,7 @@ interface Member extends Visit {
 export class ZoneMembership {
   private readonly inside = new Map<number, Member>();
   /** Seen inside, not yet long enough: the first frame inside, for the visit's start. */
-  private readonly entering = new Map<number, { classId: number; first: Sighting; latest: Sighting }>();
+  private readonly entering = new Map<number, { classId: number; first: Sighting }>();
   private lastChangeS: number | undefined;
 
   constructor(
@@ -136,8 +136,7 @@ export class ZoneMembership {
             changes.push({ kind: 'leave', visit: { ...member, box: member.outside.box }, reason: 'left', at: member.outside });
           }
         } else if (isIn) {
-          const pending = this.entering.get(o.trackId) ?? { classId: o.classId, first: seen, latest: seen };
-          pending.latest = seen;
+          const pending = this.entering.get(o.trackId) ?? { classId: o.classId, first: seen };
           if (held(pending.first, this.debounce.enterAfterS)) {
             this.entering.delete(o.trackId);
             const v: Member = { trackId: o.trackId, classId: pending.classId, box: o.box, entered: pending.first, sinceS: pending.first.ptsS, lastInside: seen };
