@@ -36,7 +36,9 @@ export function createDecoderActor(deps: DecoderActorDeps) {
   return fromCallback<EventObject>(({ sendBack }) => {
     const send = (e: RunEvent) => sendBack(e);
     let connected = false;
-    let lastFrameAt = Date.now();
+    // The monotonic clock, not Date.now: a wall clock stepped ahead (NTP, a resumed VM) would read as a stall
+    // and reconnect a healthy source; one stepped back would hide a real stall.
+    let lastFrameAt = performance.now();
     // Continue the run's time line after a reconnect (see FrameRecord.ptsS): the first frame of this
     // connection lands after the last one seen, plus the wall time the outage took.
     let ptsOffset: number | undefined;
@@ -69,7 +71,7 @@ export function createDecoderActor(deps: DecoderActorDeps) {
           onFrame: (pixels, _index, ptsS, arrivedAtMs) => {
             const { info, last } = source();
             if (done || !info) return;
-            lastFrameAt = Date.now();
+            lastFrameAt = performance.now();
             ptsOffset ??= last ? last.ptsS + Math.max(1 / info.fps, (arrivedAtMs - last.atMs) / 1000) - ptsS : 0;
             const runPts = ptsS + ptsOffset;
             deps.output.push(admitFrame(deps.store, { runId: deps.runId, pixels, ptsS: runPts, arrivedAtMs, trace: deps.traceFrame }));
@@ -93,7 +95,7 @@ export function createDecoderActor(deps: DecoderActorDeps) {
       return () => undefined;
     }
     const watchdog = setInterval(() => {
-      if (connected && Date.now() - lastFrameAt > deps.stallTimeoutS * 1000) {
+      if (connected && performance.now() - lastFrameAt > deps.stallTimeoutS * 1000) {
         fail(new SourceLostError(`no frame from the source for ${deps.stallTimeoutS} s`));
         deps.track(decoder.stop());
       }

@@ -1,5 +1,6 @@
 import { ConfigInvalidError } from '../errors.js';
 import type { ConfigBody } from './body.js';
+import { classGroupProblems, classLayout } from '../inference/classGroups.js';
 
 /** One class name of a config that the model does not have, with where it was written. */
 export interface UnknownClassName {
@@ -8,6 +9,8 @@ export interface UnknownClassName {
   name: string;
   /** The model's label closest to `name`, when one is close enough to be a likely typo. */
   suggestion?: string;
+  /** What is wrong when it is not "not a class of the model" (class groups). */
+  problem?: string;
 }
 
 /**
@@ -17,8 +20,13 @@ export interface UnknownClassName {
  * nothing would count nothing, and both would look like working configs.
  */
 export function unknownClassNames(body: ConfigBody, labels: readonly string[]): UnknownClassName[] {
-  const known = new Set(labels);
-  const out: UnknownClassName[] = [];
+  const groups = body.inference.class_groups;
+  const groupProblems = classGroupProblems(labels, groups);
+  const out: UnknownClassName[] = groupProblems.map((p) => ({ path: p.path, name: p.name, problem: p.message }));
+  // Rules, colours and blur name the reported classes: with groups, a group's name instead of its members'.
+  const reported = groupProblems.length === 0 ? classLayout(labels, groups).labels : labels;
+  const groupOf = new Map(Object.entries(groups).flatMap(([g, members]) => members.filter((m) => m !== g).map((m) => [m, g] as const)));
+  const known = new Set(reported);
   // Suggestions cost one edit distance per label: computed once per distinct name, and for the first few
   // names only, so a config full of unknown names (the API takes up to 1 MB) cannot hold the event loop.
   const suggestions = new Map<string, string | undefined>();
@@ -28,10 +36,17 @@ export function unknownClassNames(body: ConfigBody, labels: readonly string[]): 
     const suggestion = suggestions.get(name);
     out.push(suggestion === undefined ? { path, name } : { path, name, suggestion });
   };
-  body.inference.classes?.forEach((c, i) => check(`inference.classes.${i}`, c));
-  body.rules.forEach((r, ri) => r.classes.forEach((c, i) => check(`rules.${ri}.classes.${i}`, c)));
-  body.drawing.blur_classes.forEach((c, i) => check(`drawing.blur_classes.${i}`, c));
-  for (const c of Object.keys(body.drawing.colors ?? {})) check(`drawing.colors.${c}`, c);
+  /** A member of a group is no longer reported under its own name: naming it would match nothing. */
+  const checkReported = (path: string, name: string) => {
+    const group = groupOf.get(name);
+    if (group === undefined) return check(path, name);
+    out.push({ path, name, problem: `'${name}' is reported as class group '${group}' (inference.class_groups): name '${group}'` });
+  };
+  // The detector's filter takes model classes, and a group's name for all its members.
+  body.inference.classes?.forEach((c, i) => (c in groups ? undefined : check(`inference.classes.${i}`, c)));
+  body.rules.forEach((r, ri) => r.classes.forEach((c, i) => checkReported(`rules.${ri}.classes.${i}`, c)));
+  body.drawing.blur_classes.forEach((c, i) => checkReported(`drawing.blur_classes.${i}`, c));
+  for (const c of Object.keys(body.drawing.colors ?? {})) checkReported(`drawing.colors.${c}`, c);
   return out;
 }
 
@@ -44,7 +59,7 @@ const MAX_DESCRIBED = 20;
 export function describeUnknownClassNames(problems: readonly UnknownClassName[]): string {
   const shown = problems
     .slice(0, MAX_DESCRIBED)
-    .map((p) => `${p.path}: '${p.name}' is not a class of the model${p.suggestion === undefined ? '' : ` (did you mean '${p.suggestion}'?)`}`)
+    .map((p) => `${p.path}: ${p.problem ?? `'${p.name}' is not a class of the model`}${p.suggestion === undefined ? '' : ` (did you mean '${p.suggestion}'?)`}`)
     .join('; ');
   const more = problems.length - MAX_DESCRIBED;
   return more > 0 ? `${shown}; and ${more} more` : shown;

@@ -24,10 +24,14 @@ export interface Letterbox {
 export interface PostprocessOptions {
   /** Keep detections whose score (objectness x class score for YOLOX) is above this. */
   readonly confidence: number;
-  /** Per-class NMS: a box overlapping a better one of its class by more than this IoU is dropped. */
+  /** NMS: a box overlapping a better one of its class (any class when `agnostic`) by more than this IoU is dropped. */
   readonly iou: number;
-  /** Only these class ids; all when absent. */
+  /** Only these (model) class ids; all when absent. */
   readonly classes?: ReadonlySet<number>;
+  /** Model class id → reported class id (class groups, see classGroups.ts); identity when absent. */
+  readonly outputClass?: Int32Array;
+  /** Classes suppress each other in NMS (one box per object); per reported class when false or absent. */
+  readonly agnostic?: boolean;
   /** At most this many detections, best first (default 300). */
   readonly maxDetections?: number;
 }

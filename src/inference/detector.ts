@@ -6,6 +6,7 @@ import type { AdapterFactory, PostprocessOptions, YuvFrame } from './adapter.js'
 import { loadLabels, resolveModelPath, resolveModelSpec, type ModelFormat, type ModelSpec } from './modelSpec.js';
 import { getModelSession, type ExecutionProvider, type ModelSession } from './modelSession.js';
 import { createYoloxAdapter } from './yolox.js';
+import { classLayout, type ClassGroups } from './classGroups.js';
 
 /** One factory per head layout; adding 'yolov8' to modelFormatSchema makes this record demand its adapter. */
 const ADAPTERS: Record<ModelFormat, AdapterFactory> = { yolox: createYoloxAdapter };
@@ -22,8 +23,12 @@ export type DetectorOptions = ModelSource & {
   confidence?: number;
   /** NMS IoU threshold, 0–1 (default 0.45). */
   iou?: number;
-  /** Class names to keep; all when absent. Unknown names are a config error. */
+  /** Class names to keep (model labels or group names); all when absent. Unknown names are a config error. */
   classes?: readonly string[];
+  /** `inference.class_groups`: members are reported as the group (see classGroups.ts). */
+  classGroups?: ClassGroups;
+  /** `inference.nms` (default per_class). */
+  nms?: 'per_class' | 'agnostic';
   /** ORT intra-op threads of the shared session (default 1; the first load of a file decides). */
   threads?: number;
   /** Where ORT runs the model (default cpu; the first load of a file decides). */
@@ -47,6 +52,8 @@ export type DetectResult = Detections & { readonly timing: DetectTiming };
 export interface Detector {
   readonly name: string;
   readonly format: ModelFormat;
+  /** The model's labels, indexed by model class id; with class groups, detections' ids index
+   *  outputLabels(labels, groups) instead (classGroups.ts). */
   readonly labels: readonly string[];
   readonly inputWidth: number;
   readonly inputHeight: number;
@@ -63,11 +70,23 @@ function checkUnit(name: string, v: number): number {
   return v;
 }
 
-/** Names → ids, validated against the model's labels so a typo fails the run at start, not silently. */
-export function resolveClassFilter(labels: readonly string[], names: readonly string[] | undefined): Set<number> | undefined {
+/**
+ * Names → model class ids, validated against the model's labels so a typo fails the run at start, not
+ * silently. A class group's name stands for all its members.
+ */
+export function resolveClassFilter(
+  labels: readonly string[],
+  names: readonly string[] | undefined,
+  groups: ReadonlyMap<string, readonly number[]> = new Map(),
+): Set<number> | undefined {
   if (names === undefined) return undefined;
   const ids = new Set<number>();
   for (const name of names) {
+    const grouped = groups.get(name);
+    if (grouped) {
+      for (const id of grouped) ids.add(id);
+      continue;
+    }
     const id = labels.indexOf(name);
     if (id < 0) {
       const hint = labels.slice(0, 5).join(', ');
@@ -100,7 +119,8 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
         weightsPath: resolveModelPath(opts.weightsPath, opts.baseDir),
         labels: typeof opts.labels === 'string' ? await loadLabels(resolveModelPath(opts.labels, opts.baseDir)) : [...opts.labels],
       };
-  const classIds = resolveClassFilter(model.labels, opts.classes);
+  const layout = classLayout(model.labels, opts.classGroups);
+  const classIds = resolveClassFilter(model.labels, opts.classes, layout.members);
   const session = await getModelSession(model.weightsPath, { threads: opts.threads, executionProvider: opts.executionProvider, logger: opts.logger });
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
@@ -121,7 +141,12 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
   // serialised below rather than letting a second frame overwrite the buffer mid-inference.
   const input = new Float32Array(3 * inputWidth * inputHeight);
   const tensor = new ort.Tensor('float32', input, [1, 3, inputHeight, inputWidth]);
-  const filter: PostprocessOptions = classIds ? { ...post, classes: classIds } : post;
+  const filter: PostprocessOptions = {
+    ...post,
+    ...(classIds ? { classes: classIds } : {}),
+    ...(layout.members.size > 0 ? { outputClass: layout.outputOf } : {}),
+    agnostic: opts.nms === 'agnostic',
+  };
 
   const run = async (frame: YuvFrame): Promise<DetectResult> => {
     const t0 = performance.now();

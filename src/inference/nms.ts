@@ -15,6 +15,9 @@ export function iou(xyxy: ArrayLike<number>, i: number, j: number): number {
  * `iouThreshold` (≤ keeps, as both YOLOX and OpenCV do). Ties keep the lower index first (OpenCV's stable
  * sort). Returns the kept candidate indices, best score first across classes.
  *
+ * `classIds` is the NMS key: a class group passes its reported id for every member, agnostic NMS the same
+ * key for all (the boxes keep their own classes).
+ *
  * Cost is O(k²) within a class; k is the candidates above the confidence threshold (tens per frame).
  */
 export function nmsClassAware(

@@ -13,9 +13,24 @@ export interface InferencePoolOptions {
   executionProvider?: ExecutionProvider;
 }
 
-/** The same model, thresholds and classes share one detector in each worker. */
-function keyOf(model: WorkerModelOptions): string {
-  return JSON.stringify(model, Object.keys(model).sort());
+/**
+ * The same model, thresholds, classes and groups share one detector in each worker. Keys are sorted at every
+ * depth: JSON.stringify's key list would apply the top level's names to nested objects too (a spec's or a
+ * group's keys would vanish from the key, and two configs would share a detector).
+ */
+export function keyOf(model: WorkerModelOptions): string {
+  return JSON.stringify(sortedKeys(model));
+}
+
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (typeof v !== 'object' || v === null) return v;
+  const o = v as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, sortedKeys(o[k])]),
+  );
 }
 
 function isFailure(x: unknown): x is WorkerFailure {

@@ -90,6 +90,7 @@ export function decodeYolox(
   const stride = 5 + numClasses;
   const conf = opts.confidence;
   const classes = opts.classes ? Int32Array.from([...opts.classes].filter((c) => c >= 0 && c < numClasses)) : null;
+  const outputClass = opts.outputClass;
   const inv = 1 / lb.ratio;
   const cand = scratch;
   cand.count = 0;
@@ -117,11 +118,11 @@ export function decodeYolox(
         y2 = (cy + hh) * inv;
         boxed = true;
       }
-      cand.push(x1, y1, x2, y2, score, c);
+      cand.push(x1, y1, x2, y2, score, outputClass ? outputClass[c]! : c);
     }
   }
   // NMS on unclipped boxes, as the reference does; clipping first would change overlaps at the frame edge.
-  const kept = nmsClassAware(cand.xyxy, cand.score, cand.cls, cand.count, opts.iou);
+  const kept = nmsClassAware(cand.xyxy, cand.score, opts.agnostic ? new Int32Array(cand.count) : cand.cls, cand.count, opts.iou);
   const max = Math.min(kept.length, opts.maxDetections ?? DEFAULT_MAX_DETECTIONS);
   const xyxy = new Float32Array(4 * max);
   const confidence = new Float32Array(max);

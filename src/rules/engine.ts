@@ -61,9 +61,10 @@ export interface RulesEngine {
    * New rules and filters, applied from the next frame. A rule with the same id and a deep-equal config keeps its
    * state; a changed or removed one is closed on the next frame (its open `enter`/`started` get their
    * `leave`/`ended`, reason "reconfigured", a leave or a crossing waiting for its debounce is emitted as it
-   * happened) and a changed one starts afresh.
+   * happened) and a changed one starts afresh. New `labels` (other class groups) change what every class id
+   * means: then every rule starts afresh.
    */
-  reconfigure(rules: readonly RuleConfig[], filters?: Partial<DetectionFilters>): void;
+  reconfigure(rules: readonly RuleConfig[], filters?: Partial<DetectionFilters>, labels?: readonly string[]): void;
   /** End of the run: ends everything still open (reason "stopped") on the given last frame. */
   finish(input: { frameId: number; ptsS: number }): RuleEvent[];
   /** Sizes of the state held, for tests of boundedness. */
@@ -98,7 +99,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 export function createRulesEngine(opts: RulesEngineOptions): RulesEngine {
-  const setup: RuleSetup = { width: opts.width, height: opts.height, labels: opts.labels };
+  let setup: RuleSetup = { width: opts.width, height: opts.height, labels: opts.labels };
   const tracker = createTracker(opts.tracker);
   let filter = createDetectionFilter(opts.filters ?? {}, opts.width, opts.height);
   let rules = opts.rules.map((r) => createRule(r, setup));
@@ -151,8 +152,11 @@ export function createRulesEngine(opts: RulesEngineOptions): RulesEngine {
       return Object.fromEntries(rules.map((r) => [r.config.id, r.counters()]));
     },
 
-    reconfigure(next, filters) {
-      const current = new Map(rules.map((r) => [r.config.id, r]));
+    reconfigure(next, filters, labels) {
+      const relabelled = labels !== undefined && !deepEqual(labels, setup.labels);
+      if (relabelled) setup = { ...setup, labels };
+      const current = new Map(relabelled ? [] : rules.map((r) => [r.config.id, r]));
+      if (relabelled) retired.push(...rules);
       rules = next.map((config) => {
         const kept = current.get(config.id);
         if (kept && deepEqual(kept.config, config)) {

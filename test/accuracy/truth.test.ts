@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rulesConfigSchema } from '../../src/config/rules.js';
 import { scoreClip, truthSchema, type Truth } from '../../src/accuracy/truth.js';
 import type { RuleEvent } from '../../src/rules/index.js';
 import { ConfigInvalidError } from '../../src/errors.js';
+import { loadConfigFile } from '../../src/config/file.js';
 
 const rules = rulesConfigSchema.parse([
   { id: 'line', type: 'line_crossing', line: [[0.5, 0], [0.5, 1]] },
@@ -53,5 +55,29 @@ describe('scoreClip', () => {
     expect(plaza.rules.walkway?.type).toBe('line_crossing');
     const frames = plaza.rules.walkway?.type === 'line_crossing' ? plaza.rules.walkway.crossings.map((c) => c.frame) : [];
     expect(frames).toEqual([...frames].sort((a, b) => a - b));
+  });
+
+  // Every truth file, so that a new clip's truth is held to the same checks without a model: its config loads
+  // and has each rule with the same type, every frame lies in the clip, events are in order, evidence exists.
+  const truthDir = 'test/fixtures/truth';
+  const files = readdirSync(truthDir).filter((f) => f.endsWith('.json'));
+  it('has the truth of both shipped clips', () => {
+    expect(files.sort()).toEqual(['one-by-one.json', 'plaza.json']);
+  });
+  it.each(files)('%s: config, frames, order and evidence hold', async (file) => {
+    const t = truthSchema.parse(JSON.parse(readFileSync(join(truthDir, file), 'utf8')));
+    const config = await loadConfigFile(join('test/fixtures', t.config));
+    const evidence: string[] = [];
+    for (const [id, r] of Object.entries(t.rules)) {
+      expect(config.body.rules.find((x) => x.id === id)?.type, `${file}: rule ${id}`).toBe(r.type);
+      // Visits of different objects may overlap: in order of entry.
+      const order = r.type === 'line_crossing' ? r.crossings.map((c) => c.frame) : r.visits.map((v) => v.enter);
+      expect(order, `${file}: ${id} in order`).toEqual([...order].sort((a, b) => a - b));
+      const frames = r.type === 'line_crossing' ? order : r.visits.map((v) => v.leave);
+      for (const f of frames) expect(f, `${file}: ${id} frame ${f}`).toBeLessThan(t.frames);
+      const items = r.type === 'line_crossing' ? r.crossings : r.visits;
+      evidence.push(...items.flatMap((x) => (x.evidence ? [x.evidence] : [])), ...(r.not_counted ?? []).flatMap((x) => (x.evidence ? [x.evidence] : [])));
+    }
+    for (const e of evidence) expect(existsSync(join(truthDir, e)), `${file}: evidence ${e}`).toBe(true);
   });
 });

@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 describe('flow reading of a live run', () => {
-  it('stays flowing when the wall clock steps a minute ahead', async () => {
+  it('stays flowing, and connected, when the wall clock steps a minute ahead', async () => {
     const server = new RtspServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
     await server.listen();
     const run = startRun({
@@ -37,10 +37,14 @@ describe('flow reading of a live run', () => {
     try {
       await until(() => run.flow().state === 'flowing', 30_000, 'flowing');
       const wall = Date.now.bind(Date);
-      vi.spyOn(Date, 'now').mockImplementation(() => wall() + 60_000);
+      // The wall clock steps a minute ahead at every reading: the decoder's stall watchdog (every 250 ms)
+      // would see more than stallTimeoutS since the last frame at each tick if it read it.
+      let steps = 0;
+      vi.spyOn(Date, 'now').mockImplementation(() => wall() + 60_000 * ++steps);
       // Two samples (one a second) on the stepped wall clock.
       await new Promise((r) => setTimeout(r, 2500));
       expect(run.state()).toBe('running');
+      expect(run.stats.reconnects).toBe(0);
       expect(run.flow()).toEqual({ state: 'flowing', blockedAt: null });
     } finally {
       vi.restoreAllMocks();

@@ -36,6 +36,22 @@ describe('unknownClassNames', () => {
     ]);
   });
 
+  it('with class groups: rules, colours and blur name the group, the filter may name either; bad groups are named', () => {
+    const grouped = {
+      inference: { classes: ['person', 'vehicle'], class_groups: { vehicle: ['car', 'truck'] } },
+      rules: [{ id: 'z', type: 'zone_presence', classes: ['vehicle', 'person'], zone }],
+      drawing: { colors: { vehicle: '#00ff00' } },
+    };
+    expect(unknownClassNames(body(grouped), labels)).toEqual([]);
+    const member = body({ ...grouped, rules: [{ id: 'z', type: 'zone_presence', classes: ['truck'], zone }], drawing: { blur_classes: ['car'] } });
+    expect(describeUnknownClassNames(unknownClassNames(member, labels))).toBe(
+      "rules.0.classes.0: 'truck' is reported as class group 'vehicle' (inference.class_groups): name 'vehicle'; " +
+        "drawing.blur_classes.0: 'car' is reported as class group 'vehicle' (inference.class_groups): name 'vehicle'",
+    );
+    const badGroup = body({ inference: { class_groups: { vehicle: ['car', 'van'] } } });
+    expect(describeUnknownClassNames(unknownClassNames(badGroup, labels))).toBe("inference.class_groups.vehicle.1: 'van' is not a class of the model");
+  });
+
   it('assertKnownClassNames throws config_invalid (not retryable) naming them', () => {
     const bad = body({ drawing: { blur_classes: ['persn'] } });
     expect(() => assertKnownClassNames(bad, labels)).toThrow(ConfigInvalidError);

@@ -125,3 +125,25 @@ describe.each(Object.entries(REFERENCE).map(([n, ref]) => [Number(n), ref] as co
     });
   });
 });
+
+describe('class groups on the real model', () => {
+  it('the parked van, seen as car and truck at once, becomes one vehicle box', async () => {
+    const spec = await loadModelSpec(join(projectRoot, 'models/yolox-nano.json'));
+    const grouped = await createDetector({ spec, confidence: CONFIDENCE, classGroups: { vehicle: ['car', 'truck', 'bus'] } });
+    const frame = { pixels: frames.get(0)!, width: W, height: H };
+    const [plain, merged] = [await everything.detect(frame), await grouped.detect(frame)];
+    const VEHICLE = 80; // appended after the 80 COCO labels
+    /** Vehicle boxes in the parking zone (top right) above the threshold. */
+    const parked = (d: typeof plain, ids: number[]) =>
+      Array.from({ length: d.count }, (_, i) => i).filter((i) => ids.includes(d.classId[i]!) && d.xyxy[4 * i]! > 0.75 * W && d.xyxy[4 * i + 1]! < 0.25 * H && d.confidence[i]! > CONFIDENCE);
+    // Without groups, one vehicle is two boxes of different classes (car 2 and truck 7) overlapping.
+    const before = parked(plain, [2, 5, 7]);
+    expect(new Set(before.map((i) => plain.classId[i])).size).toBeGreaterThan(1);
+    const after = parked(merged, [VEHICLE]);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.length).toBeLessThan(before.length);
+    expect(parked(merged, [2, 5, 7])).toEqual([]);
+    // No two vehicle boxes overlap above the NMS threshold any more.
+    for (const i of after) for (const j of after) if (i < j) expect(iou([...merged.xyxy.subarray(4 * i, 4 * i + 4), ...merged.xyxy.subarray(4 * j, 4 * j + 4)], 0, 1)).toBeLessThanOrEqual(0.45);
+  });
+});

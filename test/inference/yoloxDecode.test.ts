@@ -81,6 +81,32 @@ describe('decodeYolox', () => {
     expect(decodeYolox(out, C, grid, LB, { ...OPTS, iou: 0.7 }).count).toBe(3);
   });
 
+  it('a class group meets in one NMS and is reported as the group (the van seen as car and truck)', () => {
+    const raw: [number, number, number, number] = [0, 0, Math.log(4), Math.log(4)];
+    // One anchor scoring class 2 and class 3 for the same box; class 0 beside it, overlapping.
+    const out = head([
+      { a: anchor(8, 20, 20), raw, obj: 0.9, cls: [0, 0, 0.74, 0.76] },
+      { a: anchor(8, 21, 20), raw, obj: 0.9, cls: [0.8, 0, 0, 0] },
+    ]);
+    expect(Array.from(decodeYolox(out, C, grid, LB, OPTS).classId).sort()).toEqual([0, 2, 3]);
+    const grouped = decodeYolox(out, C, grid, LB, { ...OPTS, outputClass: Int32Array.from([0, 1, 4, 4]) });
+    // Best first: the person (0.72), then one vehicle with the better member's score.
+    expect(Array.from(grouped.classId)).toEqual([0, 4]);
+    expect(grouped.confidence[1]).toBeCloseTo(0.9 * 0.76, 5);
+  });
+
+  it('agnostic NMS keeps one box per object whatever its class, each keeping its own class', () => {
+    const raw: [number, number, number, number] = [0, 0, Math.log(4), Math.log(4)];
+    const out = head([
+      { a: anchor(8, 20, 20), raw, obj: 0.9, cls: [0, 0, 0.74, 0.76] },
+      { a: anchor(8, 21, 20), raw, obj: 0.9, cls: [0.7, 0, 0, 0] }, // IoU 0.6 with the first, weaker
+      { a: anchor(8, 40, 40), raw, obj: 0.9, cls: [0, 0.5, 0, 0] }, // far away
+    ]);
+    const d = decodeYolox(out, C, grid, LB, { ...OPTS, agnostic: true });
+    expect(Array.from(d.classId)).toEqual([3, 1]);
+    expect(decodeYolox(out, C, grid, LB, { ...OPTS, agnostic: true, iou: 0.7 }).count).toBe(3);
+  });
+
   it('clips to the frame and drops boxes that lie wholly in the padding', () => {
     const out = head([
       { a: anchor(32, 0, 0), raw: [0, 0, Math.log(2), Math.log(2)], obj: 0.9, cls: [0.9, 0, 0, 0] }, // -32..32

@@ -170,6 +170,23 @@ describe('rules engine', () => {
     expect(outputs[10]!.events).toHaveLength(1);
   });
 
+  it('reconfigure with other labels (class groups) restarts every rule: class ids changed meaning', () => {
+    // Without zone debounce, as in the reconfigure test above: one frame enters, one leaves.
+    const zone = { id: 'z', type: 'zone_presence', zone: ZONE, enter_after_s: 0, leave_after_s: 0 };
+    const e = engine([LINE, zone]);
+    run(e, [...walkDown(9), dets([{ x: 0.4, y: 0.4 }])]);
+    e.reconfigure(rules([LINE, zone]), undefined, [...LABELS]);
+    expect(e.stateSize().retired).toBe(0);
+    e.reconfigure(rules([LINE, zone]), undefined, [...LABELS, 'vehicle']);
+    expect(e.stateSize().retired).toBe(2);
+    const next = e.process({ frameId: 10, ptsS: 1, detections: dets([{ x: 0.41, y: 0.41 }]) });
+    expect(next.events.map((ev) => [ev.rule_id, ev.type, ev.extra.reason])).toEqual([
+      ['z', 'leave', 'reconfigured'],
+      ['z', 'enter', undefined],
+    ]);
+    expect(e.counters().gate).toEqual({ type: 'line_crossing', counts: {} });
+  });
+
   it('finish ends everything still open', () => {
     const e = engine([{ id: 'z', type: 'zone_presence', zone: ZONE }, { id: 'a', type: 'zone_absence', zone: ZONE, classes: ['car'], min_seconds: 0 }]);
     run(e, Array.from({ length: 4 }, () => dets([{ x: 0.4, y: 0.4 }])));

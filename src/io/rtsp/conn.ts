@@ -46,7 +46,8 @@ export class RtspConn {
   readonly id = randomBytes(4).toString('hex');
   readonly sessions = new Set<RtspSession>();
   readonly remoteAddress: string;
-  lastActivity = Date.now();
+  /** Monotonic (performance.now): a stepped wall clock must not expire live sessions. */
+  lastActivity = performance.now();
   private readonly parser = new RtspParser();
   private readonly pending: RtspRequest[] = [];
   private busy = false;
@@ -106,7 +107,7 @@ export class RtspConn {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.ending) return;
-    this.lastActivity = Date.now();
+    this.lastActivity = performance.now();
     let messages;
     try {
       messages = this.parser.push(chunk);

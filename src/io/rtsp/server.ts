@@ -266,7 +266,8 @@ export class RtspServer {
 
   /** Drops stalled readers, expires sessions and idle connections; TCP sessions live as long as their socket. */
   private sweep(): void {
-    const now = Date.now();
+    // Monotonic, as the sessions' lastActivity: a wall clock stepped ahead would expire every session.
+    const now = performance.now();
     const writeTimeoutMs = this.opts.writeTimeoutMs ?? 10_000;
     for (const s of [...this.sessions.values()]) {
       if (s.stalled(now, writeTimeoutMs)) {

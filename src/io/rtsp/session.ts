@@ -28,7 +28,8 @@ export class RtspSession {
   transport: SessionTransport | undefined;
   /** The SETUP request URL as sent: RTP-Info must repeat it verbatim (FFmpeg string-compares it). */
   setupUrl = '';
-  lastActivity = Date.now();
+  /** Monotonic (performance.now): a stepped wall clock must not expire live sessions. */
+  lastActivity = performance.now();
   private reader: Reader | undefined;
   private closed = false;
 
@@ -43,7 +44,7 @@ export class RtspSession {
   }
 
   touch(): void {
-    this.lastActivity = Date.now();
+    this.lastActivity = performance.now();
   }
 
   /** 455 unless the method is allowed in the current state (gortsplib ErrServerInvalidState). */

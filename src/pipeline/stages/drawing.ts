@@ -1,11 +1,13 @@
 import { createSceneRenderer, type SceneRenderer } from '../../drawing/scene.js';
 import type { FrameRecord } from '../../frame.js';
 import type { Stage } from '../stage.js';
+import { outputLabels } from '../../inference/classGroups.js';
 import type { RunStore } from '../runStore.js';
 import { overlayFromRules } from './overlay.js';
 
 export interface DrawingStageOptions {
   store: RunStore;
+  /** The model's labels; a config's class groups add to them (outputLabels). */
   labels: readonly string[];
   /** Shown in the header. */
   title: string;
@@ -20,7 +22,7 @@ export function createDrawingStage(o: DrawingStageOptions): Stage {
   return {
     name: 'drawing',
     async reconfigure(config, frame) {
-      scene = await createSceneRenderer({ width: frame.width, height: frame.height, labels: o.labels, style: config.body.drawing });
+      scene = await createSceneRenderer({ width: frame.width, height: frame.height, labels: outputLabels(o.labels, config.body.inference.class_groups), style: config.body.drawing });
     },
     process(frame: FrameRecord) {
       const overlay = overlayFromRules(frame.config.body.rules, frame.counters, frame.width, frame.height);

@@ -8,7 +8,8 @@ import type { RunStore } from '../runStore.js';
 
 /** The run's model with a config's thresholds and classes. */
 export function detectorOptionsFor(model: DetectorOptions, body: ConfigBody): DetectorOptions {
-  return { ...model, confidence: body.inference.confidence, iou: body.inference.iou, classes: body.inference.classes };
+  const { confidence, iou, classes, class_groups: classGroups, nms } = body.inference;
+  return { ...model, confidence, iou, classes, classGroups, nms };
 }
 
 /**

@@ -3,12 +3,14 @@ import type { RuleEvent } from '../../rules/index.js';
 import type { RuleCounters } from '../../rules/index.js';
 import type { AppliedConfig, FrameRecord } from '../../frame.js';
 import type { Stage } from '../stage.js';
+import { outputLabels } from '../../inference/classGroups.js';
 
 export interface RulesStageOptions {
   runId: string;
   clientId: string;
   /** Makes event ids unique across executions of the run (see RulesEngineOptions.idEpoch). */
   eventIdEpoch?: string;
+  /** The model's labels; a config's class groups add to them (outputLabels). */
   labels: readonly string[];
   /** Wall time of the run's first frame; the frame's arrival when absent. Replay fixes it so events repeat. */
   startedAtMs?: number;
@@ -34,8 +36,9 @@ export function createRulesStage(o: RulesStageOptions): RulesStage {
   return {
     name: 'rules',
     reconfigure(config, frame) {
+      const labels = outputLabels(o.labels, config.body.inference.class_groups);
       if (engine) {
-        engine.reconfigure(config.body.rules, filtersOf(config));
+        engine.reconfigure(config.body.rules, filtersOf(config), labels);
         return;
       }
       engine = createRulesEngine({
@@ -44,7 +47,7 @@ export function createRulesStage(o: RulesStageOptions): RulesStage {
         clientId: o.clientId,
         rules: config.body.rules,
         filters: filtersOf(config),
-        labels: o.labels,
+        labels,
         width: frame.width,
         height: frame.height,
         startedAtMs: o.startedAtMs ?? frame.arrivedAtMs,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MountExistsError, RtspServer, type RtspMount, type RtspServerOptions } from '../../../src/io/rtsp/index.js';
 import { RawRtspClient, rtpInfo, sessionId, type RawFrame } from '../../helpers/rtspClient.js';
 import { waitFor } from '../../helpers/rtspProcs.js';
@@ -343,19 +343,25 @@ describe('UDP transport', () => {
       await waitFor(() => rtp.length >= 3 && rtcp.length >= 1, 'RTP and SR');
       expect(rtp.every((x) => x.port === server.udpPorts.rtp)).toBe(true);
       expect([rtcp[0]!.port, rtcp[0]!.p[1]]).toEqual([server.udpPorts.rtcp, 200]);
-      // Receiver reports to the server's RTCP port are the only sign of life now.
+      // Receiver reports to the server's RTCP port are the only sign of life now. Meanwhile the wall clock
+      // steps a minute ahead at every reading (NTP, a resumed VM): expiry must not read it.
       const rr = Buffer.from('81c90007aabbccdd0011223344556677', 'hex');
-      const until = Date.now() + 2500;
-      while (Date.now() < until) {
+      const wall = Date.now.bind(Date);
+      let steps = 0;
+      vi.spyOn(Date, 'now').mockImplementation(() => wall() + 60_000 * ++steps);
+      const until = performance.now() + 2500;
+      while (performance.now() < until) {
         rtcpSock.send(rr, server.udpPorts.rtcp, '127.0.0.1');
         feed.write(pAu());
         await new Promise((r) => setTimeout(r, 100));
       }
+      vi.restoreAllMocks();
       expect(server.sessionCount).toBe(1);
       await waitFor(() => server.sessionCount === 0, 'session expiry', 10_000);
       expect(mount.readerCount).toBe(0);
       await waitFor(() => rtcp.some((x) => x.p[9] === 203), 'RTCP BYE');
     } finally {
+      vi.restoreAllMocks();
       rtpSock.close();
       rtcpSock.close();
     }

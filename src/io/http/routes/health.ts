@@ -15,12 +15,28 @@ const unavailableSchema = z.object({ error: z.literal('unavailable'), detail: z.
 /** How long a probe waits for the database: a probe that hangs is a probe that fails, but later. */
 const DATABASE_PROBE_TIMEOUT_MS = 2000;
 
-/** One round trip to the database, within DATABASE_PROBE_TIMEOUT_MS. */
+/**
+ * The ping in flight per pool. Probes that come while one is unanswered share it: against a database that
+ * hangs, each probe would otherwise leave a ping holding (or waiting for) one of the pool's few
+ * connections, and a kubelet probing every few seconds would starve the lease renewal and the claims.
+ */
+const pingsInFlight = new WeakMap<Pool, Promise<void>>();
+
+function sharedPing(pool: Pool): Promise<void> {
+  let p = pingsInFlight.get(pool);
+  if (!p) {
+    p = ping(pool).finally(() => pingsInFlight.delete(pool));
+    pingsInFlight.set(pool, p);
+  }
+  return p;
+}
+
+/** One round trip to the database, within DATABASE_PROBE_TIMEOUT_MS; at most one at a time per pool. */
 export async function databaseCheck(pool: Pool): Promise<ProbeCheck> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      ping(pool),
+      sharedPing(pool),
       new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${DATABASE_PROBE_TIMEOUT_MS} ms`)), DATABASE_PROBE_TIMEOUT_MS))),
     ]);
     return { ok: true };
