@@ -89,8 +89,37 @@ const common = {
 
 const zone = polygonSchema.describe('the zone, a polygon in fractions of the frame; an object is inside when its anchor is');
 
+/**
+ * Debounce, in seconds of source time like the tracker's settings (never frames: the number of frames the
+ * detector sees in a second changes with the camera and every_nth_frame). "Held for s" means seen on detection
+ * frames spanning s with nothing contrary seen between, so any value above 0 needs at least two detector frames
+ * and one stray box never counts, at any frame rate. Defaults: a few detector frames at the usual 5–15 fps.
+ */
+const debounce = (def: number, what: string) => z.number().min(0).max(60).default(def).describe(what);
+
+/** Entry and exit debounce of every zone rule (Frigate's zone inertia, in seconds). */
+const zoneDebounce = {
+  enter_after_s: debounce(
+    0.3,
+    'seconds of source time the anchor must stay inside before the object counts as in the zone (first and latest ' +
+      'frame seen inside that far apart, never seen outside between); 0 = on the first frame inside. The visit ' +
+      'still starts at the first frame inside: `enter` is dated there (frame_id, pts, time) and dwell seconds count ' +
+      'from it; the event is emitted on the frame that confirms it. Default 0.3: a box that strays inside for a ' +
+      'frame or two (a shadow, a box snapping across the edge) is no visit',
+  ),
+  leave_after_s: debounce(
+    1,
+    'seconds of source time the anchor must stay outside before the object has left (first and latest frame seen ' +
+      'outside that far apart, never seen inside between); a track that expires leaves at once. 0 = on the first ' +
+      'frame outside. `leave` is dated at the first frame seen outside (the last frame seen inside when the track ' +
+      'expired) and its extra.seconds is the visit from enter to then. Default 1: like the tracker\'s ' +
+      'lost_track_buffer_s, an object briefly seen outside is treated as one briefly unseen, so a flicker or a ' +
+      'step back over the edge neither splits the visit nor restarts its dwell timer',
+  ),
+};
+
 export const zonePresenceRuleSchema = z
-  .object({ ...common, type: z.literal('zone_presence').describe('event "enter" when an object enters the zone, "leave" when it leaves or its track ends'), zone })
+  .object({ ...common, type: z.literal('zone_presence').describe('event "enter" when an object enters the zone, "leave" when it leaves or its track ends'), zone, ...zoneDebounce })
   .strict();
 
 export const zoneDwellRuleSchema = z
@@ -98,7 +127,11 @@ export const zoneDwellRuleSchema = z
     ...common,
     type: z.literal('zone_dwell').describe('event "dwell" once per object and visit when it has stayed min_seconds in the zone'),
     zone,
-    min_seconds: seconds(10, 'seconds of source time an object must stay inside before the event'),
+    min_seconds: seconds(
+      10,
+      'seconds of source time an object must stay inside before the event, counted from the first frame inside; the event is dated on the frame it fires (at entry + min_seconds, or when the entry is confirmed if enter_after_s is longer)',
+    ),
+    ...zoneDebounce,
   })
   .strict();
 
@@ -113,6 +146,15 @@ export const lineCrossingRuleSchema = z
       .max(0.2)
       .default(0.01)
       .describe('distance beyond the line, as a fraction of the frame\'s shorter side, an anchor must reach on each side; jitter on the line does not count'),
+    cross_after_s: debounce(
+      0.3,
+      'seconds of source time the anchor must stay on the new side (beyond the hysteresis band or within it, never back ' +
+        'beyond it on the old side) before a crossing counts; a track that ends first (left the picture) counts. ' +
+        '0 = count at once. The `cross` event is dated on the first frame past the line (frame_id, pts, time) and ' +
+        'emitted on the frame that confirms it. Default 0.3: a box that jitters across the line and back, or a track ' +
+        'that wobbles back across within a fraction of a second, counts nothing or once; a real turn-around takes ' +
+        'longer and counts both ways',
+    ),
   })
   .strict();
 
@@ -123,7 +165,11 @@ export const zoneOccupancyRuleSchema = z
     zone,
     min_count: z.number().int().min(1).max(10_000).optional().describe('condition: at least this many objects inside (give this or max_count)'),
     max_count: z.number().int().min(0).max(10_000).optional().describe('condition: at most this many objects inside (give this or min_count)'),
-    min_seconds: seconds(0, 'seconds of source time the condition must hold before "started"'),
+    min_seconds: seconds(
+      0,
+      'seconds of source time the condition must hold before "started", counted from the entry or exit that made it hold (dated as zone_presence dates them); "started" and "ended" are dated on the frame that emits them, and objects count once their entry is confirmed (enter_after_s) until their exit is (leave_after_s)',
+    ),
+    ...zoneDebounce,
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -142,7 +188,11 @@ export const zoneAbsenceRuleSchema = z
     ...common,
     type: z.literal('zone_absence').describe('event "started" when no watched object has been in the zone for min_seconds, "ended" when one appears'),
     zone,
-    min_seconds: seconds(30, 'seconds of source time the zone must stay empty before "started"'),
+    min_seconds: seconds(
+      30,
+      'seconds of source time the zone must stay empty before "started", counted from the exit of the last object (dated as zone_presence dates it); "started" and "ended" are dated on the frame that emits them, and "ended" comes when an entry is confirmed (enter_after_s)',
+    ),
+    ...zoneDebounce,
   })
   .strict();
 

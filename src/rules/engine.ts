@@ -64,8 +64,9 @@ export interface RulesEngine {
   /**
    * New rules and filters, applied from the next frame. A rule with the same id and a deep-equal config keeps its
    * state; a changed or removed one is closed on the next frame (its open `enter`/`started` get their
-   * `leave`/`ended`, reason "reconfigured") and a changed one starts afresh. New `labels` (other class groups)
-   * change what every class id means: then every rule starts afresh.
+   * `leave`/`ended`, reason "reconfigured", a leave or a crossing waiting for its debounce is emitted as it
+   * happened) and a changed one starts afresh. New `labels` (other class groups) change what every class id
+   * means: then every rule starts afresh.
    */
   reconfigure(rules: readonly RuleConfig[], filters?: Partial<DetectionFilters>, labels?: readonly string[]): void;
   /** End of the run: ends everything still open (reason "stopped") on the given last frame. */
@@ -133,7 +134,11 @@ export function createRulesEngine(opts: RulesEngineOptions): RulesEngine {
   function emitter(rule: RuleRuntime, frameId: number, t: number, events: RuleEvent[], triggered: Set<number>): Emit {
     const ctx: EventContext = { ...setup, runId: opts.runId, idEpoch: opts.idEpoch ?? '', clientId: opts.clientId, startedAtMs: opts.startedAtMs, startPtsS: startPtsS ?? t };
     return (draft) => {
-      events.push(makeEvent(ctx, rule.config.id, seq++, frameId, t, draft));
+      // A debounced event is dated on the frame it happened (never after this one: time only runs forward); the
+      // frame that confirmed it, whose trace the event carries, goes in extra.
+      const at = draft.at && draft.at.ptsS <= t ? draft.at : { frameId, ptsS: t };
+      const dated = at.frameId === frameId ? draft : { ...draft, extra: { ...draft.extra, confirmed_frame_id: frameId } };
+      events.push(makeEvent(ctx, rule.config.id, seq++, at.frameId, at.ptsS, dated));
       if (draft.trackId !== null) triggered.add(draft.trackId);
       for (const id of draft.highlight ?? []) triggered.add(id);
     };

@@ -21,13 +21,21 @@ export interface RuleEvent {
   class: string | null;
   /** Only on `cross`. */
   direction?: CrossingDirection;
-  /** The frame the event happened on (so it can be lined up with the video). */
+  /**
+   * The frame the event happened on (so it can be lined up with the video). A debounced change is dated where it
+   * happened, not where it was confirmed: `enter` = the first frame seen inside, `leave` = the first frame seen
+   * outside (or the last seen inside when the track expired), `cross` = the first frame past the line. They are
+   * emitted later, on the frame that confirmed them (by up to the rule's enter_after_s / leave_after_s /
+   * cross_after_s), named then in `extra.confirmed_frame_id`; so events come in the order they were decided,
+   * not always in frame_id order.
+   */
   frame_id: number;
-  /** With tracing on: the trace of that frame (always kept: a frame that emitted an event is), 32 hex
-   *  digits, and its root span (16). Absent when tracing is off and on the closing events of a stopped run. */
+  /** With tracing on: the trace of the frame that emitted the event (`extra.confirmed_frame_id` when it is there,
+   *  else frame_id; always kept: a frame that emitted an event is), 32 hex digits, and its root span (16).
+   *  Absent when tracing is off and on the closing events of a stopped run. */
   trace_id?: string;
   span_id?: string;
-  /** Source pts of that frame, seconds. */
+  /** Source pts of frame_id, seconds. */
   pts: number;
   /** ISO time: the run's start wall clock + (pts − the run's first pts). Never the wall clock of processing. */
   time: string;
@@ -47,6 +55,8 @@ export interface EventDraft {
   extra: Record<string, unknown>;
   /** Tracks to highlight on this frame besides trackId (e.g. the objects that filled a zone). */
   highlight?: readonly number[];
+  /** The earlier frame the event happened on, when it is confirmed later (debounce); default the current one. */
+  at?: { frameId: number; ptsS: number };
 }
 
 export type Emit = (draft: EventDraft) => void;

@@ -1,18 +1,19 @@
 /**
  * zone_dwell: one `dwell` event per object and visit, on the first frame at which it has been inside for
- * min_seconds. Checked on every frame, detector-skipped ones included, so the event is not late by up to
- * every_nth_frame frames. A new visit (after leaving) can fire again.
+ * min_seconds, counted from the visit's first frame inside. Checked on every frame, detector-skipped ones
+ * included, so the event is not late by up to every_nth_frame frames. A new visit (after leaving) can fire
+ * again; the zone's exit debounce keeps a flicker outside from making one.
  */
 import type { RuleConfig } from '../config/rules.js';
 import { toPixels } from '../geometry.js';
 import { objectFilter } from './objects.js';
 import type { RuleRuntime, RuleSetup } from './types.js';
-import { roundSeconds, TIME_EPS, ZoneMembership } from './zoneState.js';
+import { roundSeconds, TIME_EPS, zoneMembershipOf } from './zoneState.js';
 
 type ZoneDwellRule = Extract<RuleConfig, { type: 'zone_dwell' }>;
 
 export function createZoneDwell(config: ZoneDwellRule, setup: RuleSetup): RuleRuntime {
-  const zone = new ZoneMembership(toPixels(config.zone, setup.width, setup.height), objectFilter(config, setup.labels));
+  const zone = zoneMembershipOf(config, toPixels(config.zone, setup.width, setup.height), objectFilter(config, setup.labels));
   /** Tracks whose current visit already fired; a subset of the zone's members. */
   const fired = new Set<number>();
   return {
@@ -32,6 +33,6 @@ export function createZoneDwell(config: ZoneDwellRule, setup: RuleSetup): RuleRu
       fired.clear();
     },
     counters: () => ({ type: 'zone_dwell', occupancy: zone.count }),
-    stateSize: () => zone.count + fired.size,
+    stateSize: () => zone.stateSize + fired.size,
   };
 }

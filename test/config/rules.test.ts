@@ -27,27 +27,27 @@ describe('rules config', () => {
   it.each([
     {
       rule: { id: 'door', type: 'zone_presence', zone: square },
-      expected: { id: 'door', type: 'zone_presence', zone: square, classes: [], min_confidence: 0, anchor: 'bottom_center' },
+      expected: { id: 'door', type: 'zone_presence', zone: square, classes: [], min_confidence: 0, anchor: 'bottom_center', enter_after_s: 0.3, leave_after_s: 1 },
     },
     {
       rule: { id: 'queue', type: 'zone_dwell', zone: square, classes: ['person'], anchor: 'center' },
-      expected: { id: 'queue', type: 'zone_dwell', zone: square, classes: ['person'], min_confidence: 0, anchor: 'center', min_seconds: 10 },
+      expected: { id: 'queue', type: 'zone_dwell', zone: square, classes: ['person'], min_confidence: 0, anchor: 'center', min_seconds: 10, enter_after_s: 0.3, leave_after_s: 1 },
     },
     {
       rule: { id: 'gate', type: 'line_crossing', line: [[0, 0.5], [1, 0.5]], name: 'Gate', min_confidence: 0.5 },
-      expected: { id: 'gate', type: 'line_crossing', line: [[0, 0.5], [1, 0.5]], name: 'Gate', classes: [], min_confidence: 0.5, anchor: 'bottom_center', hysteresis: 0.01 },
+      expected: { id: 'gate', type: 'line_crossing', line: [[0, 0.5], [1, 0.5]], name: 'Gate', classes: [], min_confidence: 0.5, anchor: 'bottom_center', hysteresis: 0.01, cross_after_s: 0.3 },
     },
     {
       rule: { id: 'crowd', type: 'zone_occupancy', zone: square, min_count: 3 },
-      expected: { id: 'crowd', type: 'zone_occupancy', zone: square, min_count: 3, classes: [], min_confidence: 0, anchor: 'bottom_center', min_seconds: 0 },
+      expected: { id: 'crowd', type: 'zone_occupancy', zone: square, min_count: 3, classes: [], min_confidence: 0, anchor: 'bottom_center', min_seconds: 0, enter_after_s: 0.3, leave_after_s: 1 },
     },
     {
       rule: { id: 'empty', type: 'zone_occupancy', zone: square, max_count: 0, min_seconds: 5 },
-      expected: { id: 'empty', type: 'zone_occupancy', zone: square, max_count: 0, classes: [], min_confidence: 0, anchor: 'bottom_center', min_seconds: 5 },
+      expected: { id: 'empty', type: 'zone_occupancy', zone: square, max_count: 0, classes: [], min_confidence: 0, anchor: 'bottom_center', min_seconds: 5, enter_after_s: 0.3, leave_after_s: 1 },
     },
     {
       rule: { id: 'desk', type: 'zone_absence', zone: square },
-      expected: { id: 'desk', type: 'zone_absence', zone: square, classes: [], min_confidence: 0, anchor: 'bottom_center', min_seconds: 30 },
+      expected: { id: 'desk', type: 'zone_absence', zone: square, classes: [], min_confidence: 0, anchor: 'bottom_center', min_seconds: 30, enter_after_s: 0.3, leave_after_s: 1 },
     },
   ])('accepts $rule.type and fills defaults', ({ rule, expected }) => {
     expect(ruleSchema.parse(rule)).toEqual(expected);
@@ -79,6 +79,11 @@ describe('rules config', () => {
     { what: 'negative min_seconds', rules: [{ id: 'a', type: 'zone_dwell', zone: square, min_seconds: -1 }], error: '0.min_seconds: Too small' },
     { what: 'a fractional min_count', rules: [{ id: 'a', type: 'zone_occupancy', zone: square, min_count: 1.5 }], error: '0.min_count: Invalid input: expected int' },
     { what: 'hysteresis over 0.2', rules: [{ id: 'a', type: 'line_crossing', line: [[0, 0], [1, 1]], hysteresis: 0.5 }], error: '0.hysteresis: Too big' },
+    { what: 'a negative enter_after_s', rules: [{ id: 'a', type: 'zone_presence', zone: square, enter_after_s: -0.1 }], error: '0.enter_after_s: Too small' },
+    { what: 'leave_after_s over a minute', rules: [{ id: 'a', type: 'zone_dwell', zone: square, leave_after_s: 61 }], error: '0.leave_after_s: Too big' },
+    { what: 'a cross_after_s that is not a number', rules: [{ id: 'a', type: 'line_crossing', line: [[0, 0], [1, 1]], cross_after_s: '0.3' }], error: '0.cross_after_s: Invalid input: expected number' },
+    { what: 'a zone debounce on a line', rules: [{ id: 'a', type: 'line_crossing', line: [[0, 0], [1, 1]], enter_after_s: 1 }], error: '0: Unrecognized key: "enter_after_s"' },
+    { what: 'a frame count instead of seconds', rules: [{ id: 'a', type: 'zone_presence', zone: square, inertia: 3 }], error: '0: Unrecognized key: "inertia"' },
   ])('rejects $what, naming the field', ({ rules, error }) => {
     expect(rulesError(rules)).toContain(error);
   });

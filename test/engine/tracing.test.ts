@@ -42,11 +42,11 @@ describe('an engine with tracing on', () => {
     const fixture = JSON.parse(readFileSync('test/fixtures/plaza-rules.json', 'utf8')) as { inference: object; rules: object[] };
     const { configId } = await insertModelAndConfig(db.pool, 'acme', { inference: { ...fixture.inference, every_nth_frame: 1 }, rules: fixture.rules });
     const id = await insertRun(db.pool, configId, `file://${PLAZA}`);
-    type Row = { id: string; frame_id: string; trace_id: string | null; span_id: string | null };
+    type Row = { id: string; frame_id: string; extra: { confirmed_frame_id?: number }; trace_id: string | null; span_id: string | null };
     let rows: Row[] = [];
     await until(async () => {
       await engine.events.flush();
-      rows = (await db.pool.query<Row>('SELECT id, frame_id::text, trace_id, span_id FROM events WHERE run_id = $1 ORDER BY seq', [id])).rows;
+      rows = (await db.pool.query<Row>('SELECT id, frame_id::text, extra, trace_id, span_id FROM events WHERE run_id = $1 ORDER BY seq', [id])).rows;
       return rows.length >= 2 && rows.slice(0, 2).every((r) => receiver.spans.some((s) => s.traceId === r.trace_id && s.name === 'frame'));
     }, 90_000, 'two events and their traces');
     for (const r of rows.slice(0, 2)) {
@@ -55,7 +55,9 @@ describe('an engine with tracing on', () => {
       const spans = receiver.spans.filter((s) => s.traceId === r.trace_id);
       const root = spans.find((s) => s.name === 'frame')!;
       expect(root.spanId).toBe(r.span_id);
-      expect(root.attributes).toMatchObject({ 'sie.run_id': id, 'sie.client_id': 'acme', 'sie.frame_id': Number(r.frame_id), 'sie.kept': 'event' });
+      // The frame that emitted the event: a debounced crossing is dated earlier, where it crossed.
+      const emittedOn = r.extra.confirmed_frame_id ?? Number(r.frame_id);
+      expect(root.attributes).toMatchObject({ 'sie.run_id': id, 'sie.client_id': 'acme', 'sie.frame_id': emittedOn, 'sie.kept': 'event' });
       expect(root.resource['service.name']).toBe('sie');
       expect(spans.filter((s) => s !== root).every((s) => s.parentSpanId === root.spanId)).toBe(true);
       expect(spans.find((s) => s.name === 'tracking_and_rules')!.events.map((e) => e.attributes['sie.event_id'])).toContain(r.id);

@@ -39,6 +39,7 @@ const LINE = { id: 'gate', type: 'line_crossing', line: [[0.2, 0.5], [0.8, 0.5]]
 
 describe('rules engine', () => {
   it('emits a complete, deterministic event: ids, frame, pts, time from the run start, normalised box', () => {
+    // Past the line on frame 1005; the new side has held cross_after_s (0.3 s) on frame 1008, which emits it.
     const { events, outputs } = run(engine([LINE]), walkDown(9), 100, 1000);
     expect(events).toEqual([
       {
@@ -54,11 +55,12 @@ describe('rules engine', () => {
         pts: 100.5,
         time: '2026-01-01T12:00:00.500Z',
         box: [0.48, 0.47, 0.52, 0.55],
-        extra: { count: 1 },
+        extra: { count: 1, confirmed_frame_id: 1008 },
       },
     ]);
-    expect(outputs[5]!.triggered).toEqual(new Set([1]));
-    expect(outputs[4]!.triggered).toEqual(new Set());
+    expect(outputs[8]!.events).toHaveLength(1);
+    expect(outputs[8]!.triggered).toEqual(new Set([1]));
+    expect(outputs.slice(0, 8).map((o) => o.triggered.size)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     expect(Array.from(outputs[8]!.detections.trackId)).toEqual([1]);
   });
 
@@ -101,14 +103,18 @@ describe('rules engine', () => {
     expect(outputs[1]!.detections.xyxy[0]).toBeCloseTo(380, 0);
   });
 
-  it('a track that expires inside a zone leaves it, and its state goes', () => {
+  it('a track that expires inside a zone leaves it, dated at its last sighting, and its state goes', () => {
     const e = engine([{ id: 'z', type: 'zone_presence', zone: ZONE }, LINE]);
-    const script = [dets([{ x: 0.4, y: 0.4 }]), ...Array.from({ length: 12 }, () => dets([]))];
-    const { events } = run(e, script);
-    expect(events.map((ev) => [ev.frame_id, ev.type, ev.track_id, ev.extra.reason])).toEqual([
-      [0, 'enter', 1, undefined],
-      [11, 'leave', 1, 'expired'],
+    // Seen inside on frames 0-3 (entry confirmed on 3, after 0.3 s), then never again: the tracker drops it after
+    // its lost_track_buffer_s (1 s).
+    const script = [...Array.from({ length: 4 }, () => dets([{ x: 0.4, y: 0.4 }])), ...Array.from({ length: 12 }, () => dets([]))];
+    const { events, outputs } = run(e, script);
+    expect(events.map((ev) => [ev.frame_id, ev.type, ev.track_id, ev.extra.reason, ev.extra.seconds])).toEqual([
+      [0, 'enter', 1, undefined, undefined],
+      [3, 'leave', 1, 'expired', 0.3],
     ]);
+    expect(outputs.findIndex((o) => o.events.length > 0)).toBe(3);
+    expect(outputs.findLastIndex((o) => o.events.length > 0)).toBe(14);
     expect(e.stateSize()).toEqual({ tracks: 0, retired: 0, rules: { z: 0, gate: 0 } });
   });
 
@@ -125,8 +131,9 @@ describe('rules engine', () => {
   });
 
   it('reconfigure keeps the state of unchanged rules, resets changed ones, closes removed ones', () => {
-    const zone = { id: 'z', type: 'zone_presence', zone: ZONE };
-    const e = engine([LINE, zone, { id: 'gone', type: 'zone_occupancy', zone: ZONE, min_count: 1 }]);
+    // Zones without debounce here (it has its own tests): one frame is enough to enter, and to leave.
+    const zone = { id: 'z', type: 'zone_presence', zone: ZONE, enter_after_s: 0, leave_after_s: 0 };
+    const e = engine([LINE, zone, { id: 'gone', type: 'zone_occupancy', zone: ZONE, min_count: 1, enter_after_s: 0, leave_after_s: 0 }]);
     // Person 1 crosses the line (count 1), person 2 stands in the zone.
     run(e, [...walkDown(9), dets([{ x: 0.4, y: 0.4 }])]);
     expect(e.counters()).toEqual({
@@ -153,15 +160,19 @@ describe('rules engine', () => {
   });
 
   it('reconfigure with new filters applies them from the next frame', () => {
-    const e = engine([{ id: 'z', type: 'zone_presence', zone: ZONE }]);
+    const zone = { id: 'z', type: 'zone_presence', zone: ZONE, enter_after_s: 0 };
+    const e = engine([zone]);
     run(e, [dets([{ x: 0.4, y: 0.4 }])]);
-    e.reconfigure(rules([{ id: 'z', type: 'zone_presence', zone: ZONE }]), { ignore_zones: [ZONE.map((p) => [p[0]!, p[1]!] as [number, number])] });
-    const { events } = run(e, Array.from({ length: 12 }, () => dets([{ x: 0.4, y: 0.4 }])), 0.1, 1);
-    expect(events.map((ev) => [ev.frame_id, ev.type, ev.extra.reason])).toEqual([[11, 'leave', 'expired']]);
+    e.reconfigure(rules([zone]), { ignore_zones: [ZONE.map((p) => [p[0]!, p[1]!] as [number, number])] });
+    const { events, outputs } = run(e, Array.from({ length: 12 }, () => dets([{ x: 0.4, y: 0.4 }])), 0.1, 1);
+    // Never seen again (filtered out): the track expires on frame 11, the leave is dated at its last sighting.
+    expect(events.map((ev) => [ev.frame_id, ev.type, ev.extra.reason])).toEqual([[0, 'leave', 'expired']]);
+    expect(outputs[10]!.events).toHaveLength(1);
   });
 
   it('reconfigure with other labels (class groups) restarts every rule: class ids changed meaning', () => {
-    const zone = { id: 'z', type: 'zone_presence', zone: ZONE };
+    // Without zone debounce, as in the reconfigure test above: one frame enters, one leaves.
+    const zone = { id: 'z', type: 'zone_presence', zone: ZONE, enter_after_s: 0, leave_after_s: 0 };
     const e = engine([LINE, zone]);
     run(e, [...walkDown(9), dets([{ x: 0.4, y: 0.4 }])]);
     e.reconfigure(rules([LINE, zone]), undefined, [...LABELS]);
@@ -192,7 +203,7 @@ describe('rules engine', () => {
 
   it('finish ends everything still open', () => {
     const e = engine([{ id: 'z', type: 'zone_presence', zone: ZONE }, { id: 'a', type: 'zone_absence', zone: ZONE, classes: ['car'], min_seconds: 0 }]);
-    run(e, [dets([{ x: 0.4, y: 0.4 }])]);
+    run(e, Array.from({ length: 4 }, () => dets([{ x: 0.4, y: 0.4 }])));
     expect(e.finish({ frameId: 7, ptsS: 2 }).map((ev) => [ev.rule_id, ev.type, ev.frame_id, ev.extra.reason])).toEqual([
       ['z', 'leave', 7, 'stopped'],
       ['a', 'ended', 7, 'stopped'],
@@ -224,7 +235,7 @@ describe('rules engine', () => {
   });
 
   it('a pts that goes backwards does not move time back', () => {
-    const e = engine([{ id: 'z', type: 'zone_presence', zone: ZONE }]);
+    const e = engine([{ id: 'z', type: 'zone_presence', zone: ZONE, enter_after_s: 0 }]);
     e.process({ frameId: 0, ptsS: 5, detections: dets([{ x: 0.9, y: 0.4 }]) });
     const out = e.process({ frameId: 1, ptsS: 2, detections: dets([{ x: 0.4, y: 0.4 }]) });
     expect(out.events.map((ev) => [ev.pts, ev.time])).toEqual([[5, '2026-01-01T12:00:00.000Z']]);

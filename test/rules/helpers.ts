@@ -35,9 +35,14 @@ export function objectBox(o: ScriptObject, setup: RuleSetup = SETUP): MockBox {
   return { box: [bx - w / 2, by - h, bx + w / 2, by], track: o.track, cls: o.cls ?? 0, conf: o.conf ?? 0.9 };
 }
 
-/** "frame:type[:track][:direction]", e.g. "3:enter:1", "5:cross:2:in", "7:started". */
+/**
+ * "frame:type[:track][:direction][@emitted]", e.g. "3:enter:1", "5:cross:2:in", "7:started": the frame the
+ * event is dated on, and after "@" the frame that emitted it when that is later (a debounced change).
+ */
 export function compact(frame: number, d: EventDraft): string {
-  return [frame, d.type, d.trackId ?? undefined, d.direction].filter((p) => p !== undefined).join(':');
+  const at = d.at?.frameId ?? frame;
+  const s = [at, d.type, d.trackId ?? undefined, d.direction].filter((p) => p !== undefined).join(':');
+  return at === frame ? s : `${s}@${frame}`;
 }
 
 /** Runs one rule on a script and returns its events compacted, plus the runtime and the raw drafts. */

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { driveRule, walk, type ScriptFrame } from './helpers.js';
 
-/** A horizontal segment across the middle, drawn left → right: its left side is up, so moving down is "in". */
-const ACROSS = { id: 'gate', type: 'line_crossing', line: [[0.2, 0.5], [0.8, 0.5]] } as const;
+/**
+ * A horizontal segment across the middle, drawn left → right: its left side is up, so moving down is "in".
+ * Without the time debounce (cross_after_s 0): these tests are about geometry, the band and filters; the
+ * debounce has its own below, with the defaults.
+ */
+const ACROSS = { id: 'gate', type: 'line_crossing', line: [[0.2, 0.5], [0.8, 0.5]], cross_after_s: 0 } as const;
 /** A vertical segment drawn top → bottom: facing down the image, the left side is the right half (x > 0.5). */
-const DOWN = { id: 'gate', type: 'line_crossing', line: [[0.5, 0.2], [0.5, 0.8]] } as const;
+const DOWN = { id: 'gate', type: 'line_crossing', line: [[0.5, 0.2], [0.5, 0.8]], cross_after_s: 0 } as const;
 
 /** A sequence of y positions of one object at x = 0.5, 10 fps. */
 function ys(track: number, values: number[], x = 0.5): ScriptFrame[] {
@@ -131,5 +136,93 @@ describe('line_crossing', () => {
     const setup = { width: 1920, height: 480, labels: ['person'] };
     const rule = { ...ACROSS, hysteresis: 0.05 };
     expect(driveRule(rule, ys(1, [0.3, 0.54, 0.3, 0.56]), setup).events).toEqual(['3:cross:1:in']);
+  });
+});
+
+describe('line_crossing debounce (defaults: hysteresis 0.01, cross_after_s 0.3)', () => {
+  const GATE = { id: 'gate', type: 'line_crossing', line: [[0.2, 0.5], [0.8, 0.5]] } as const;
+  /** Jitter of ±2% (twice the band) around the line: a side on every frame, the other side on the next. */
+  const standingOnLine = (n: number) => Array.from({ length: n }, (_, k) => (k % 2 === 0 ? 0.48 : 0.52));
+
+  it.each([
+    { what: 'a walk across counts once, dated on the first frame past the line, emitted when the side held', y: [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7], expected: ['5:cross:1:in@8'] },
+    { what: 'standing on the line with jitter wider than the band counts nothing', y: [0.3, ...standingOnLine(40), 0.3, 0.3, 0.3, 0.3], expected: [] },
+    { what: 'standing on the line, then walking on, counts once', y: [0.3, ...standingOnLine(40), 0.6, 0.65, 0.7, 0.75], expected: ['40:cross:1:in@43'] },
+    { what: 'runs of up to 3 frames on either side count nothing', y: [0.3, 0.52, 0.53, 0.52, 0.47, 0.48, 0.51, 0.52, 0.53, 0.47, 0.3, 0.3, 0.3, 0.3, 0.3], expected: [] },
+    { what: 'across, back within 0.1 s and across again counts once, at the crossing that held', y: [0.3, 0.4, 0.55, 0.45, 0.55, 0.6, 0.65, 0.7, 0.7], expected: ['4:cross:1:in@7'] },
+    { what: 'a step across and back within 0.2 s counts nothing', y: [0.3, 0.4, 0.55, 0.56, 0.45, 0.4, 0.3, 0.3, 0.3, 0.3], expected: [] },
+    { what: 'a real out-and-back (in, 2 s on the other side, back) counts both', y: [0.3, 0.4, 0.55, ...Array<number>(20).fill(0.7), 0.45, 0.4, 0.35, 0.3], expected: ['2:cross:1:in@5', '23:cross:1:out@26'] },
+    { what: 'sightings in the band after crossing let the side hold', y: [0.3, 0.52, 0.505, 0.505, 0.505, 0.505], expected: ['1:cross:1:in@4'] },
+  ])('$what', ({ y, expected }) => {
+    expect(driveRule(GATE, ys(1, y)).events).toEqual(expected);
+  });
+
+  it('a track that ends while its crossing waits counts: it walked out of the picture across the line', () => {
+    const script: ScriptFrame[] = [...ys(1, [0.3, 0.4, 0.55]), { t: 0.3, objects: [] }, { t: 1.4, objects: [], expired: [1] }];
+    const { events, rule } = driveRule(GATE, script);
+    expect(events).toEqual(['2:cross:1:in@4']);
+    expect(rule.stateSize()).toBe(0);
+  });
+
+  it('close counts a crossing still waiting, dated where it crossed; a wobble back before it is nothing', () => {
+    const { rule } = driveRule(GATE, [...ys(1, [0.3, 0.55]), { t: 0.2, objects: [{ track: 2, x: 0.4, y: 0.3 }] }]);
+    const closed: unknown[] = [];
+    rule.close(0.3, 'stopped', (d) => closed.push([d.type, d.trackId, d.direction, d.at, d.extra]));
+    expect(closed).toEqual([['cross', 1, 'in', { frameId: 1, ptsS: 0.1 }, { count: 1 }]]);
+    expect(rule.counters()).toEqual({ type: 'line_crossing', counts: { person: { in: 1, out: 0 } } });
+  });
+
+  it('the event carries the box of the frame it is dated on', () => {
+    const { drafts } = driveRule(GATE, ys(1, [0.3, 0.55, 0.6, 0.65, 0.7]));
+    expect(drafts).toEqual([{ type: 'cross', trackId: 1, classId: 0, direction: 'in', box: [480, 470, 520, 550], extra: { count: 1 }, at: { frameId: 1, ptsS: 0.1 } }]);
+  });
+
+  it('seconds, not frames: detection on every 3rd frame at 30 fps, and 2 detections a second', () => {
+    // 30 fps, every 3rd frame detected: past the line on frame 6, held on frame 15 (0.3 s later).
+    const nth3: ScriptFrame[] = [0.3, 0.4, 0.55, 0.6, 0.65, 0.7].flatMap((y, k) => [{ t: k / 10, objects: [{ track: 1, x: 0.5, y }] }, { t: k / 10 + 1 / 30 }, { t: k / 10 + 2 / 30 }]);
+    expect(driveRule(GATE, nth3).events).toEqual(['6:cross:1:in@15']);
+    // 2 fps: one detection across then back is jitter; two in a row (0.5 s) count.
+    const slow = (y: number[]) => y.map((v, k) => ({ t: k / 2, objects: [{ track: 1, x: 0.5, y: v }] }));
+    expect(driveRule(GATE, slow([0.3, 0.55, 0.45, 0.3])).events).toEqual([]);
+    expect(driveRule(GATE, slow([0.3, 0.55, 0.6])).events).toEqual(['1:cross:1:in@2']);
+  });
+
+  it('cross_after_s 0 counts on the frame past the line (jitter beyond the band counts)', () => {
+    expect(driveRule({ ...GATE, cross_after_s: 0 }, ys(1, [0.3, 0.52, 0.48, 0.52])).events).toEqual(['1:cross:1:in', '2:cross:1:out', '3:cross:1:in']);
+  });
+
+  it('property: any jitter across the line between two firm walks counts the net crossing once', () => {
+    // Runs of 1–3 frames (under 0.3 s) alternating sides, at 1.1–5 % of the frame from the line.
+    const run = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 11, max: 50 }));
+    fc.assert(
+      fc.property(fc.array(run, { maxLength: 30 }), fc.boolean(), fc.boolean(), (runs, startAbove, endBelow) => {
+        const jitter = runs.flatMap(([n, off], i) => Array<number>(n).fill(0.5 + ((i % 2 === 0) === startAbove ? -1 : 1) * (off / 1000)));
+        const y = [0.3, 0.3, 0.3, ...jitter, ...Array<number>(6).fill(endBelow ? 0.7 : 0.3)];
+        const { events } = driveRule(GATE, ys(1, y));
+        expect(events.map((e) => e.split('@')[0]!.split(':').slice(1).join(':'))).toEqual(endBelow ? ['cross:1:in'] : []);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('property: counts never exceed the runs on one side that lasted cross_after_s, and alternate in and out', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(0.3, 0.45, 0.495, 0.505, 0.55, 0.7), { minLength: 1, maxLength: 120 }), (y) => {
+        const { drafts } = driveRule(GATE, ys(1, y));
+        // Firm sides (beyond the 0.01 band); a run lasts from its first firm frame to the next firm frame on the
+        // other side (band frames between still count as on it); the first run is where the object starts.
+        const firm = y.map((v, k) => [k, v < 0.49 ? -1 : v > 0.51 ? 1 : 0] as const).filter(([, s]) => s !== 0);
+        let held = 0;
+        firm.forEach(([k, s], i) => {
+          if (i === 0 || firm[i - 1]![1] === s) return;
+          const next = firm.slice(i).find(([, s2]) => s2 !== s);
+          const lastSeen = next ? next[0] - 1 : y.length - 1;
+          if ((lastSeen - k) / 10 >= 0.3 - 1e-9) held++;
+        });
+        expect(drafts.length).toBeLessThanOrEqual(held);
+        expect(drafts.map((d) => d.direction)).toEqual(drafts.map((_, i) => ((i % 2 === 0) === (drafts[0]?.direction === 'in') ? 'in' : 'out')));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
