@@ -43,6 +43,14 @@ async function insertRun(extra: Record<string, unknown> = {}): Promise<string> {
 const heard = (channel: string, payload: string) => notes.some((n) => n.channel === channel && n.payload === payload);
 
 describe('the runs contract', () => {
+  it('refuses a run whose config belongs to another client, by INSERT or UPDATE, naming the constraint', async () => {
+    await expect(insertRun({ client_id: 'campus' })).rejects.toThrow(/violates foreign key constraint "runs_config_of_same_client"/);
+    const id = await insertRun();
+    await expect(db.pool.query(`UPDATE runs SET client_id = 'campus' WHERE id = $1`, [id])).rejects.toThrow(/runs_config_of_same_client/);
+    // Nor can the config change hands under its runs.
+    await expect(db.pool.query(`UPDATE configs SET client_id = 'campus' WHERE id = $1`, [configId])).rejects.toThrow(/runs_config_of_same_client/);
+  });
+
   it('a plain INSERT gets every default, its created transition and a sie_runs NOTIFY', async () => {
     const id = await insertRun();
     const { rows } = await db.pool.query('SELECT * FROM runs WHERE id = $1', [id]);

@@ -2,6 +2,7 @@ import { sql as init } from './0001_init.js';
 import { sql as events } from './0002_events.js';
 import { sql as runFlow } from './0003_run_flow.js';
 import { sql as eventTraces } from './0004_event_traces.js';
+import { sql as runConfigTenant } from './0005_run_config_tenant.js';
 
 export interface Migration {
   readonly version: number;
@@ -15,4 +16,5 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: 'events', sql: events },
   { version: 3, name: 'run_flow', sql: runFlow },
   { version: 4, name: 'event_traces', sql: eventTraces },
+  { version: 5, name: 'run_config_tenant', sql: runConfigTenant },
 ];
