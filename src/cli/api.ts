@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { migrate } from '../io/db/migrate.js';
@@ -6,30 +5,31 @@ import { buildApi } from '../io/http/app.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
 import { apiEnvironment } from './apiEnv.js';
-import { parseOptions, portSchema, UsageError } from './args.js';
+import { help, portSchema } from './args.js';
+import { defineCommand } from './command.js';
 import { mediaRootOption } from './engine.js';
 import { SieMetrics } from '../observability/metrics.js';
 
-export const apiUsage = `sie api [--host 127.0.0.1] [--port 8000] [--media-root DIR]
-  The HTTP API (models, configs, runs; OpenAPI at /openapi.json, UI at /docs). Migrates the database
-  first. Environment: SIE_DATABASE_URL, SIE_DATA_DIR (./.sie), SIE_MAX_MODEL_BYTES (500 MB),
-  SIE_MEDIA_ROOT. file:// sources are refused unless a media root is set (the engines need the same
-  files at the same paths: they check again).`;
-
 const schema = z.object({
-  host: z.string().min(1).default('127.0.0.1'),
-  port: portSchema.default(8000),
-  'media-root': z.string().min(1).optional(),
+  host: z.string().min(1).default('127.0.0.1').meta(help('address the API listens on', 'HOST')),
+  port: portSchema.default(8000).meta(help("the API's port (0: a free one)", 'PORT')),
+  'media-root': z.string().min(1).optional().meta(help('file:// sources are accepted only below DIR (the engines need the same files at the same paths)', 'DIR', 'SIE_MEDIA_ROOT, else none: refused')),
 });
 
-export async function apiCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { host: { type: 'string' }, port: { type: 'string' }, 'media-root': { type: 'string' } },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${apiUsage}`);
-  const o = parseOptions(schema, values);
+export const apiCommandSpec = defineCommand({
+  name: 'api',
+  summary: 'the HTTP API alone: models, configs, runs, events (engines run elsewhere)',
+  description:
+    'The HTTP API: models, configs, runs and their events (OpenAPI at /openapi.json, a UI at /docs, probes at ' +
+    '/healthz and /readyz). Migrates the database first. Runs created here are executed by the sie engine ' +
+    'processes on the same database. SIGTERM or Ctrl-C closes it.',
+  options: schema,
+  environment: ['SIE_DATABASE_URL', 'SIE_DATA_DIR', 'SIE_MAX_MODEL_BYTES', 'SIE_MEDIA_ROOT', 'SIE_LOG_LEVEL'],
+  examples: ['# on every interface, port 8080', 'SIE_DATABASE_URL=postgres://sie@db/sie sie api --host 0.0.0.0 --port 8080'],
+  run: (o) => apiCommand(o),
+});
+
+async function apiCommand(o: z.output<typeof schema>): Promise<number> {
   const mediaRoot = mediaRootOption(o['media-root']);
   const env = apiEnvironment();
 

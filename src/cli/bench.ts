@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -11,61 +10,19 @@ import { killAllChildren } from '../bench/children.js';
 import { DEFAULT_TRUTH_DIR, formatAccuracy, runAccuracyBench } from '../bench/accuracy.js';
 import { DEFAULT_TOLERANCE_FRAMES } from '../accuracy/score.js';
 import { constants } from 'node:os';
-import { UsageError, inferenceOptionsShape, parseOptions } from './args.js';
+import { UsageError, help, inferenceOptionsShape, parseOptions } from './args.js';
+import { defineCommand } from './command.js';
 
 const shared = () => resolve(process.env.SIE_SHARED ?? '../shared');
 
-export const benchUsage = `sie bench [--quick] [--json] [--sizes own,720p,1080p] [--live-sizes 720p,1080p] [--every-nth 1,3]
-           [--max-streams 8] [--warmup 5s] [--window 15s] [--inference-workers N] [--media FILE] [--model PATH] [--labels PATH]
-sie bench --soak [--streams 4] [--duration 30m] [--outage-every 5m] [--outage-length 10s]
-           [--sample-every 10s] [--out soak.jsonl] [--media FILE] [--model PATH] [--labels PATH]
-  Measures the engine. Run it on a quiet machine: anything else running halves the figures on 2 cores.
-  (default) throughput and capacity, on clips made from --media with ffmpeg (its own size, 720p25 and
-          1080p25; kept in the temp folder for the next run), each measure alone, one after the other:
-          the limit (CPU ms per frame of decode, inference and encode alone; cores / their sum = limit fps),
-          the naive loop (read, detect, draw, write, nothing overlapping), sie replay writing the video,
-          and live: how many streams of --live-sizes one sie engine holds (new frames at >= 98% of the rate,
-          < 1% dropped) detecting on each of --every-nth, found by adding runs one at a time (cameras: sie
-          camera --copy; a temporary database on SIE_DATABASE_URL's server, dropped at the end), with
-          every output frame's latency from arrival to the RTSP mount, end to end and per stage (p50/p90/p99).
-          Prints tables, the load average and PASS/MISS per target; --json prints one JSON object instead
-          (progress on stderr). --quick: the source's own size only, 3 s clips, one live stream: under a
-          minute, for make test; its figures are rough. Exits 0 whatever the targets.
-  --soak  N simulated cameras (sie camera, 576p at 10 fps from --media) and one sie engine process running
-          one run per camera from a temporary database (SIE_DATABASE_URL's server, dropped at the end), an
-          RTSP reader on every output, one camera killed and restarted on its port every --outage-every.
-          Every --sample-every: the engine's RSS, open fds, child processes and frames in/out/dropped, as
-          JSON lines to --out (then each outage, then the summary). At the end: RSS at warm-up end (the
-          first third) and at the end, fds and children after warm-up, drop %, outages and whether every
-          run came back to running, with the load average, and PASS/MISS per goal (RSS growth < 2%, fds
-          and children flat, drops < 1%). Exits 0 whatever the goals; 1 if the engine died under it.
-sie bench --accuracy [--json] [--truth DIR] [--clips plaza-pedestrians.mp4,...] [--tolerance 10] [--model PATH] [--labels PATH]
-  --accuracy  replays every clip of ../shared/media that has a hand-verified truth in --truth (default the
-          repository's test/fixtures/truth, schema in its README) with the fixture config the truth names,
-          and scores the events one-to-one against it within --tolerance frames either way (default
-          ${DEFAULT_TOLERANCE_FRAMES}), line crossings per direction: truth, engine, matched, missed, false alarms,
-          recall and precision per rule and clip, then the frames of each miss and false alarm. --json prints
-          one JSON object instead. Its figures do not depend on the machine's load.
-  Durations take s, m or h. Defaults read ../shared (or $SIE_SHARED). Ctrl-C ends it early;
-  a second Ctrl-C kills every child at once and exits (the temporary database is left).`;
+const THROUGHPUT = 'Throughput and capacity (the default mode):';
+const SOAK = 'Soak (--soak):';
+const ACCURACY = 'Accuracy (--accuracy):';
+const COMMON = 'Every mode:';
 
-const fileOption = z.string().min(1).refine(existsSync, 'file not found').optional();
-
-const soakSchema = z
-  .object({
-    soak: z.literal(true),
-    streams: z.coerce.number().int().min(1).max(32).default(4),
-    duration: durationSchema.default(30 * 60),
-    'outage-every': durationSchema.default(5 * 60),
-    'outage-length': durationSchema.default(10),
-    'sample-every': durationSchema.default(10),
-    out: z.string().min(1).default('soak.jsonl'),
-    media: fileOption,
-    model: fileOption,
-    labels: fileOption,
-  })
-  .strict()
-  .refine((o) => o['outage-length'] < o['outage-every'], { message: 'must be shorter than --outage-every', path: ['outage-length'] });
+const inGroup = (group: string, h: ReturnType<typeof help>) => ({ ...h, group });
+const fileOption = (what: string, shared: string) =>
+  z.string().min(1).refine(existsSync, 'file not found').optional().meta(inGroup(COMMON, help(what, 'FILE', `$SIE_SHARED/${shared}`)));
 
 /** A comma-separated list, each item checked by `item`; duplicates removed, order kept. */
 const listOf = <O>(item: z.ZodType<O, string>) =>
@@ -74,41 +31,150 @@ const listOf = <O>(item: z.ZodType<O, string>) =>
     .transform((s) => [...new Set(s.split(',').map((x) => x.trim()).filter(Boolean))])
     .pipe(z.array(item).min(1, 'give at least one'));
 
+/**
+ * Every option of the three modes, with its help; which mode takes which is the mode's schema below
+ * (strict: an option of another mode is an error, not silently ignored).
+ */
+const benchOptions = {
+  quick: z.boolean().default(false).meta(inGroup(THROUGHPUT, help("the source's own size only, 3 s clips, one live stream: under a minute, rough figures (make test)"))),
+  sizes: listOf(z.enum(CLIP_SIZES)).optional().meta(inGroup(THROUGHPUT, help('clip sizes measured, comma-separated: own, 720p, 1080p', 'LIST', 'own,720p,1080p; --quick: own'))),
+  'live-sizes': listOf(z.enum(CLIP_SIZES)).optional().meta(inGroup(THROUGHPUT, help('clip sizes of the live capacity test', 'LIST', '720p,1080p; --quick: own'))),
+  'every-nth': listOf(z.string().regex(/^\d+$/, 'expected whole numbers').transform(Number).pipe(z.number().int().min(1).max(30)))
+    .optional()
+    .meta(inGroup(THROUGHPUT, help('live capacity detecting on every Nth frame, for each N listed', 'LIST', '1,3; --quick: 1'))),
+  'max-streams': z.coerce.number().int().min(1).max(32).default(8).meta(inGroup(THROUGHPUT, help('the most live streams tried (--quick: 1)', 'N'))),
+  warmup: durationSchema.optional().meta(inGroup(THROUGHPUT, help('warm-up before each live measure', 'DURATION', '5s; --quick: 2s'))),
+  window: durationSchema.optional().meta(inGroup(THROUGHPUT, help('length of each live measure', 'DURATION', '15s; --quick: 3s'))),
+  'inference-workers': inferenceOptionsShape['inference-workers'].meta(
+    inGroup(THROUGHPUT, help('worker threads that run the model in the live engine', 'N', "the machine's cores")),
+  ),
+  soak: z.boolean().optional().meta(inGroup(SOAK, help('run the soak instead of the throughput bench'))),
+  streams: z.coerce.number().int().min(1).max(32).default(4).meta(inGroup(SOAK, help('simulated cameras, one run each', 'N'))),
+  duration: durationSchema.default(30 * 60).meta(inGroup(SOAK, help('how long the soak lasts', 'DURATION', '30m'))),
+  'outage-every': durationSchema.default(5 * 60).meta(inGroup(SOAK, help('one camera is killed and restarted this often', 'DURATION', '5m'))),
+  'outage-length': durationSchema.default(10).meta(inGroup(SOAK, help('how long a killed camera stays away (shorter than --outage-every)', 'DURATION', '10s'))),
+  'sample-every': durationSchema.default(10).meta(inGroup(SOAK, help("how often the engine's RSS, fds, children and frames are sampled", 'DURATION', '10s'))),
+  out: z.string().min(1).default('soak.jsonl').meta(inGroup(SOAK, help('the samples, outages and summary, as JSON lines', 'FILE'))),
+  accuracy: z.boolean().optional().meta(inGroup(ACCURACY, help('score replayed events against the hand-verified truths instead'))),
+  truth: z
+    .string()
+    .min(1)
+    .refine(existsSync, 'folder not found')
+    .optional()
+    .meta(inGroup(ACCURACY, help('the folder of truth files (schema in its README)', 'DIR', 'test/fixtures/truth'))),
+  clips: listOf(z.string().min(1)).optional().meta(inGroup(ACCURACY, help('only these clips of $SIE_SHARED/media, comma-separated', 'LIST', 'every clip with a truth'))),
+  tolerance: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(DEFAULT_TOLERANCE_FRAMES)
+    .meta(inGroup(ACCURACY, help('an event matches a true one within this many frames either way', 'FRAMES'))),
+  json: z.boolean().default(false).meta(inGroup(COMMON, help('print one JSON object instead of the tables (progress on stderr); not with --soak'))),
+  media: fileOption('the clip the throughput clips and the soak cameras are made from', 'media/plaza-pedestrians.mp4'),
+  model: fileOption('the ONNX detection model', 'models/yolox_nano.onnx'),
+  labels: fileOption("the model's class names", 'models/coco_classes.txt'),
+};
+const b = benchOptions;
+
+const soakSchema = z
+  .object({
+    soak: z.literal(true),
+    streams: b.streams,
+    duration: b.duration,
+    'outage-every': b['outage-every'],
+    'outage-length': b['outage-length'],
+    'sample-every': b['sample-every'],
+    out: b.out,
+    media: b.media,
+    model: b.model,
+    labels: b.labels,
+  })
+  .strict()
+  .refine((o) => o['outage-length'] < o['outage-every'], { message: 'must be shorter than --outage-every', path: ['outage-length'] });
+
 const throughputSchema = z
   .object({
-    quick: z.boolean().default(false),
-    json: z.boolean().default(false),
-    sizes: listOf(z.enum(CLIP_SIZES)).optional(),
-    'live-sizes': listOf(z.enum(CLIP_SIZES)).optional(),
-    'every-nth': listOf(z.string().regex(/^\d+$/, 'expected whole numbers').transform(Number).pipe(z.number().int().min(1).max(30))).optional(),
-    'max-streams': z.coerce.number().int().min(1).max(32).default(8),
-    warmup: durationSchema.optional(),
-    window: durationSchema.optional(),
-    'inference-workers': inferenceOptionsShape['inference-workers'],
-    media: fileOption,
-    model: fileOption,
-    labels: fileOption,
+    quick: b.quick,
+    json: b.json,
+    sizes: b.sizes,
+    'live-sizes': b['live-sizes'],
+    'every-nth': b['every-nth'],
+    'max-streams': b['max-streams'],
+    warmup: b.warmup,
+    window: b.window,
+    'inference-workers': b['inference-workers'],
+    media: b.media,
+    model: b.model,
+    labels: b.labels,
   })
   .strict();
 
 const accuracySchema = z
   .object({
     accuracy: z.literal(true),
-    json: z.boolean().default(false),
-    truth: z.string().min(1).refine(existsSync, 'folder not found').optional(),
-    clips: listOf(z.string().min(1)).optional(),
-    tolerance: z.coerce.number().int().min(0).max(100).default(DEFAULT_TOLERANCE_FRAMES),
-    model: fileOption,
-    labels: fileOption,
+    json: b.json,
+    truth: b.truth,
+    clips: b.clips,
+    tolerance: b.tolerance,
+    model: b.model,
+    labels: b.labels,
   })
   .strict();
 
-const optionNames = ['accuracy', 'truth', 'clips', 'tolerance', 'soak', 'quick', 'json', 'help', 'streams', 'duration', 'outage-every', 'outage-length', 'sample-every', 'out',
-  'sizes', 'live-sizes', 'every-nth', 'max-streams', 'warmup', 'window', 'inference-workers', 'media', 'model', 'labels'] as const;
-const booleans = new Set(['accuracy', 'soak', 'quick', 'json', 'help']);
+type BenchMode =
+  | { mode: 'accuracy'; o: z.output<typeof accuracySchema> }
+  | { mode: 'soak'; o: z.output<typeof soakSchema> }
+  | { mode: 'throughput'; o: z.output<typeof throughputSchema> };
 
-/** Every option this command knows, for parseArgs; which mode takes which is the schemas' business. */
-const parseArgsOptions = Object.fromEntries(optionNames.map((n) => [n, { type: booleans.has(n) ? ('boolean' as const) : ('string' as const), ...(n === 'help' ? { short: 'h' } : {}) }]));
+export const benchCommandSpec = defineCommand({
+  name: 'bench',
+  summary: 'measures the engine: throughput and capacity, a soak (--soak), or accuracy against truths (--accuracy)',
+  description:
+    'Measures the engine, in one of three modes (below). Run it on a quiet machine: anything else running halves the ' +
+    'figures on 2 cores. Each mode prints its tables and PASS/MISS per target, and exits 0 whatever the targets. ' +
+    'Ctrl-C ends it early; a second Ctrl-C kills every child at once and exits (the temporary database is left).',
+  options: z.object(benchOptions),
+  parse: (raw): BenchMode => {
+    if (raw.accuracy) return { mode: 'accuracy', o: strictParse(accuracySchema, raw, 'sie bench --accuracy') };
+    if (raw.soak) return { mode: 'soak', o: strictParse(soakSchema, raw, 'sie bench --soak') };
+    return { mode: 'throughput', o: strictParse(throughputSchema, raw, 'the throughput bench') };
+  },
+  notes: `Modes:
+  (default)   throughput and capacity, on clips made from --media with ffmpeg (its own size, 720p25 and
+              1080p25; kept in the temp folder for the next run), each measure alone, one after the other:
+              the limit (CPU ms per frame of decode, inference and encode alone; cores / their sum = limit
+              fps), the naive loop (read, detect, draw, write, nothing overlapping), sie replay writing the
+              video, and live: how many streams of --live-sizes one sie engine holds (new frames at >= 98%
+              of the rate, < 1% dropped) detecting on each of --every-nth, found by adding runs one at a
+              time (cameras: sie camera --copy; a temporary database on SIE_DATABASE_URL's server, dropped
+              at the end), with every output frame's latency from arrival to the RTSP mount, end to end and
+              per stage (p50/p90/p99). Prints tables and the load average.
+  --soak      N simulated cameras (sie camera, 576p at 10 fps from --media) and one sie engine process
+              running one run per camera from a temporary database (dropped at the end), an RTSP reader on
+              every output, one camera killed and restarted on its port every --outage-every. Every
+              --sample-every: the engine's RSS, open fds, child processes and frames in/out/dropped, as JSON
+              lines to --out (then each outage, then the summary). At the end: RSS at warm-up end (the first
+              third) and at the end, fds and children after warm-up, drop %, outages and whether every run
+              came back to running, and PASS/MISS per goal (RSS growth < 2%, fds and children flat, drops
+              < 1%). Exits 1 if the engine died under it.
+  --accuracy  replays every clip of $SIE_SHARED/media that has a hand-verified truth in --truth with the
+              fixture config the truth names, and scores the events one-to-one against it within
+              --tolerance frames either way, line crossings per direction: truth, engine, matched, missed,
+              false alarms, recall and precision per rule and clip, then the frames of each miss and false
+              alarm. Its figures do not depend on the machine's load.
+Durations take s, m or h (90s, 30m, 1h).`,
+  environment: ['SIE_SHARED', 'SIE_DATABASE_URL', 'SIE_LOG_LEVEL'],
+  examples: [
+    '# a rough figure in under a minute',
+    'sie bench --quick',
+    '# a 2-hour soak of 8 cameras',
+    'sie bench --soak --streams 8 --duration 2h --out soak.jsonl',
+    '# accuracy on one clip, as JSON',
+    'sie bench --accuracy --clips plaza-pedestrians.mp4 --json',
+  ],
+  run: (m) => benchCommand(m),
+});
 
 function sharedFiles(o: { media?: string; model?: string; labels?: string }) {
   const files = {
@@ -127,22 +193,16 @@ function strictParse<T extends z.ZodType>(schema: T, raw: Record<string, unknown
   } catch (err) {
     if (err instanceof UsageError && /^--: Unrecognized key/.test(err.message)) {
       const keys = [...err.message.matchAll(/"([^"]+)"/g)].map((m) => `--${m[1]}`);
-      throw new UsageError(`${keys.join(', ')}: not an option of ${mode} (see sie bench --help)`);
+      throw new UsageError(`${keys.join(', ')}: not an option of ${mode}`);
     }
     throw err;
   }
 }
 
-export async function benchCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: parseArgsOptions });
-  if (values.help) {
-    process.stdout.write(`${benchUsage}\n`);
-    return 0;
-  }
-  const { help: _help, ...rest } = values;
+async function benchCommand(m: BenchMode): Promise<number> {
   const abort = new AbortController();
-  if (rest.accuracy) {
-    const o = strictParse(accuracySchema, rest, 'sie bench --accuracy');
+  if (m.mode === 'accuracy') {
+    const o = m.o;
     const { model, labels } = sharedFiles(o);
     const result = await runAccuracyBench({
       truthDir: resolve(o.truth ?? DEFAULT_TRUTH_DIR),
@@ -156,8 +216,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : formatAccuracy(result));
     return 0;
   }
-  if (rest.soak) {
-    const o = strictParse(soakSchema, rest, 'sie bench --soak');
+  if (m.mode === 'soak') {
+    const o = m.o;
     const files = sharedFiles(o);
     const uninstall = stopOnSignals(abort);
     try {
@@ -178,7 +238,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       uninstall();
     }
   }
-  const o = strictParse(throughputSchema, rest, 'the throughput bench');
+  const o = m.o;
   const files = sharedFiles(o);
   // With --json, stdout carries the one JSON object and nothing else.
   const print = (t: string) => (o.json ? process.stderr : process.stdout).write(t);

@@ -1,38 +1,61 @@
-import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RtspServer } from '../io/rtsp/index.js';
 import { CameraSimulator } from '../tools/camera/simulator.js';
 import { createLogger } from '../log.js';
-import { UsageError, parseOptions, portSchema, sizeSchema } from './args.js';
+import { UsageError, help, portSchema, sizeSchema, type Positional } from './args.js';
+import { defineCommand } from './command.js';
 import { mountSchema } from '../config/mount.js';
 
-export const cameraUsage = `sie camera FILE [--port 8554] [--host 0.0.0.0] [--mount cam] [--codec h264|h265] [--size WxH]
-           [--keyint 2] [--user U [--password-file F | --password P]] [--copy]
-  Re-encodes FILE in real time, looping forever, and serves it as an RTSP camera. With --user, clients
-  must authenticate; the password comes from --password-file F (its first line), else SIE_CAMERA_PASSWORD,
-  else --password P (visible to every local user on the process list: for throwaway tests only).
-  --copy serves FILE's video bitstream unchanged instead (its codec must be --codec; --size and --keyint
-  do not apply): for streams with broken packets or a resolution change, which a re-encode would repair.`;
+const positionals: readonly Positional[] = [{ key: 'file', name: 'FILE', description: 'the video file to serve as a camera (looped forever)' }];
 
 const schema = z
   .object({
     file: z.string().min(1).refine(existsSync, 'file not found'),
-    port: portSchema.default(8554),
-    host: z.string().default('0.0.0.0'),
-    mount: mountSchema.default('cam'),
-    codec: z.enum(['h264', 'h265']).default('h264'),
-    size: sizeSchema.optional(),
-    keyint: z.coerce.number().positive().max(30).default(2),
-    user: z.string().min(1).optional(),
-    password: z.string().min(1).optional(),
-    'password-file': z.string().min(1).optional(),
-    copy: z.boolean().default(false),
+    port: portSchema.default(8554).meta(help("the camera's RTSP port (0: a free one)", 'PORT')),
+    host: z.string().default('0.0.0.0').meta(help('address it listens on', 'HOST')),
+    mount: mountSchema.default('cam').meta(help("the stream's path: rtsp://HOST:PORT/MOUNT", 'MOUNT')),
+    codec: z.enum(['h264', 'h265']).default('h264').meta(help('the codec served (with --copy: FILE\'s own, which must be this one)', 'CODEC')),
+    size: sizeSchema.optional().meta(help('re-encode at WIDTHxHEIGHT, e.g. 1280x720 (not with --copy)', 'WxH', "FILE's own")),
+    keyint: z.coerce.number().positive().max(30).default(2).meta(help('seconds between keyframes (not with --copy)', 'S')),
+    user: z.string().min(1).optional().meta(help('clients must authenticate as this user (Basic or Digest)', 'USER', 'no authentication')),
+    password: z
+      .string()
+      .min(1)
+      .optional()
+      .meta(help('the password, on the command line: visible to every local user on the process list, for throwaway tests only', 'P')),
+    'password-file': z.string().min(1).optional().meta(help('read the password from the first line of FILE (kept off the process list)', 'FILE')),
+    copy: z
+      .boolean()
+      .default(false)
+      .meta(help("serve FILE's video bitstream unchanged instead of re-encoding it: for streams with broken packets or a resolution change, which a re-encode would repair")),
   })
   .refine((o) => o.password === undefined || o['password-file'] === undefined, {
     message: 'give one of --password and --password-file',
     path: ['password'],
   });
+
+export const cameraCommandSpec = defineCommand({
+  name: 'camera',
+  summary: 'a simulated RTSP camera: a video file re-encoded in real time, looping forever',
+  description:
+    'Re-encodes FILE in real time, looping forever, and serves it as an RTSP camera on rtsp://HOST:PORT/MOUNT (tests, ' +
+    'demos, benchmarks). With --user, clients must authenticate; the password comes from --password-file, else ' +
+    'SIE_CAMERA_PASSWORD, else --password. Ctrl-C or SIGTERM stops it.',
+  arguments: positionals,
+  options: schema,
+  environment: ['SIE_CAMERA_PASSWORD', 'SIE_LOG_LEVEL'],
+  examples: [
+    '# the plaza clip on rtsp://127.0.0.1:8555/cam',
+    'sie camera ../shared/media/plaza-pedestrians.mp4 --port 8555',
+    '# with a password (Digest or Basic), kept off the process list',
+    'SIE_CAMERA_PASSWORD=secret sie camera clip.mp4 --user admin --mount stream1',
+  ],
+  run: async (o) => {
+    await cameraCommand(o);
+    return 0;
+  },
+});
 
 /**
  * The camera's password: a file or the environment keep it off the process list (`ps`, /proc/PID/cmdline
@@ -54,25 +77,7 @@ function cameraPassword(o: { password?: string; 'password-file'?: string }, env 
   return o.password ?? (env.SIE_CAMERA_PASSWORD || undefined);
 }
 
-export async function cameraCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      mount: { type: 'string' },
-      codec: { type: 'string' },
-      size: { type: 'string' },
-      keyint: { type: 'string' },
-      user: { type: 'string' },
-      password: { type: 'string' },
-      'password-file': { type: 'string' },
-      copy: { type: 'boolean' },
-    },
-  });
-  if (positionals.length !== 1) throw new UsageError(`expected one FILE\n${cameraUsage}`);
-  const o = parseOptions(schema, { ...values, file: positionals[0] });
+async function cameraCommand(o: z.output<typeof schema>): Promise<void> {
   const password = cameraPassword(o);
   if ((o.user === undefined) !== (password === undefined)) {
     throw new UsageError('--password: give --user together with --password-file, SIE_CAMERA_PASSWORD or --password');

@@ -2,33 +2,48 @@ import { createPool, databaseUrl, ensureDatabase } from '../io/db/pool.js';
 import { migrate } from '../io/db/migrate.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
-import { UsageError } from './args.js';
+import { z } from 'zod';
+import { defineCommand, defineGroup } from './command.js';
 
-export const dbUsage = `sie db create|migrate
-  create: creates the database of SIE_DATABASE_URL if it does not exist (postgres://postgres@127.0.0.1:5432/sie).
-  migrate: applies the pending schema migrations (safe to run concurrently and repeatedly).`;
+const create = defineCommand({
+  name: 'create',
+  summary: 'creates the database of SIE_DATABASE_URL if it does not exist',
+  description: 'Creates the database SIE_DATABASE_URL names, on its server, if it does not exist yet; says which.',
+  options: z.object({}),
+  environment: ['SIE_DATABASE_URL'],
+  run: async () => {
+    const url = databaseUrl();
+    const created = await ensureDatabase(url);
+    process.stdout.write(`${redactText(url)}: ${created ? 'created' : 'exists already'}\n`);
+    return 0;
+  },
+});
 
-export async function dbCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"\n${dbUsage}`);
-  const url = databaseUrl();
-  switch (sub) {
-    case 'create': {
-      const created = await ensureDatabase(url);
-      process.stdout.write(`${redactText(url)}: ${created ? 'created' : 'exists already'}\n`);
-      return 0;
+const migrateCommand = defineCommand({
+  name: 'migrate',
+  summary: 'applies the pending schema migrations (safe to run concurrently and repeatedly)',
+  description:
+    'Applies the pending schema migrations to the database of SIE_DATABASE_URL, and says which. Safe to run ' +
+    'concurrently and repeatedly (sie api, engine and serve also migrate at start).',
+  options: z.object({}),
+  environment: ['SIE_DATABASE_URL'],
+  run: async () => {
+    const url = databaseUrl();
+    const pool = createPool(url, { max: 1 });
+    try {
+      const { applied } = await migrate(pool, { logger: createLogger({ cmd: 'db' }) });
+      process.stdout.write(`${redactText(url)}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}\n`);
+    } finally {
+      await pool.end();
     }
-    case 'migrate': {
-      const pool = createPool(url, { max: 1 });
-      try {
-        const { applied } = await migrate(pool, { logger: createLogger({ cmd: 'db' }) });
-        process.stdout.write(`${redactText(url)}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}\n`);
-      } finally {
-        await pool.end();
-      }
-      return 0;
-    }
-    default:
-      throw new UsageError(`${sub === undefined ? 'missing' : `unknown`} db command${sub ? ` "${sub}"` : ''}\n${dbUsage}`);
-  }
-}
+    return 0;
+  },
+});
+
+export const dbCommandSpec = defineGroup({
+  name: 'db',
+  summary: 'the database: create it, migrate it',
+  description: 'The PostgreSQL database of SIE_DATABASE_URL: sie db create, then sie db migrate (or let sie api/serve/engine migrate it).',
+  subcommands: [create, migrateCommand],
+  environment: ['SIE_DATABASE_URL'],
+});

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { inspectOption } from './inspect.js';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -8,59 +7,83 @@ import { migrate } from '../io/db/migrate.js';
 import { Engine } from '../engine/engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
-import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, portSchema } from './args.js';
+import { UsageError, help, inferenceOptionsShape, inferenceSettings, portSchema } from './args.js';
+import { defineCommand } from './command.js';
+import { TRACING_ENVIRONMENT, type EnvironmentName } from './environment.js';
 import { inferenceBackend } from '../inference/workerPool.js';
 import { unambiguousUrl } from '../urlCheck.js';
 import { mediaRootFrom } from '../io/mediaRoot.js';
 import { waitForShutdownSignal } from './signals.js';
 import { dataDirFromEnv } from './apiEnv.js';
 import { mqttUrlFromEnv } from '../events/mqtt.js';
-import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
-import { startTracingFromEnv, traceSampleEverySchema, tracingHelp } from './tracing.js';
+import { frameTimingsDescription, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
+import { startTracingFromEnv, traceSampleEveryHelp, traceSampleEverySchema } from './tracing.js';
 import { SieMetrics } from '../observability/metrics.js';
 import { engineReadiness, engineStartup, type Probes } from '../observability/health.js';
 import { databaseCheck } from '../io/http/routes/health.js';
 import { listeningPort, startProbeServer } from '../io/http/probeServer.js';
 import type { Pool } from 'pg';
 
-export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rtsp-port 8554] [--rtsp-host 0.0.0.0]
-           [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
-           [--mqtt-url mqtt://host:1883] [--stats-interval 0] [--media-root DIR] [--frame-timings FILE]
-           [--trace-sample-every N] [--metrics-port N] [--metrics-host 0.0.0.0] ${inferenceUsage}
-  Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines
-  (a repeated SIGTERM is logged and ignored; SIGINT during the shutdown forces an exit without the release).
-  --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).
-  file:// sources are read only below --media-root (or SIE_MEDIA_ROOT); without one they fail.
-  --metrics-port N serves /metrics (Prometheus, OpenMetrics text) and the probes /healthz, /readyz,
-  /startupz on --metrics-host (default: --rtsp-host, else 0.0.0.0); 0 picks a free port.
-${frameTimingsHelp} Every run's frames, each line with its runId.
-${inferenceHelp}
-${tracingHelp}`;
-
 /** --mqtt-url and SIE_MQTT_URL alike: a broker URL whose credentials every parser reads the same way. */
 const mqttUrlSchema = unambiguousUrl(z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://'));
 
 export const engineOptionsSchema = z.object({
-  'max-runs': z.coerce.number().int().min(0).max(1000).default(4),
-  'poll-interval': z.coerce.number().min(0.1).max(60).default(1),
-  'rtsp-port': portSchema.default(8554),
+  'max-runs': z.coerce.number().int().min(0).max(1000).default(4).meta(help('runs this engine executes at once (0: claims none, e.g. while draining a host)', 'N')),
+  'poll-interval': z.coerce.number().min(0.1).max(60).default(1).meta(help('seconds between looks for pending runs (a notification wakes it sooner)', 'S')),
+  'rtsp-port': portSchema.default(8554).meta(help("port of the RTSP server the runs' annotated outputs are served on (0: a free one)", 'PORT')),
   /** Default 0.0.0.0 for `sie engine`; `sie serve` uses its --host. */
-  'rtsp-host': z.string().min(1).optional(),
-  'rtsp-max-connections': z.coerce.number().int().min(1).max(100_000).default(256),
-  'advertise-host': z.string().min(1).default('127.0.0.1'),
-  'lease-ttl': z.coerce.number().min(1).max(600).default(10),
-  'stall-timeout': z.coerce.number().positive().max(300).default(5),
-  'media-root': z.string().min(1).optional(),
-  'mqtt-url': mqttUrlSchema.optional(),
-  'stats-interval': z.coerce.number().min(0).max(3600).default(0),
-  'frame-timings': frameTimingsSchema.optional(),
-  'trace-sample-every': traceSampleEverySchema.optional(),
-  'metrics-port': z.coerce.number().int().min(0).max(65535).optional(),
-  'metrics-host': z.string().min(1).optional(),
+  'rtsp-host': z.string().min(1).optional().meta(help('address the RTSP server listens on', 'HOST', '0.0.0.0; sie serve: its --host')),
+  'rtsp-max-connections': z.coerce.number().int().min(1).max(100_000).default(256).meta(help('RTSP client connections served at once; more are refused', 'N')),
+  'advertise-host': z.string().min(1).default('127.0.0.1').meta(help("host written in the runs' output URLs and the printed lines (this machine as viewers reach it)", 'HOST')),
+  'lease-ttl': z.coerce.number().min(1).max(600).default(10).meta(help("seconds an engine's lease lasts without renewal: its runs go to another engine after it", 'S')),
+  'stall-timeout': z.coerce.number().positive().max(300).default(5).meta(help('seconds without a frame before a source counts as stalled and is reconnected', 'S')),
+  'media-root': z.string().min(1).optional().meta(help('file:// sources are read only below DIR; without it they fail', 'DIR', 'SIE_MEDIA_ROOT, else none')),
+  'mqtt-url': mqttUrlSchema.optional().meta(help('publish every event to this MQTT broker too (mqtt://host:1883 or mqtts://)', 'URL', 'SIE_MQTT_URL, else none')),
+  'stats-interval': z.coerce.number().min(0).max(3600).default(0).meta(help('log one "run stats" line per run every S seconds (frames in/out, drops); 0 = off', 'S')),
+  'frame-timings': frameTimingsSchema.optional().meta(help(`${frameTimingsDescription}; every run's frames, each line with its runId`, 'FILE', 'not written')),
+  'trace-sample-every': traceSampleEverySchema.optional().meta(traceSampleEveryHelp),
+  'metrics-port': z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .meta(help('serve /metrics (Prometheus, OpenMetrics text) and the probes /healthz, /readyz, /startupz on PORT (0: a free one)', 'PORT', 'not served')),
+  'metrics-host': z.string().min(1).optional().meta(help('address the metrics port listens on', 'HOST', '--rtsp-host, else 0.0.0.0')),
   ...inferenceOptionsShape,
 });
+
+/** What `sie engine` and `sie serve` read from the environment. */
+export const ENGINE_ENVIRONMENT = [
+  'SIE_DATABASE_URL',
+  'SIE_DATA_DIR',
+  'SIE_MEDIA_ROOT',
+  'SIE_MQTT_URL',
+  'SIE_EVENT_RETENTION_HOURS',
+  'SIE_INSPECT',
+  'SIE_LOG_LEVEL',
+  ...TRACING_ENVIRONMENT,
+] as const satisfies readonly EnvironmentName[];
+
+export const engineCommandSpec = defineCommand({
+  name: 'engine',
+  summary: 'takes runs from PostgreSQL and executes them (one of many engines on one database)',
+  description:
+    'Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them, up to --max-runs at once, each one\'s output ' +
+    'served on its RTSP server. Engines on one database share the runs: each holds a lease, and the runs of an engine ' +
+    'that stops renewing it go to the others. SIGTERM releases its runs to other engines and exits 0; a repeated ' +
+    'SIGTERM is logged and ignored; SIGINT during the shutdown forces an exit without the release.',
+  options: engineOptionsSchema,
+  environment: ENGINE_ENVIRONMENT,
+  examples: [
+    '# two engines on one database, each with its own RTSP port and metrics',
+    'SIE_DATABASE_URL=postgres://sie@db/sie sie engine --rtsp-port 8554 --metrics-port 9464 --advertise-host 10.0.0.7',
+    'SIE_DATABASE_URL=postgres://sie@db/sie sie engine --rtsp-port 8556 --metrics-port 9465 --advertise-host 10.0.0.7',
+  ],
+  run: (o) => engineCommand(o),
+});
+
 export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
-export const engineOptionNames = Object.keys(engineOptionsSchema.shape);
 
 /** --media-root, else SIE_MEDIA_ROOT, as a real path; undefined when neither is set (no file sources). */
 export function mediaRootOption(value: string | undefined): string | undefined {
@@ -177,9 +200,7 @@ export async function startEngine(
   };
 }
 
-export async function engineCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: Object.fromEntries(engineOptionNames.map((n) => [n, { type: 'string' as const }])) });
-  const o = parseOptions(engineOptionsSchema, values);
+async function engineCommand(o: EngineCliOptions): Promise<number> {
   const env = engineEnvironment();
   const logger = createLogger({ cmd: 'engine' });
   // Listen before startEngine prints its line: a supervisor may send SIGTERM as soon as it sees it.

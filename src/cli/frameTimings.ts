@@ -14,8 +14,9 @@ export const frameTimingsSchema = z
     if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) ctx.addIssue({ code: 'custom', message: `directory ${dir} does not exist` });
   });
 
-export const frameTimingsHelp = `  --frame-timings FILE writes one JSON line per output frame (arrival, each stage, handed to the encoder,
-  RTSP packets sent; epoch ms), read by sie bench.`;
+/** What `--frame-timings FILE` writes, for the commands' --help. */
+export const frameTimingsDescription =
+  'write one JSON line per output frame to FILE (arrival, each stage, handed to the encoder, RTSP packets sent; epoch ms), as sie bench reads them';
 
 /** Opens the file before anything starts: one that cannot be written is a usage error (exit 2), not a run's. */
 export async function openFrameTimingsOption(path: string | undefined, logger: Logger): Promise<FrameTimingsLog | undefined> {

@@ -1,26 +1,31 @@
 import { createServer } from 'node:net';
-import { parseArgs } from 'node:util';
 import { createInspectorServer } from '@statelyai/inspect/server';
 import type { InspectionEvent, Observer } from 'xstate';
 import { z } from 'zod';
 import { INSPECT_ENV, machineInspection } from '../io/stately/inspector.js';
-import { UsageError, parseOptions, portSchema } from './args.js';
+import { UsageError, help, portSchema } from './args.js';
+import { defineCommand } from './command.js';
 import { waitForShutdownSignal } from './signals.js';
 import { createLogger } from '../log.js';
 
-export const inspectUsage = `sie inspect [--port 8080]
-  Starts Stately's inspector bridge (@statelyai/inspect): open http://localhost:PORT in a browser, then
-  start engines or runs with ${INSPECT_ENV}=ws://localhost:PORT: the poller's and every run's machine
-  appear live in Stately's inspector (states, events, contexts; passwords redacted). The bridge listens on
-  every interface of this machine; from elsewhere, forward the port (ssh -L, kubectl port-forward).
-  The page embeds https://stately.ai/inspect, so the browser needs to reach stately.ai.`;
+const schema = z.object({ port: portSchema.default(8080).meta(help("the bridge's port (HTTP for the browser, WebSocket for the machines)", 'PORT')) });
 
-const schema = z.object({ port: portSchema.default(8080) });
+export const inspectCommandSpec = defineCommand({
+  name: 'inspect',
+  summary: "Stately's inspector bridge: watch the engines' and runs' state machines live in a browser",
+  description:
+    "Starts Stately's inspector bridge (@statelyai/inspect): open http://localhost:PORT in a browser, then start engines " +
+    `or runs with ${INSPECT_ENV}=ws://localhost:PORT: the poller's and every run's machine appear live in Stately's ` +
+    'inspector (states, events, contexts; passwords redacted). The bridge listens on every interface of this machine; ' +
+    'from elsewhere, forward the port (ssh -L, kubectl port-forward). The page embeds https://stately.ai/inspect, so ' +
+    'the browser needs to reach stately.ai.',
+  options: schema,
+  environment: ['SIE_LOG_LEVEL'],
+  examples: ['sie inspect --port 8080 &', `${INSPECT_ENV}=ws://localhost:8080 sie run clip.mp4 --model m.onnx --labels l.txt`],
+  run: (o) => inspectCommand(o),
+});
 
-export async function inspectCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { port: { type: 'string' } } });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${inspectUsage}`);
-  const o = parseOptions(schema, values);
+async function inspectCommand(o: z.output<typeof schema>): Promise<number> {
   // The bridge does not report a port it cannot listen on (its error would end the process with a
   // stack): try the port first, so a busy one is a plain message.
   await portIsFree(o.port);

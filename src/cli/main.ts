@@ -1,67 +1,26 @@
-import { cameraCommand, cameraUsage } from './camera.js';
-import { runCommand, runUsage } from './run.js';
-import { engineCommand, engineUsage } from './engine.js';
-import { apiCommand, apiUsage } from './api.js';
-import { dbCommand, dbUsage } from './db.js';
-import { serveCommand, serveUsage } from './serve.js';
-import { replayCommand, replayUsage } from './replay.js';
-import { benchCommand, benchUsage } from './bench.js';
-import { inspectCommand, inspectUsage } from './inspect.js';
+import { sieProgram } from './program.js';
+import { CommandUsageError, HelpShown, usageHint } from './command.js';
 import { UsageError } from './args.js';
 import { stopAllProcesses } from '../io/ffmpeg/process.js';
 import { redactText } from '../redact.js';
 
-/** Each command's usage, in the order `sie help` lists them; `sie COMMAND --help` (or -h) prints its own. */
-const commandUsage: Record<string, string> = {
-  run: runUsage,
-  camera: cameraUsage,
-  engine: engineUsage,
-  serve: serveUsage,
-  replay: replayUsage,
-  bench: benchUsage,
-  api: apiUsage,
-  db: dbUsage,
-  inspect: inspectUsage,
-};
-
-const usage = `sie — Stream Inference Engine\n\n${Object.values(commandUsage).join('\n\n')}\n`;
-
+/**
+ * `sie COMMAND ...`. Exit codes: 0 done (or help shown), 1 the command failed, 2 a usage error (a bad
+ * option or argument, a bad environment variable): then one line names what is wrong, `sie: --port: ...`,
+ * and the next says the command's usage.
+ */
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  const own = cmd === undefined ? undefined : commandUsage[cmd];
-  if (own && rest.some((a) => a === '--help' || a === '-h')) {
-    process.stdout.write(`${own}\n`);
-    return 0;
+  let code = 0;
+  const program = sieProgram((c) => (code = c));
+  // `sie` alone: the list of commands, as `sie --help` prints it.
+  if (argv.length === 0) argv = ['--help'];
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof HelpShown) return err.exitCode;
+    throw err;
   }
-  switch (cmd) {
-    case 'run':
-      return runCommand(rest);
-    case 'replay':
-      return replayCommand(rest);
-    case 'bench':
-      return benchCommand(rest);
-    case 'serve':
-      return serveCommand(rest);
-    case 'engine':
-      return engineCommand(rest);
-    case 'api':
-      return apiCommand(rest);
-    case 'db':
-      return dbCommand(rest);
-    case 'inspect':
-      return inspectCommand(rest);
-    case 'camera':
-      await cameraCommand(rest);
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(usage);
-      return 0;
-    default:
-      throw new UsageError(`unknown command "${cmd}"\n\n${usage}`);
-  }
+  return code;
 }
 
 main(process.argv.slice(2)).then(
@@ -70,9 +29,10 @@ main(process.argv.slice(2)).then(
     process.exit(code);
   },
   async (err: unknown) => {
-    const usageErr = err instanceof UsageError || (err instanceof Error && err.name === 'TypeError' && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
-    process.stderr.write(`sie: ${redactText(err instanceof Error ? err.message : String(err))}\n`);
+    const usage = err instanceof UsageError;
+    const hint = err instanceof CommandUsageError ? `\n${usageHint(err.command)}` : '';
+    process.stderr.write(`sie: ${redactText(err instanceof Error ? err.message : String(err))}${hint}\n`);
     await stopAllProcesses();
-    process.exit(usageErr ? 2 : 1);
+    process.exit(usage ? 2 : 1);
   },
 );

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
@@ -6,33 +5,47 @@ import { replay } from '../replay/replay.js';
 import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { createLogger } from '../log.js';
-import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, x264PresetSchema } from './args.js';
+import { help, inferenceOptionsShape, inferenceSettings, x264PresetSchema, type Positional } from './args.js';
+import { defineCommand } from './command.js';
 import { inferenceBackend } from '../inference/workerPool.js';
 
-export const replayUsage = `sie replay VIDEO --model PATH --labels PATH [--format yolox] [--config FILE.json]
-           [--out annotated.mp4] [--preset veryfast] [--events events.jsonl] ${inferenceUsage}
-  Runs a config (the API's JSON; model_id ignored) over a file as fast as the machine allows, without
-  dropping frames: writes the annotated video and the events, then prints the counts per rule.
-  --preset: x264's preset for --out (veryfast: a file to keep; sie bench uses the live runs' ultrafast).
-${inferenceHelp}`;
+const positionals: readonly Positional[] = [{ key: 'video', name: 'VIDEO', description: 'the video file to run the config over' }];
 
 const schema = z.object({
   video: z.string().refine(existsSync, 'video file not found'),
-  model: z.string().refine(existsSync, 'model file not found'),
-  labels: z.string().refine(existsSync, 'labels file not found'),
-  format: z.enum(['yolox']).default('yolox'),
-  config: z.string().refine(existsSync, 'config file not found').optional(),
-  out: z.string().min(1).optional(),
-  preset: x264PresetSchema.default('veryfast'),
-  events: z.string().min(1).optional(),
+  model: z.string().refine(existsSync, 'model file not found').meta(help('the ONNX detection model file', 'PATH')),
+  labels: z.string().refine(existsSync, 'labels file not found').meta(help("the model's class names, one per line, in its order", 'PATH')),
+  format: z.enum(['yolox']).default('yolox').meta(help("the model's output layout", 'FORMAT')),
+  config: z
+    .string()
+    .refine(existsSync, 'config file not found')
+    .optional()
+    .meta(help("a config document (the API's config JSON: zones, lines, rules, inference, drawing; model_id is ignored)", 'FILE', 'none: detection and tracking only, no events')),
+  out: z.string().min(1).optional().meta(help('write the annotated video to FILE (.mp4)', 'FILE', 'not written')),
+  preset: x264PresetSchema.default('veryfast').meta(help("x264's preset for --out (veryfast: a file to keep; sie bench uses the live runs' ultrafast)", 'PRESET')),
+  events: z.string().min(1).optional().meta(help('write every event to FILE, one JSON object per line', 'FILE', 'not written')),
   ...inferenceOptionsShape,
 });
 
-export async function replayCommand(argv: string[]): Promise<number> {
-  const names = Object.keys(schema.shape).filter((k) => k !== 'video');
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) });
-  if (positionals.length !== 1) throw new UsageError(`expected one VIDEO\n${replayUsage}`);
-  const o = parseOptions(schema, { ...values, video: positionals[0] });
+export const replayCommandSpec = defineCommand({
+  name: 'replay',
+  summary: 'runs a config over a video file as fast as the machine allows: annotated video, events, counts',
+  description:
+    'Runs a config over a video file as fast as the machine allows, without dropping a frame: writes the annotated ' +
+    'video (--out) and the events (--events), then prints the frames, the speed and the event counts per rule. ' +
+    'The same file, config and model give the same events every time.',
+  arguments: positionals,
+  options: schema,
+  environment: ['SIE_LOG_LEVEL'],
+  examples: [
+    '# the plaza clip with its fixture config: the annotated video and the events',
+    'sie replay ../shared/media/plaza-pedestrians.mp4 --model ../shared/models/yolox_nano.onnx \\',
+    '    --labels ../shared/models/coco_classes.txt --config test/fixtures/plaza-rules.json --out plaza.mp4 --events plaza.jsonl',
+  ],
+  run: (o) => replayCommand(o),
+});
+
+async function replayCommand(o: z.output<typeof schema>): Promise<number> {
   const file = o.config ? await loadConfigFile(o.config) : undefined;
   const logger = createLogger({ cmd: 'replay' }, process.env.SIE_LOG_LEVEL ?? 'warn');
   const backend = inferenceBackend(inferenceSettings(o));

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +10,9 @@ import { totalDropped, type RunStats } from '../pipeline/runStore.js';
 import { describeFlow, type FlowReading } from '../pipeline/flow.js';
 import { createLogger } from '../log.js';
 import { redactText } from '../redact.js';
-import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, inferenceUsage, parseOptions, portSchema, x264PresetSchema } from './args.js';
+import { UsageError, help, inferenceOptionsShape, inferenceSettings, portSchema, x264PresetSchema, type Positional } from './args.js';
+import { defineCommand } from './command.js';
+import { TRACING_ENVIRONMENT } from './environment.js';
 import { inferenceBackend } from '../inference/workerPool.js';
 import { mountSchema } from '../config/mount.js';
 import { unambiguousUrl } from '../urlCheck.js';
@@ -19,66 +20,85 @@ import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { appendFileSync } from 'node:fs';
 import { inspectOption } from './inspect.js';
-import { frameTimingsHelp, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
-import { startTracingFromEnv, traceSampleEverySchema, tracingHelp } from './tracing.js';
+import { frameTimingsDescription, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
+import { startTracingFromEnv, traceSampleEveryHelp, traceSampleEverySchema } from './tracing.js';
 
-export const runUsage = `sie run SOURCE --model PATH --labels PATH [--format yolox] [--port 8554] [--host 0.0.0.0]
-        [--mount live] [--config FILE.json] [--events FILE.jsonl] [--name NAME]
-        [--conf 0.3] [--iou 0.45] [--classes person,car] [--transport tcp|udp]
-        [--connect-timeout 10] [--stall-timeout 5] [--retries 5] [--push rtsp://server/path]
-        [--preset ultrafast] [--bitrate KBPS] [--keyint 2] [--advertise-host HOST] [--stats-interval 5]
-        [--frame-timings FILE] [--trace-sample-every N] ${inferenceUsage}
-  One run in the foreground, no database: SOURCE (rtsp://, rtsps:// or a file) → detection → annotated
-  H.264 on rtsp://HOST:PORT/MOUNT (or pushed to --push). Ctrl-C stops it.
-${frameTimingsHelp} Not with --push (ffmpeg then sends the packets itself).
-${inferenceHelp}
-${tracingHelp}`;
+const positionals: readonly Positional[] = [
+  {
+    key: 'source',
+    name: 'SOURCE',
+    description:
+      'the camera, an rtsp:// or rtsps:// URL (a password in it percent-encoded), or a video file (read at its native rate, like a camera)',
+  },
+];
 
 const schema = z.object({
   source: unambiguousUrl(z.string().min(1), isRtspUrl).refine(
     (s) => isRtspUrl(s) || existsSync(s),
     'not an rtsp:// or rtsps:// URL, nor an existing file',
   ),
-  model: z.string().refine(existsSync, 'model file not found'),
-  labels: z.string().refine(existsSync, 'labels file not found'),
-  format: z.enum(['yolox']).default('yolox'),
-  port: portSchema.default(8554),
-  host: z.string().default('0.0.0.0'),
-  'advertise-host': z.string().default('127.0.0.1'),
-  mount: mountSchema.default('live'),
-  config: z.string().refine(existsSync, 'config file not found').optional(),
-  events: z.string().min(1).optional(),
-  name: z.string().min(1).max(200).optional(),
-  conf: z.coerce.number().min(0).max(1).optional(),
-  iou: z.coerce.number().min(0).max(1).optional(),
+  model: z.string().refine(existsSync, 'model file not found').meta(help('the ONNX detection model file', 'PATH')),
+  labels: z.string().refine(existsSync, 'labels file not found').meta(help("the model's class names, one per line, in its order", 'PATH')),
+  format: z.enum(['yolox']).default('yolox').meta(help("the model's output layout", 'FORMAT')),
+  port: portSchema.default(8554).meta(help('port of the embedded RTSP server that serves the annotated stream (0: a free one)', 'PORT')),
+  host: z.string().default('0.0.0.0').meta(help('address the RTSP server listens on', 'HOST')),
+  'advertise-host': z.string().default('127.0.0.1').meta(help('host written in the printed output URL (this machine as its viewers reach it)', 'HOST')),
+  mount: mountSchema.default('live').meta(help("the output's path: rtsp://HOST:PORT/MOUNT", 'MOUNT')),
+  config: z
+    .string()
+    .refine(existsSync, 'config file not found')
+    .optional()
+    .meta(help("a config document (the API's config JSON: zones, lines, rules, inference, drawing; model_id is ignored)", 'FILE', 'none: detection and tracking only, no rules')),
+  events: z.string().min(1).optional().meta(help('append every event to FILE, one JSON object per line', 'FILE', 'not written')),
+  name: z.string().min(1).max(200).optional().meta(help("the run's name in its events and logs", 'NAME', "the config's name, else --mount")),
+  conf: z.coerce.number().min(0).max(1).optional().meta(help("detection confidence threshold, 0..1, over the config's inference.confidence", 'X', 'the config\'s, 0.3')),
+  iou: z.coerce.number().min(0).max(1).optional().meta(help("NMS IoU threshold, 0..1, over the config's inference.iou", 'X', 'the config\'s, 0.45')),
   classes: z
     .string()
     .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean))
-    .optional(),
-  transport: z.enum(['tcp', 'udp']).default('tcp'),
-  'connect-timeout': z.coerce.number().positive().max(300).default(10),
-  'stall-timeout': z.coerce.number().positive().max(300).default(5),
-  retries: z.coerce.number().int().min(0).max(1000).default(5),
-  push: unambiguousUrl(z.string().regex(/^rtsps?:\/\//, 'expected an rtsp:// URL')).optional(),
-  preset: x264PresetSchema.default('ultrafast'),
-  bitrate: z.coerce.number().int().min(100).max(50_000).optional(),
-  keyint: z.coerce.number().positive().max(30).default(2),
-  'stats-interval': z.coerce.number().positive().default(5),
-  'frame-timings': frameTimingsSchema.optional(),
-  'trace-sample-every': traceSampleEverySchema.optional(),
+    .optional()
+    .meta(help("detect only these classes, comma-separated (person,car), over the config's inference.classes", 'LIST', 'every class')),
+  transport: z.enum(['tcp', 'udp']).default('tcp').meta(help('RTSP transport to the source', 'PROTO')),
+  'connect-timeout': z.coerce.number().positive().max(300).default(10).meta(help('seconds to wait for the source to connect', 'S')),
+  'stall-timeout': z.coerce.number().positive().max(300).default(5).meta(help('seconds without a frame before the source counts as stalled and is reconnected', 'S')),
+  retries: z.coerce.number().int().min(0).max(1000).default(5).meta(help('reconnections after the source fails, with a backoff from 1 s up to 30 s', 'N')),
+  push: unambiguousUrl(z.string().regex(/^rtsps?:\/\//, 'expected an rtsp:// URL'))
+    .optional()
+    .meta(help('send the output to this RTSP server (rtsp://server/path) instead of serving it', 'URL', 'served by the embedded server')),
+  preset: x264PresetSchema.default('ultrafast').meta(help("x264's preset for the output", 'PRESET')),
+  bitrate: z.coerce.number().int().min(100).max(50_000).optional().meta(help('output bitrate in kbit/s', 'KBPS', 'from the picture size and rate')),
+  keyint: z.coerce.number().positive().max(30).default(2).meta(help('seconds between keyframes of the output (a late viewer waits up to this)', 'S')),
+  'stats-interval': z.coerce.number().positive().default(5).meta(help('seconds between the status: lines (state, flow, fps, drops, inference time)', 'S')),
+  'frame-timings': frameTimingsSchema.optional().meta(help(`${frameTimingsDescription}; not with --push`, 'FILE', 'not written')),
+  'trace-sample-every': traceSampleEverySchema.optional().meta(traceSampleEveryHelp),
   ...inferenceOptionsShape,
 });
 
-const optionNames = Object.keys(schema.shape).filter((k) => k !== 'source');
+export const runCommandSpec = defineCommand({
+  name: 'run',
+  summary: 'one annotated run in the foreground: SOURCE → detection, tracking, rules → RTSP (no database)',
+  description:
+    'One run in the foreground, without a database: SOURCE (an RTSP camera or a file) → detection → tracking and the ' +
+    "config's rules → annotated H.264 on rtsp://HOST:PORT/MOUNT, or pushed to --push. Prints the output URL, then a " +
+    'status: line every --stats-interval seconds. Ctrl-C or SIGTERM stops it cleanly; a file source ends it with ' +
+    'state completed. Exit 0, or 1 when the run failed.',
+  arguments: positionals,
+  options: schema,
+  environment: ['SIE_INSPECT', 'SIE_LOG_LEVEL', ...TRACING_ENVIRONMENT],
+  examples: [
+    '# a camera, with the shared model; watch: ffplay -rtsp_transport tcp rtsp://127.0.0.1:8554/live',
+    'sie run rtsp://user:pass@10.0.0.5/stream1 --model ../shared/models/yolox_nano.onnx \\',
+    '    --labels ../shared/models/coco_classes.txt',
+    "# a file, with a config's zones and lines, events appended to a file",
+    'sie run ../shared/media/plaza-pedestrians.mp4 --model ../shared/models/yolox_nano.onnx \\',
+    '    --labels ../shared/models/coco_classes.txt --config test/fixtures/plaza-rules.json --events events.jsonl',
+  ],
+  run: (o) => runCommand(o),
+});
 
-export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: Object.fromEntries(optionNames.map((n) => [n, { type: 'string' as const }])),
-  });
-  if (positionals.length !== 1) throw new UsageError(`expected one SOURCE\n${runUsage}`);
-  const o = parseOptions(schema, { ...values, source: positionals[0] });
+type RunOptions = z.output<typeof schema>;
+
+async function runCommand(o: RunOptions): Promise<number> {
   const inspect = inspectOption();
   const logger = createLogger({ cmd: 'run' });
   // A pushing ffmpeg sends the packets itself: no moment of sending would ever be seen, the file would stay empty.

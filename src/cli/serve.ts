@@ -1,29 +1,40 @@
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { buildApi } from '../io/http/app.js';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { createLogger } from '../log.js';
-import { engineEnvironment, engineOptionsSchema, mediaRootOption, startEngine } from './engine.js';
+import { ENGINE_ENVIRONMENT, engineEnvironment, engineOptionsSchema, mediaRootOption, startEngine } from './engine.js';
 import { apiEnvironment } from './apiEnv.js';
 import { waitForShutdownSignal } from './signals.js';
-import { parseOptions, portSchema } from './args.js';
+import { help, portSchema } from './args.js';
+import { defineCommand } from './command.js';
 import { SieMetrics } from '../observability/metrics.js';
 
-export const serveUsage = `sie serve [--host 127.0.0.1] [--port 8000] [--rtsp-port 8554] [--media-root DIR] [engine options]
-  The API and one engine in one process (SIE_DATABASE_URL, SIE_DATA_DIR, SIE_MAX_MODEL_BYTES). RTSP
-  listens on --host too unless --rtsp-host says otherwise. file:// sources are refused unless
-  --media-root (or SIE_MEDIA_ROOT) names the directory they must be under.`;
-
 const schema = engineOptionsSchema.extend({
-  host: z.string().default('127.0.0.1'),
-  port: portSchema.default(8000),
+  host: z.string().default('127.0.0.1').meta(help('address the API listens on, and the RTSP server unless --rtsp-host says otherwise', 'HOST')),
+  port: portSchema.default(8000).meta(help("the API's port (0: a free one)", 'PORT')),
 });
 
-export async function serveCommand(argv: string[]): Promise<number> {
-  const names = Object.keys(schema.shape);
-  const { values } = parseArgs({ args: argv, options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) });
-  const o = parseOptions(schema, values);
+export const serveCommandSpec = defineCommand({
+  name: 'serve',
+  summary: 'the HTTP API and one engine in one process (a single machine, or make demo)',
+  description:
+    'The HTTP API (as sie api) and one engine (as sie engine) in one process, on one database: one port for the API, ' +
+    "its docs and the metrics of both halves. Takes every option of sie engine. RTSP listens on --host too unless " +
+    '--rtsp-host says otherwise. file:// sources are refused unless --media-root (or SIE_MEDIA_ROOT) names the ' +
+    'directory they must be under. SIGTERM or Ctrl-C closes the API and releases the runs.',
+  options: schema,
+  environment: [...new Set([...ENGINE_ENVIRONMENT, 'SIE_MAX_MODEL_BYTES'] as const)],
+  examples: [
+    '# everything on this machine; the API at http://127.0.0.1:8000/docs, outputs on rtsp://127.0.0.1:8554/...',
+    'sie db create && sie serve',
+    '# reachable from the network, with files under /srv/media allowed as sources',
+    'sie serve --host 0.0.0.0 --advertise-host 10.0.0.7 --media-root /srv/media',
+  ],
+  run: (o) => serveCommand(o),
+});
+
+async function serveCommand(o: z.output<typeof schema>): Promise<number> {
   const mediaRoot = mediaRootOption(o['media-root']);
   // Checked before the engine starts: a bad value must stop `sie serve` at once, not fail every upload later.
   const env = apiEnvironment();

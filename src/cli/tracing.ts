@@ -2,7 +2,7 @@ import { startFrameTracing, type FrameTracing } from '../observability/tracing.j
 import { TracingSettingsError } from '../observability/tracingSettings.js';
 import type { Logger } from '../log.js';
 import { z } from 'zod';
-import { UsageError } from './args.js';
+import { UsageError, help } from './args.js';
 
 /** `--trace-sample-every N`: the head rate, over SIE_TRACE_SAMPLE_EVERY. */
 export const traceSampleEverySchema = z.coerce.number().int().min(0).max(1_000_000);
@@ -19,6 +19,10 @@ export function startTracingFromEnv(logger: Logger, o: { sampleEvery?: number } 
   }
 }
 
-export const tracingHelp = `  Tracing (one trace per frame, OpenTelemetry): on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER)
-  is set; 1 frame in --trace-sample-every N (or SIE_TRACE_SAMPLE_EVERY, default 10) is kept, plus every frame that emitted an event,
-  was dropped, or took longer than SIE_TRACE_SLOW_MS (default 250).`;
+/** `--trace-sample-every`'s help (run, engine, serve): tracing itself is switched on by the environment. */
+export const traceSampleEveryHelp = help(
+  'tracing: keep 1 frame in N, plus every frame that emitted an event, was dropped or was slow (over SIE_TRACE_SLOW_MS); ' +
+    'tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER is set',
+  'N',
+  'SIE_TRACE_SAMPLE_EVERY, else 10',
+);

@@ -1,0 +1,37 @@
+/**
+ * The environment variables the commands read, described once: every command's --help lists the ones it
+ * reads (its `environment`), and the README's CLI section is checked against this table by a test.
+ * Where a variable is validated stays where it always was (apiEnv.ts, engineEnvironment, the tracing
+ * settings...): this is its documentation, not its parser.
+ */
+export interface EnvironmentVariable {
+  /** What it sets, as a user needs to know it. */
+  readonly meaning: string;
+  /** What applies when it is unset or empty. */
+  readonly default?: string;
+}
+
+export const ENVIRONMENT = {
+  SIE_DATABASE_URL: {
+    meaning: 'the PostgreSQL database of models, configs, runs and events (a password in it is never printed)',
+    default: 'postgres://postgres@127.0.0.1:5432/sie',
+  },
+  SIE_DATA_DIR: { meaning: 'where uploaded models are stored (<dir>/models/); the API and the engines must agree', default: './.sie' },
+  SIE_MAX_MODEL_BYTES: { meaning: 'the largest ONNX upload accepted, in bytes (larger: 413)', default: '524288000 (500 MB)' },
+  SIE_MEDIA_ROOT: { meaning: 'the directory file:// sources must be under (as --media-root); unset: file sources refused', default: 'unset' },
+  SIE_MQTT_URL: { meaning: 'an MQTT broker (mqtt:// or mqtts://) every event is also published to (as --mqtt-url)', default: 'unset: no MQTT' },
+  SIE_EVENT_RETENTION_HOURS: { meaning: 'how long events stay in the database before they are pruned', default: '24' },
+  SIE_CAMERA_PASSWORD: { meaning: "the password clients must give with --user, when there is no --password-file" },
+  SIE_INSPECT: { meaning: "a ws:// URL of `sie inspect`: the machines appear live in Stately's inspector", default: 'unset: off' },
+  SIE_LOG_LEVEL: { meaning: 'the log level (trace, debug, info, warn, error, fatal, silent)', default: 'info (replay and bench: warn)' },
+  SIE_TRACE_SAMPLE_EVERY: { meaning: 'tracing: keep 1 frame in N (as --trace-sample-every), plus every slow, dropped or event frame', default: '10' },
+  SIE_TRACE_SLOW_MS: { meaning: 'tracing: a frame slower than this is always kept', default: '250' },
+  OTEL_EXPORTER_OTLP_ENDPOINT: { meaning: 'tracing: the OTLP collector; setting it (or OTEL_TRACES_EXPORTER) turns frame tracing on', default: 'unset: off' },
+  SIE_SHARED: { meaning: "the shared assets folder (media/, models/) the defaults of --media, --model and --labels are read from", default: '../shared' },
+} as const satisfies Record<string, EnvironmentVariable>;
+
+export type EnvironmentName = keyof typeof ENVIRONMENT;
+
+/** Read by every command that runs a pipeline with tracing: run, engine, serve. */
+export const TRACING_ENVIRONMENT = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'SIE_TRACE_SAMPLE_EVERY', 'SIE_TRACE_SLOW_MS'] as const satisfies readonly EnvironmentName[];
+
