@@ -12,7 +12,7 @@ import { SieMetrics } from '../observability/metrics.js';
 
 const schema = z.object({
   host: z.string().min(1).default('127.0.0.1').meta(help('address the API listens on', 'HOST')),
-  port: portSchema.default(8000).meta(help("the API's port (0: a free one)", 'PORT')),
+  port: portSchema.default(8000).meta(help("the API's port; 0: any free port", 'PORT')),
   'media-root': z.string().min(1).optional().meta(help('file:// sources are accepted only below DIR (the engines need the same files at the same paths)', 'DIR', 'SIE_MEDIA_ROOT, else none: refused')),
 });
 

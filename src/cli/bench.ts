@@ -140,30 +140,42 @@ export const benchCommandSpec = defineCommand({
     if (raw.soak) return { mode: 'soak', o: strictParse(soakSchema, raw, 'sie bench --soak') };
     return { mode: 'throughput', o: strictParse(throughputSchema, raw, 'the throughput bench') };
   },
-  notes: `Modes:
-  (default)   throughput and capacity, on clips made from --media with ffmpeg (its own size, 720p25 and
-              1080p25; kept in the temp folder for the next run), each measure alone, one after the other:
-              the limit (CPU ms per frame of decode, inference and encode alone; cores / their sum = limit
-              fps), the naive loop (read, detect, draw, write, nothing overlapping), sie replay writing the
-              video, and live: how many streams of --live-sizes one sie engine holds (new frames at >= 98%
-              of the rate, < 1% dropped) detecting on each of --every-nth, found by adding runs one at a
-              time (cameras: sie camera --copy; a temporary database on SIE_DATABASE_URL's server, dropped
-              at the end), with every output frame's latency from arrival to the RTSP mount, end to end and
-              per stage (p50/p90/p99). Prints tables and the load average.
-  --soak      N simulated cameras (sie camera, 576p at 10 fps from --media) and one sie engine process
-              running one run per camera from a temporary database (dropped at the end), an RTSP reader on
-              every output, one camera killed and restarted on its port every --outage-every. Every
-              --sample-every: the engine's RSS, open fds, child processes and frames in/out/dropped, as JSON
-              lines to --out (then each outage, then the summary). At the end: RSS at warm-up end (the first
-              third) and at the end, fds and children after warm-up, drop %, outages and whether every run
-              came back to running, and PASS/MISS per goal (RSS growth < 2%, fds and children flat, drops
-              < 1%). Exits 1 if the engine died under it.
-  --accuracy  replays every clip of $SIE_SHARED/media that has a hand-verified truth in --truth with the
-              fixture config the truth names, and scores the events one-to-one against it within
-              --tolerance frames either way, line crossings per direction: truth, engine, matched, missed,
-              false alarms, recall and precision per rule and clip, then the frames of each miss and false
-              alarm. Its figures do not depend on the machine's load.
-Durations take s, m or h (90s, 30m, 1h).`,
+  notes: [
+    {
+      heading: 'Modes:',
+      items: [
+        [
+          '(default)',
+          'throughput and capacity, on clips made from --media with ffmpeg (its own size, 720p25 and 1080p25; kept in ' +
+            'the temp folder for the next run), each measure alone, one after the other: the limit (CPU ms per frame of ' +
+            'decode, inference and encode alone; cores / their sum = limit fps), the naive loop (read, detect, draw, ' +
+            'write, nothing overlapping), sie replay writing the video, and live: how many streams of --live-sizes one ' +
+            'sie engine holds (new frames at >= 98% of the rate, < 1% dropped) detecting on each of --every-nth, found ' +
+            "by adding runs one at a time (cameras: sie camera --copy; a temporary database on SIE_DATABASE_URL's " +
+            "server, dropped at the end), with every output frame's latency from arrival to the RTSP mount, end to end " +
+            'and per stage (p50/p90/p99). Prints tables and the load average.',
+        ],
+        [
+          '--soak',
+          'N simulated cameras (sie camera, 576p at 10 fps from --media) and one sie engine process running one run ' +
+            'per camera from a temporary database (dropped at the end), an RTSP reader on every output, one camera ' +
+            "killed and restarted on its port every --outage-every. Every --sample-every: the engine's RSS, open fds, " +
+            'child processes and frames in/out/dropped, as JSON lines to --out (then each outage, then the summary). At ' +
+            'the end: RSS at warm-up end (the first third) and at the end, fds and children after warm-up, drop %, ' +
+            'outages and whether every run came back to running, and PASS/MISS per goal (RSS growth < 2%, fds and ' +
+            'children flat, drops < 1%). Exits 1 if the engine died under it.',
+        ],
+        [
+          '--accuracy',
+          'replays every clip of $SIE_SHARED/media that has a hand-verified truth in --truth with the fixture config ' +
+            'the truth names, and scores the events one-to-one against it within --tolerance frames either way, line ' +
+            'crossings per direction: truth, engine, matched, missed, false alarms, recall and precision per rule and ' +
+            "clip, then the frames of each miss and false alarm. Its figures do not depend on the machine's load.",
+        ],
+      ],
+      text: 'Durations take s, m or h (90s, 30m, 1h).',
+    },
+  ],
   environment: ['SIE_SHARED', 'SIE_DATABASE_URL', 'SIE_LOG_LEVEL'],
   examples: [
     '# a rough figure in under a minute',

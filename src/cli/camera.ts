@@ -12,7 +12,7 @@ const positionals: readonly Positional[] = [{ key: 'file', name: 'FILE', descrip
 const schema = z
   .object({
     file: z.string().min(1).refine(existsSync, 'file not found'),
-    port: portSchema.default(8554).meta(help("the camera's RTSP port (0: a free one)", 'PORT')),
+    port: portSchema.default(8554).meta(help("the camera's RTSP port; 0: any free port", 'PORT')),
     host: z.string().default('0.0.0.0').meta(help('address it listens on', 'HOST')),
     mount: mountSchema.default('cam').meta(help("the stream's path: rtsp://HOST:PORT/MOUNT", 'MOUNT')),
     codec: z.enum(['h264', 'h265']).default('h264').meta(help('the codec served (with --copy: FILE\'s own, which must be this one)', 'CODEC')),

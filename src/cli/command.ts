@@ -11,6 +11,13 @@ import { UsageError, parseOptions, type OptionHelp, type Positional } from './ar
  * shown in --help are read from the schema and cannot drift from the ones applied.
  */
 
+/** A section of a command's help: a heading, then terms with their text (wrapped), then a paragraph. */
+export interface HelpSection {
+  readonly heading: string;
+  readonly items?: readonly (readonly [term: string, text: string])[];
+  readonly text?: string;
+}
+
 export interface CommandSpec<S extends z.ZodObject, T> {
   /** The word after `sie` (or after the group's word, for `sie db create`). */
   readonly name: string;
@@ -28,8 +35,8 @@ export interface CommandSpec<S extends z.ZodObject, T> {
   readonly environment?: readonly EnvironmentName[];
   /** Command lines, each with a `# why` comment, shown under Examples:. */
   readonly examples?: readonly string[];
-  /** Text after the options (modes, signals): what does not belong to a single option. */
-  readonly notes?: string;
+  /** Sections after the options (sie bench's modes): what does not belong to a single option. */
+  readonly notes?: readonly HelpSection[];
   readonly run: (o: T) => Promise<number>;
 }
 
@@ -42,7 +49,7 @@ export interface SieCommand {
   readonly options: z.ZodObject;
   readonly environment: readonly EnvironmentName[];
   readonly examples: readonly string[];
-  readonly notes: string | undefined;
+  readonly notes: readonly HelpSection[];
   /** Validates the raw values and runs; undefined for a group (`sie db`), which only holds subcommands. */
   readonly execute: ((raw: Record<string, unknown>) => Promise<number>) | undefined;
   readonly subcommands: readonly SieCommand[];
@@ -59,7 +66,7 @@ export function defineCommand<S extends z.ZodObject, T = z.output<S>>(spec: Comm
     options: spec.options,
     environment: spec.environment ?? [],
     examples: spec.examples ?? [],
-    notes: spec.notes,
+    notes: spec.notes ?? [],
     execute: async (raw) => spec.run(parse(raw)),
     subcommands: [],
   };
@@ -73,7 +80,7 @@ export function defineGroup(spec: { name: string; summary: string; description: 
     options: z.object({}),
     environment: spec.environment ?? [],
     examples: [],
-    notes: undefined,
+    notes: [],
     execute: undefined,
   };
 }
@@ -241,7 +248,10 @@ function addCommand(parent: Command, c: SieCommand, onRun: (code: number) => voi
   cmd.addHelpText('after', ({ command }) => {
     const helper = command.createHelp();
     const parts: string[] = [];
-    if (c.notes) parts.push(`\n${c.notes}`);
+    for (const n of c.notes) {
+      const items = n.items && n.items.length > 0 ? itemList(helper, n.heading, n.items) : n.heading;
+      parts.push(`\n${items}${n.text ? `\n${helper.boxWrap(n.text, HELP_WIDTH)}` : ''}`);
+    }
     if (c.environment.length > 0) parts.push(`\n${environmentSection(helper, c.environment)}`);
     if (c.examples.length > 0) parts.push(`\nExamples:\n${c.examples.map((e) => `  ${e}`).join('\n')}`);
     return parts.join('\n');

@@ -28,9 +28,9 @@ import type { Pool } from 'pg';
 const mqttUrlSchema = unambiguousUrl(z.string().regex(/^mqtts?:\/\//, 'expected mqtt:// or mqtts://'));
 
 export const engineOptionsSchema = z.object({
-  'max-runs': z.coerce.number().int().min(0).max(1000).default(4).meta(help('runs this engine executes at once (0: claims none, e.g. while draining a host)', 'N')),
+  'max-runs': z.coerce.number().int().min(0).max(1000).default(4).meta(help('runs this engine executes at once (0: it claims none)', 'N')),
   'poll-interval': z.coerce.number().min(0.1).max(60).default(1).meta(help('seconds between looks for pending runs (a notification wakes it sooner)', 'S')),
-  'rtsp-port': portSchema.default(8554).meta(help("port of the RTSP server the runs' annotated outputs are served on (0: a free one)", 'PORT')),
+  'rtsp-port': portSchema.default(8554).meta(help("port of the RTSP server the runs' annotated outputs are served on; 0: any free port", 'PORT')),
   /** Default 0.0.0.0 for `sie engine`; `sie serve` uses its --host. */
   'rtsp-host': z.string().min(1).optional().meta(help('address the RTSP server listens on', 'HOST', '0.0.0.0; sie serve: its --host')),
   'rtsp-max-connections': z.coerce.number().int().min(1).max(100_000).default(256).meta(help('RTSP client connections served at once; more are refused', 'N')),
@@ -48,7 +48,7 @@ export const engineOptionsSchema = z.object({
     .min(0)
     .max(65535)
     .optional()
-    .meta(help('serve /metrics (Prometheus, OpenMetrics text) and the probes /healthz, /readyz, /startupz on PORT (0: a free one)', 'PORT', 'not served')),
+    .meta(help('serve /metrics (Prometheus, OpenMetrics text) and the probes /healthz, /readyz, /startupz on PORT; 0: any free port', 'PORT', 'not served')),
   'metrics-host': z.string().min(1).optional().meta(help('address the metrics port listens on', 'HOST', '--rtsp-host, else 0.0.0.0')),
   ...inferenceOptionsShape,
 });
@@ -77,8 +77,9 @@ export const engineCommandSpec = defineCommand({
   environment: ENGINE_ENVIRONMENT,
   examples: [
     '# two engines on one database, each with its own RTSP port and metrics',
-    'SIE_DATABASE_URL=postgres://sie@db/sie sie engine --rtsp-port 8554 --metrics-port 9464 --advertise-host 10.0.0.7',
-    'SIE_DATABASE_URL=postgres://sie@db/sie sie engine --rtsp-port 8556 --metrics-port 9465 --advertise-host 10.0.0.7',
+    'export SIE_DATABASE_URL=postgres://sie@db.example/sie',
+    'sie engine --rtsp-port 8554 --metrics-port 9464 --advertise-host 10.0.0.7 &',
+    'sie engine --rtsp-port 8556 --metrics-port 9465 --advertise-host 10.0.0.7 &',
   ],
   run: (o) => engineCommand(o),
 });

@@ -40,7 +40,8 @@ export const replayCommandSpec = defineCommand({
   examples: [
     '# the plaza clip with its fixture config: the annotated video and the events',
     'sie replay ../shared/media/plaza-pedestrians.mp4 --model ../shared/models/yolox_nano.onnx \\',
-    '    --labels ../shared/models/coco_classes.txt --config test/fixtures/plaza-rules.json --out plaza.mp4 --events plaza.jsonl',
+    '    --labels ../shared/models/coco_classes.txt --config test/fixtures/plaza-rules.json \\',
+    '    --out plaza.mp4 --events plaza.jsonl',
   ],
   run: (o) => replayCommand(o),
 });

@@ -40,7 +40,7 @@ const schema = z.object({
   model: z.string().refine(existsSync, 'model file not found').meta(help('the ONNX detection model file', 'PATH')),
   labels: z.string().refine(existsSync, 'labels file not found').meta(help("the model's class names, one per line, in its order", 'PATH')),
   format: z.enum(['yolox']).default('yolox').meta(help("the model's output layout", 'FORMAT')),
-  port: portSchema.default(8554).meta(help('port of the embedded RTSP server that serves the annotated stream (0: a free one)', 'PORT')),
+  port: portSchema.default(8554).meta(help('port of the embedded RTSP server that serves the annotated stream; 0: any free port', 'PORT')),
   host: z.string().default('0.0.0.0').meta(help('address the RTSP server listens on', 'HOST')),
   'advertise-host': z.string().default('127.0.0.1').meta(help('host written in the printed output URL (this machine as its viewers reach it)', 'HOST')),
   mount: mountSchema.default('live').meta(help("the output's path: rtsp://HOST:PORT/MOUNT", 'MOUNT')),
@@ -91,7 +91,8 @@ export const runCommandSpec = defineCommand({
     '    --labels ../shared/models/coco_classes.txt',
     "# a file, with a config's zones and lines, events appended to a file",
     'sie run ../shared/media/plaza-pedestrians.mp4 --model ../shared/models/yolox_nano.onnx \\',
-    '    --labels ../shared/models/coco_classes.txt --config test/fixtures/plaza-rules.json --events events.jsonl',
+    '    --labels ../shared/models/coco_classes.txt --config test/fixtures/plaza-rules.json \\',
+    '    --events events.jsonl',
   ],
   run: (o) => runCommand(o),
 });

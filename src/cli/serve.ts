@@ -12,7 +12,7 @@ import { SieMetrics } from '../observability/metrics.js';
 
 const schema = engineOptionsSchema.extend({
   host: z.string().default('127.0.0.1').meta(help('address the API listens on, and the RTSP server unless --rtsp-host says otherwise', 'HOST')),
-  port: portSchema.default(8000).meta(help("the API's port (0: a free one)", 'PORT')),
+  port: portSchema.default(8000).meta(help("the API's port; 0: any free port", 'PORT')),
 });
 
 export const serveCommandSpec = defineCommand({
@@ -26,7 +26,7 @@ export const serveCommandSpec = defineCommand({
   options: schema,
   environment: [...new Set([...ENGINE_ENVIRONMENT, 'SIE_MAX_MODEL_BYTES'] as const)],
   examples: [
-    '# everything on this machine; the API at http://127.0.0.1:8000/docs, outputs on rtsp://127.0.0.1:8554/...',
+    '# everything on this machine: the API and its docs at http://127.0.0.1:8000/docs',
     'sie db create && sie serve',
     '# reachable from the network, with files under /srv/media allowed as sources',
     'sie serve --host 0.0.0.0 --advertise-host 10.0.0.7 --media-root /srv/media',

@@ -59,6 +59,8 @@ describe('sie <command> --help and -h', () => {
     }
     for (const a of c.registeredArguments) expect(text, `${path}: ${a.name()}`).toContain(`  ${a.name()} `);
     for (const sub of c.commands) expect(text, `${path}: ${sub.name()}`).toContain(`  ${sub.name()} `);
+    // The same on every terminal (the README holds a copy), and readable on a narrow one.
+    for (const line of text.split('\n')) expect(line.length, `${path}: ${line}`).toBeLessThanOrEqual(100);
   });
 
   it('options show their defaults from the schema, and the environment they read', () => {
