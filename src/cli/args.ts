@@ -54,7 +54,9 @@ export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown, posit
       const what = field?.meta()?.description;
       throw new UsageError(`--${key} is required${typeof what === 'string' ? `: ${what}` : ''}`);
     }
-    throw new UsageError(`--${key}: ${issue.message}`);
+    // z.coerce.number() on "eighty" reads "expected number, received NaN": say what was expected.
+    const notANumber = issue.code === 'invalid_type' && issue.expected === 'number';
+    throw new UsageError(`--${key}: ${notANumber ? 'expected a number' : issue.message}`);
   }
   return r.data;
 }

@@ -42,6 +42,6 @@ describe('usage errors name the option or argument, the command, and what is exp
 
   it('a bad value keeps its message from the schema, naming the option', async () => {
     expect(await usageError(['run', PLAZA, '--model', MODEL, '--labels', LABELS, '--port', '99999'])).toMatch(/^sie: --port: Too big: expected number to be <=65535\n/);
-    expect(await usageError(['api', '--port', 'eighty'])).toMatch(/^sie: --port: Invalid input: expected number, received NaN\nusage: sie api \[options\]/);
+    expect(await usageError(['api', '--port', 'eighty'])).toMatch(/^sie: --port: expected a number\nusage: sie api \[options\]/);
   });
 });
