@@ -94,7 +94,11 @@ export interface OptionInfo {
   readonly defaultText: string | undefined;
   readonly choices: readonly string[] | undefined;
   readonly group: string | undefined;
+  /** Its schema has a description and, unless it is a flag, a placeholder. */
+  readonly documented: boolean;
 }
+
+const UNDOCUMENTED = '(undocumented)';
 
 type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; defaultValue?: unknown; values?: readonly unknown[]; entries?: Record<string, unknown> };
 const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
@@ -118,17 +122,20 @@ function defaultOf(s: z.ZodType): unknown {
   }
 }
 
+/**
+ * An option's help from its schema. One without `.meta(help(...))` still parses (the command must not
+ * break over its documentation) but reads "(undocumented)" in --help, and test/cli/help.test.ts fails.
+ */
 export function optionInfo(name: string, schema: z.ZodType): OptionInfo {
   const meta = (schema.meta() ?? {}) as Partial<OptionHelp>;
-  if (!meta.description) throw new Error(`option --${name}: no description in its schema's .meta()`);
   const inner = defOf(innermost(schema));
   const flag = inner.type === 'boolean' || (inner.type === 'literal' && inner.values?.[0] === true);
-  if (!flag && !meta.arg) throw new Error(`option --${name}: no arg placeholder in its schema's .meta()`);
   const value = defaultOf(schema);
   return {
     name,
-    description: meta.description,
-    arg: flag ? undefined : meta.arg,
+    description: meta.description ?? UNDOCUMENTED,
+    arg: flag ? undefined : (meta.arg ?? 'VALUE'),
+    documented: meta.description !== undefined && (flag || meta.arg !== undefined),
     required: !schema.safeParse(undefined).success,
     defaultText: meta.defaultText ?? (value === undefined || value === false ? undefined : String(value)),
     choices: inner.type === 'enum' && inner.entries ? Object.keys(inner.entries) : undefined,

@@ -2,8 +2,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
-import { sieProgram } from '../../src/cli/program.js';
-import { allCommands, commandPath } from '../../src/cli/command.js';
+import { COMMANDS, sieProgram } from '../../src/cli/program.js';
+import { allCommands, commandPath, optionsOf, type SieCommand } from '../../src/cli/command.js';
 import { ENVIRONMENT } from '../../src/cli/environment.js';
 import { runSie } from '../helpers/media.js';
 
@@ -43,6 +43,17 @@ describe('sie <command> --help and -h', () => {
     expect(commands.map(commandPath)).toEqual(
       expect.arrayContaining(['sie', 'sie run', 'sie camera', 'sie engine', 'sie serve', 'sie replay', 'sie bench', 'sie api', 'sie db', 'sie db create', 'sie db migrate', 'sie inspect']),
     );
+  });
+
+  it("every option's schema carries its help: a description and, unless it is a flag, a placeholder", () => {
+    const walk = (c: SieCommand, prefix: string): string[] => [
+      ...optionsOf(c)
+        .filter((o) => !o.documented)
+        .map((o) => `${prefix} ${c.name} --${o.name}`),
+      ...c.subcommands.flatMap((sub) => walk(sub, `${prefix} ${c.name}`)),
+    ];
+    const undocumented = COMMANDS.flatMap((c) => walk(c, 'sie'));
+    expect(undocumented, 'add .meta(help(description, PLACEHOLDER)) to these options').toEqual([]);
   });
 
   it.each(commands.map((c) => [commandPath(c), c] as const))('%s: exit 0, its own usage on stdout, every option, argument and variable it reads', (path, c) => {
