@@ -240,7 +240,7 @@ function environmentSection(helper: Help, names: readonly EnvironmentName[]): st
 function addCommand(parent: Command, c: SieCommand, onRun: (code: number) => void): void {
   const cmd = parent.command(c.name).summary(c.summary).description(c.description);
   cmd.exitOverride((err) => {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') throw new HelpShown(0);
+    if (err.code === 'commander.helpDisplayed') throw new HelpShown(0);
     // `sie db` alone: commander printed db's help on stderr; a usage error, nothing more to say.
     if (err.code === 'commander.help') throw new HelpShown(err.exitCode === 0 ? 0 : 2);
     throw new CommandUsageError(explain(cmd, err, c), cmd);
@@ -297,7 +297,7 @@ export function buildProgram(commands: readonly SieCommand[], description: strin
     .configureOutput({ outputError: () => undefined })
     .showSuggestionAfterError(true)
     .helpOption('-h, --help', 'show this help')
-    .helpCommand('help [COMMAND]', 'show the help of sie or of one COMMAND');
+    .helpCommand('help [COMMAND]', "show this help, or COMMAND's");
   program.exitOverride((err) => {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') throw new HelpShown(err.exitCode === 0 ? 0 : 2);
     throw new CommandUsageError(explain(program, err, undefined), program);
@@ -306,7 +306,7 @@ export function buildProgram(commands: readonly SieCommand[], description: strin
   return program;
 }
 
-/** Every command of the program, groups and subcommands included, as [path, command] (for the tests). */
+/** Every command under `program`, groups and their subcommands included (for the tests). */
 export function allCommands(program: Command): Command[] {
   return program.commands.flatMap((c) => [c, ...allCommands(c)]);
 }
