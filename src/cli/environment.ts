@@ -16,7 +16,7 @@ export const ENVIRONMENT = {
     meaning: 'the PostgreSQL database of models, configs, runs and events (a password in it is never printed)',
     default: 'postgres://postgres@127.0.0.1:5432/sie',
   },
-  SIE_DATA_DIR: { meaning: 'where uploaded models are stored (<dir>/models/); the API and the engines must agree', default: './.sie' },
+  SIE_DATA_DIR: { meaning: 'where uploaded models are stored (under DIR/models/); the API and the engines must agree', default: './.sie' },
   SIE_MAX_MODEL_BYTES: { meaning: 'the largest ONNX upload accepted, in bytes (larger: 413)', default: '524288000 (500 MB)' },
   SIE_MEDIA_ROOT: { meaning: 'the directory file:// sources must be under (as --media-root)', default: 'unset: file sources are refused' },
   SIE_MQTT_URL: { meaning: 'an MQTT broker (mqtt:// or mqtts://) every event is also published to (as --mqtt-url)', default: 'unset: no MQTT' },

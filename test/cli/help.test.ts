@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { COMMANDS, sieProgram } from '../../src/cli/program.js';
 import { allCommands, commandPath, optionsOf, type SieCommand } from '../../src/cli/command.js';
-import { ENVIRONMENT } from '../../src/cli/environment.js';
+import { ENVIRONMENT, type EnvironmentName, type EnvironmentVariable } from '../../src/cli/environment.js';
 import { runSie } from '../helpers/media.js';
 
 /**
@@ -130,6 +130,27 @@ describe("README.md's CLI section", () => {
     expect(broken).toEqual([]);
     if (process.env.UPDATE_README === '1') writeFileSync('README.md', text);
     else expect(differ, 'regenerate with: UPDATE_README=1 npx vitest run test/cli/help.test.ts').toEqual([]);
+  });
+
+  /** The README's table of variables, from the table in src/cli/environment.ts and each command's list. */
+  function environmentTable(): string {
+    const readers = (name: string) =>
+      COMMANDS.filter(function reads(c: SieCommand): boolean {
+        return c.environment.includes(name as EnvironmentName) || c.subcommands.some(reads);
+      }).map((c) => c.name);
+    const rows = Object.entries(ENVIRONMENT).map(([name, v]: [string, EnvironmentVariable]) => `| \`${name}\` | ${readers(name).join(', ')} | ${v.meaning} | ${v.default ?? ''} |`);
+    return `\n| variable | read by | what it sets | default |\n|---|---|---|---|\n${rows.join('\n')}\n`;
+  }
+
+  it('has the table of environment variables, generated like the help blocks', () => {
+    const text = readme();
+    const [b, e] = ['<!-- BEGIN environment -->', '<!-- END environment -->'];
+    const from = text.indexOf(b);
+    const to = text.indexOf(e);
+    expect(from >= 0 && to > from, `README.md: ${b} ... ${e}`).toBe(true);
+    const updated = text.slice(0, from + b.length) + environmentTable() + text.slice(to);
+    if (process.env.UPDATE_README === '1') writeFileSync('README.md', updated);
+    else expect(text.slice(from + b.length, to), 'regenerate with: UPDATE_README=1 npx vitest run test/cli/help.test.ts').toBe(environmentTable());
   });
 
   it('documents every environment variable the commands read, and those of make demo', () => {
