@@ -118,7 +118,13 @@ export async function createEventAnnotator(opts: { width: number; height: number
         const y2 = d.xyxy[4 * i + 3]!;
         if (!(Number.isFinite(x1) && Number.isFinite(y1) && Number.isFinite(x2) && Number.isFinite(y2))) continue;
         const w = tagWidth(s.text.length, atlas, sizes);
-        const n = eventTagCandidates(cand, Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2), w, h);
+        // The box as the box annotator draws it (snapped outward to even pixels), so "below the box"
+        // here and "inside its bottom edge" there are the same line, not 2 px into each other.
+        const bx1 = Math.floor(Math.min(x1, x2) / 2) * 2;
+        const by1 = Math.floor(Math.min(y1, y2) / 2) * 2;
+        const bx2 = Math.ceil(Math.max(x1, x2) / 2) * 2;
+        const by2 = Math.ceil(Math.max(y1, y2) / 2) * 2;
+        const n = eventTagCandidates(cand, bx1, by1, bx2, by2, w, h);
         layout.place(cand, n, w, h, tag);
         drawTag(frame, atlas, sizes, s.text, tag[0]!, tag[1]!, color);
       }

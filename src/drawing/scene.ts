@@ -53,6 +53,8 @@ export interface SceneRenderer {
   draw(frame: FramePixels, input: SceneInput): void;
   /** Forget trails and rule texts (source reconnected, positions from before mean nothing). */
   reset(): void;
+  /** Where the last draw put its tags (the header's bar first, when shown): for tests and debugging. */
+  readonly tags: TagLayout;
 }
 
 /** Class id per configured class name; a name the model does not have is a config error. */
@@ -139,7 +141,7 @@ export async function createSceneRenderer(opts: SceneRendererOptions): Promise<S
     clockS = 0;
   };
   reset();
-  return { style, draw, reset };
+  return { style, draw, reset, tags: layout };
 }
 
 /**

@@ -33,6 +33,13 @@ export class TagLayout {
     return this.count;
   }
 
+  /** Rectangle i (in placing order, reserved ones included) as x, y, w, h into `out`: for tests and debugging. */
+  rect(i: number, out: Int32Array): Int32Array {
+    if (i < 0 || i >= this.count) throw new RangeError(`no tag ${i}: ${this.count} placed`);
+    out.set(this.rects.subarray(4 * i, 4 * i + 4));
+    return out;
+  }
+
   /** Mark a rectangle as taken without choosing anything (a fixed bar, a tag drawn elsewhere). */
   reserve(x: number, y: number, w: number, h: number): void {
     if (!(w > 0 && h > 0)) return;
