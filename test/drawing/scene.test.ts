@@ -34,6 +34,8 @@ describe('scene renderer', () => {
     await expect(make({ colors: { truck: '#112233' } })).rejects.toThrow(/colors: 'truck'/);
     await expect(make({ colors: { car: 'red' } })).rejects.toThrow(ConfigInvalidError);
     await expect(make({ trail_length: 1 })).rejects.toThrow(/trail_length/);
+    await expect(make({ line_color: 'white' })).rejects.toThrow(/line_color.*#rrggbb/);
+    await expect(make({ event_text_seconds: 0 })).rejects.toThrow(/event_text_seconds/);
   });
 
   it('applies colour overrides per class name', () => {
