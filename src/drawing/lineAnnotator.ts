@@ -113,15 +113,15 @@ export function lineLegend(
   const ny = ux;
   g.nx = nx;
   g.ny = ny;
-  const halfN = (w: number): number => Math.abs(nx) * (w / 2) + Math.abs(ny) * (h / 2);
-  const halfD = Math.abs(ux) * (Math.max(wIn, wOut) / 2) + Math.abs(uy) * (h / 2);
-  const back = halfD + gap;
-  const inOff = arrow + gap + halfN(wIn);
-  const outOff = arrow + gap + halfN(wOut);
-  const fits = (cx: number, cy: number, w: number): boolean =>
-    cx - w / 2 >= 0 && cx + w / 2 <= W && cy - h / 2 >= 0 && cy + h / 2 <= H;
-  for (const end of [2, 1, 0] as const) {
-    if (end !== 0 && len < 3 * back) continue; // too short for a legend by an end
+  // Half-extents of a tag along the normal and along the line (the tags' corners never touch it).
+  const halfIn = Math.abs(nx) * (wIn / 2) + Math.abs(ny) * (h / 2);
+  const halfOut = Math.abs(nx) * (wOut / 2) + Math.abs(ny) * (h / 2);
+  const back = Math.abs(ux) * (Math.max(wIn, wOut) / 2) + Math.abs(uy) * (h / 2) + gap;
+  const inOff = arrow + gap + halfIn;
+  const outOff = arrow + gap + halfOut;
+  // By p2, by p1, then the midpoint (taken whatever fits); the ends only on a line long enough.
+  for (let end = 2; end >= 0; end--) {
+    if (end !== 0 && len < 3 * back) continue;
     const ax = end === 2 ? p2[0] - ux * back : end === 1 ? p1[0] + ux * back : (p1[0] + p2[0]) / 2;
     const ay = end === 2 ? p2[1] - uy * back : end === 1 ? p1[1] + uy * back : (p1[1] + p2[1]) / 2;
     g.ax = ax;
@@ -130,10 +130,15 @@ export function lineLegend(
     g.inY = ay + ny * inOff;
     g.outX = ax - nx * outOff;
     g.outY = ay - ny * outOff;
-    g.end = end;
-    if (end === 0 || (fits(g.inX, g.inY, wIn) && fits(g.outX, g.outY, wOut))) return true;
+    g.end = end as 0 | 1 | 2;
+    if (end === 0 || (inFrame(g.inX, g.inY, wIn, h, W, H) && inFrame(g.outX, g.outY, wOut, h, W, H))) break;
   }
   return true;
+}
+
+/** A w x h tag centred on (cx, cy) lies wholly inside the W x H frame. */
+function inFrame(cx: number, cy: number, w: number, h: number, W: number, H: number): boolean {
+  return cx - w / 2 >= 0 && cx + w / 2 <= W && cy - h / 2 >= 0 && cy + h / 2 <= H;
 }
 
 export async function createLineAnnotator(opts: LineAnnotatorOptions): Promise<LineAnnotator> {
