@@ -3,7 +3,7 @@
 // grey frame (the cost does not depend on the picture). A measurement to run by hand on a quiet machine,
 // never a test. Runs the compiled code: `npx tsc -p tsconfig.json` first.
 //
-//   node scripts/draw-cost.js [frames=400] [boxes=20,100]
+//   node scripts/draw-cost.js [frames=400] [boxes=20,100]     (DRAW_STYLE='{"trails":false}': another drawing config)
 import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -44,7 +44,7 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sor
 console.log(`loadavg before: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 for (const [W, H] of [[1280, 720], [1920, 1080]]) {
   for (const n of boxCounts) {
-    const scene = await createSceneRenderer({ width: W, height: H, labels, style: {} });
+    const scene = await createSceneRenderer({ width: W, height: H, labels, style: JSON.parse(process.env.DRAW_STYLE ?? '{}') });
     const frame = { pixels: Buffer.alloc(yuv420pSize({ width: W, height: H }), 110), width: W, height: H };
     const zones = [{ id: 'parked', name: 'parking', polygon: [[0.82 * W, 0], [W, 0], [W, 0.22 * H], [0.82 * W, 0.22 * H]], count: 3, active: true }];
     const lines = [{ id: 'walkway', name: 'walkway', p1: [0.5 * W, 0.15 * H], p2: [0.5 * W, 0.75 * H], in: 14, out: 12 }];
