@@ -59,7 +59,7 @@ export async function createHeaderAnnotator(opts: { width: number; height: numbe
     const w = Math.min(frame.width, barWidth(text.length));
     const h = Math.min(frame.height, sizes.tagHeight);
     blendRect(frame, 0, 0, w, h, BLACK, BAR_ALPHA);
-    atlas.drawText(frame, text, sizes.padding, (h - sizes.textHeight) >> 1, WHITE);
+    atlas.drawText(frame, text, sizes.padding, (h - sizes.textHeight) >> 1, WHITE, true);
     return w;
   };
   return { sizes, draw, width };
