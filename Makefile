@@ -5,9 +5,10 @@ SHELL := /bin/bash
 # ffmpeg: both media pipelines. GStreamer and tshark: independent RTSP clients / RTP checkers in tests.
 # mosquitto: the MQTT broker the event-delivery tests publish to.
 # fonts-dejavu-core: the glyphs our labels are drawn with (rasterised once per run, never per frame).
+# curl and jq: the README's API walkthrough (test/readme/walkthrough.test.ts runs it).
 APT_PACKAGES := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav tshark fonts-dejavu-core \
-  fontconfig procps curl postgresql mosquitto
+  fontconfig procps curl jq postgresql mosquitto
 
 .PHONY: help deps apt-deps node-deps build typecheck lint test demo postgres mosquitto clean
 

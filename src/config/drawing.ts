@@ -14,8 +14,21 @@ export const drawingConfigSchema = z
     trails: z.boolean().default(true).describe('draw a fading trail behind each tracked object'),
     trail_length: z.number().int().min(2).max(300).default(30).describe('points (frames) kept per trail'),
     zones: z.boolean().default(true).describe('draw rule zones with their name and live count'),
-    zone_opacity: z.number().min(0).max(1).default(0.25).describe('fill opacity of a zone; a triggered zone gets twice this (at most 0.6)'),
-    lines: z.boolean().default(true).describe('draw counting lines with their in/out totals'),
+    zone_opacity: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.12)
+      .describe('fill opacity of a zone; a triggered zone keeps it and gets a doubled outline in highlight_color instead'),
+    lines: z.boolean().default(true).describe('draw counting lines with a legend: an arrow to each side, "IN n" on the in side, "OUT n" on the other'),
+    line_color: hexColor.default('#FFFFFF').describe('colour of every counting line, its arrows and legend (white: unlike any class colour)'),
+    event_text: z.boolean().default(true).describe('when a rule fires, a short text next to the object ("IN", "DWELL 32 s"), or by the zone for zone-wide events'),
+    event_text_seconds: z
+      .number()
+      .min(0.1)
+      .max(60)
+      .default(1.5)
+      .describe('how long a rule text stays, in seconds of source time'),
     header: z.boolean().default(true).describe('draw a top-left bar with run name, source time and fps'),
     blur_classes: z
       .array(z.string().min(1).max(200))

@@ -7,6 +7,7 @@ import { makeDetections, type Detections } from '../detections.js';
 import { yuv420pSize } from '../frame.js';
 import { loadGlyphAtlas, type GlyphAtlas } from './glyphAtlas.js';
 import { makeClassColor, Palette, type ClassColor } from './palette.js';
+import { boxTagCandidates, TagLayout } from './tagLayout.js';
 import { blendRect, fillRect, strokeRect, type FramePixels } from './yuv.js';
 
 export interface BoxStyle {
@@ -53,12 +54,21 @@ export interface BoxAnnotator {
    * translucent tint in the highlight colour, so a rule's culprit stands out in a crowd.
    */
   draw(frame: FramePixels, detections: Detections, highlighted?: ReadonlySet<number>): void;
+  /** Outlines and tints only (the scene lays out every tag of the frame together, after the shapes). */
+  drawBoxes(frame: FramePixels, detections: Detections, highlighted?: ReadonlySet<number>): void;
+  /**
+   * The label tags, placed in `layout` (begun for this frame, holding the tags placed before) so that
+   * none covers another: highlighted objects first, then by score, then in detection order.
+   */
+  drawTags(frame: FramePixels, detections: Detections, layout: TagLayout, highlighted?: ReadonlySet<number>): void;
 }
 
 export const DEFAULT_HIGHLIGHT = '#FF0000';
 const HIGHLIGHT_ALPHA = 0.3;
 /** Track id strings kept for reuse; cleared wholesale past this (ids only grow over a long run). */
 const TRACK_TEXT_CACHE = 4096;
+/** Tracks whose last tag spot is remembered (so a tag stays put while its object moves); cleared past this. */
+const TAG_SPOT_CACHE = 4096;
 
 const evenDown = (v: number): number => Math.floor(v / 2) * 2;
 const evenUp = (v: number): number => Math.ceil(v / 2) * 2;
@@ -71,21 +81,6 @@ export function boxSizes(width: number, height: number, style: BoxStyle = {}): B
   const textHeight = Math.max(12, Math.round((height / 40) * (style.textScale ?? 1)));
   const padding = Math.max(2, Math.round(textHeight * 0.2));
   return { thickness, textHeight, padding, tagHeight: evenUp(textHeight + 2 * padding) };
-}
-
-/**
- * Where a label tag of tagW x tagH goes for a box whose (even-aligned) top-left is (bx1, by1): on top
- * of the box, or inside its top edge when there is no room above; shifted left to stay in the frame.
- * Writes [x, y] into `out` so the per-frame path allocates nothing.
- */
-export function placeTag(out: Int32Array, bx1: number, by1: number, tagW: number, tagH: number, width: number, height: number): void {
-  let y = by1 - tagH;
-  if (y < 0) y = Math.max(0, by1);
-  y = Math.min(y, Math.max(0, evenDown(height - tagH)));
-  let x = Math.min(bx1, width - tagW);
-  x = Math.max(0, evenDown(x));
-  out[0] = x;
-  out[1] = y;
 }
 
 export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<BoxAnnotator> {
@@ -144,11 +139,9 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
   const isHighlighted = (d: Detections, i: number, hl: ReadonlySet<number> | undefined): boolean =>
     hl !== undefined && hl.size > 0 && d.trackId[i]! >= 0 && hl.has(d.trackId[i]!);
 
-  const draw = (frame: FramePixels, d: Detections, highlighted?: ReadonlySet<number>): void => {
-    const W = frame.width;
-    const H = frame.height;
-    // Tints first (under every outline), boxes next, tags last: a neighbour's outline never cuts
-    // through a label.
+  const drawBoxes = (frame: FramePixels, d: Detections, highlighted?: ReadonlySet<number>): void => {
+    // Tints first (under every outline), then boxes; tags come after every shape of the frame, so a
+    // neighbour's outline never cuts through a label.
     for (let i = 0; i < d.count; i++) {
       if (!isHighlighted(d, i, highlighted) || !boxAt(d, i)) continue;
       blendRect(frame, box[0]!, box[1]!, box[2]! - box[0]!, box[3]! - box[1]!, highlight, HIGHLIGHT_ALPHA);
@@ -158,30 +151,96 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
       const t = isHighlighted(d, i, highlighted) ? 2 * m.thickness : m.thickness;
       strokeRect(frame, box[0]!, box[1]!, box[2]!, box[3]!, t, colorOf(d.classId[i]!).fill);
     }
+  };
+
+  // Per-frame scratch for the tags, grown to the most detections a frame ever had: placing order, and
+  // each tag's spot and width (0 = no tag).
+  let order = new Int32Array(64);
+  let tagX = new Int32Array(64);
+  let tagY = new Int32Array(64);
+  let tagW = new Int32Array(64);
+  const cand = new Float64Array(16);
+  const lastSpot = new Map<number, number>();
+
+  const confIndex = (conf: number): number => Math.min(100, Math.max(0, Math.round(conf * 100)));
+  /** Placing rank: highlighted objects first, then higher scores; equal ranks keep detection order. */
+  const rankOf = (d: Detections, i: number, hl: ReadonlySet<number> | undefined): number => {
+    const c = d.confidence[i]!;
+    return (isHighlighted(d, i, hl) ? 2 : 0) + (Number.isFinite(c) ? Math.min(1, Math.max(0, c)) : 0);
+  };
+
+  const drawTags = (frame: FramePixels, d: Detections, layout: TagLayout, highlighted?: ReadonlySet<number>): void => {
     if (!atlas) return;
+    const W = frame.width;
+    const H = frame.height;
     const cw = atlas.cellWidth;
+    if (order.length < d.count) {
+      const n = 2 * d.count;
+      order = new Int32Array(n);
+      tagX = new Int32Array(n);
+      tagY = new Int32Array(n);
+      tagW = new Int32Array(n);
+    }
+    // Tags of objects in the picture, ordered by rank (insertion sort: stable, allocation-free, and a
+    // frame holds tens of boxes, rarely a few hundred).
+    let n = 0;
     for (let i = 0; i < d.count; i++) {
+      tagW[i] = 0;
       if (!boxAt(d, i) || box[2]! <= 0 || box[3]! <= 0 || box[0]! >= W || box[1]! >= H) continue; // not in the picture
+      const r = rankOf(d, i, highlighted);
+      let k = n++;
+      while (k > 0 && rankOf(d, order[k - 1]!, highlighted) < r) {
+        order[k] = order[k - 1]!;
+        k--;
+      }
+      order[k] = i;
+    }
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      boxAt(d, i);
+      const conf = d.confidence[i]!;
+      const tid = d.trackId[i]!;
+      const idLen = showTrackIds && tid >= 0 ? trackTextOf(tid).length + 1 : 0;
+      const confLen = showConfidence && Number.isFinite(conf) ? 1 + confText[confIndex(conf)]!.length : 0;
+      const w = evenUp((idLen + nameOf(d.classId[i]!).length + confLen) * cw + 2 * m.padding);
+      const nc = boxTagCandidates(cand, box[0]!, box[1]!, box[2]!, box[3]!, w, m.tagHeight);
+      const spot = layout.place(cand, nc, w, m.tagHeight, tag, tid >= 0 ? (lastSpot.get(tid) ?? -1) : -1);
+      if (tid >= 0 && lastSpot.get(tid) !== spot) {
+        if (lastSpot.size >= TAG_SPOT_CACHE) lastSpot.clear();
+        lastSpot.set(tid, spot);
+      }
+      tagX[i] = tag[0]!;
+      tagY[i] = tag[1]!;
+      tagW[i] = w;
+    }
+    // Drawn in reverse placing order: where the layout had to let two tags overlap, the more important
+    // one ends up on top.
+    for (let k = n - 1; k >= 0; k--) {
+      const i = order[k]!;
       const id = d.classId[i]!;
       const color = colorOf(id);
       const name = nameOf(id);
       const conf = d.confidence[i]!;
-      const confStr = showConfidence && Number.isFinite(conf) ? confText[Math.min(100, Math.max(0, Math.round(conf * 100)))]! : '';
+      const confStr = showConfidence && Number.isFinite(conf) ? confText[confIndex(conf)]! : '';
       const tid = d.trackId[i]!;
       const idStr = showTrackIds && tid >= 0 ? trackTextOf(tid) : '';
       const nameAt = idStr ? idStr.length + 1 : 0;
-      const chars = nameAt + name.length + (confStr ? 1 + confStr.length : 0);
-      const tagW = evenUp(chars * cw + 2 * m.padding);
-      placeTag(tag, box[0]!, box[1]!, tagW, m.tagHeight, W, H);
-      const tx = tag[0]!;
-      const ty = tag[1]!;
-      fillRect(frame, tx, ty, tagW, m.tagHeight, color.fill);
+      const tx = tagX[i]!;
+      const ty = tagY[i]!;
+      fillRect(frame, tx, ty, tagW[i]!, m.tagHeight, color.fill);
       const textY = ty + ((m.tagHeight - m.textHeight) >> 1);
       // Id, name and confidence as separate runs instead of one concatenated string: no garbage per frame.
       if (idStr) atlas.drawText(frame, idStr, tx + m.padding, textY, color.text);
       atlas.drawText(frame, name, tx + m.padding + nameAt * cw, textY, color.text);
       if (confStr) atlas.drawText(frame, confStr, tx + m.padding + (nameAt + name.length + 1) * cw, textY, color.text);
     }
+  };
+
+  const ownLayout = new TagLayout();
+  const draw = (frame: FramePixels, d: Detections, highlighted?: ReadonlySet<number>): void => {
+    drawBoxes(frame, d, highlighted);
+    ownLayout.begin(frame.width, frame.height);
+    drawTags(frame, d, ownLayout, highlighted);
   };
 
   // Run the drawing code a few times on a scratch frame so the JIT has compiled it before the first
@@ -197,5 +256,5 @@ export async function createBoxAnnotator(opts: BoxAnnotatorOptions): Promise<Box
   const warmHighlight = new Set([7]);
   for (let i = 0; i < 100; i++) draw(scratch, warmDets, i % 2 === 0 ? warmHighlight : undefined);
 
-  return { metrics: m, draw };
+  return { metrics: m, draw, drawBoxes, drawTags };
 }

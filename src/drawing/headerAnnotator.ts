@@ -21,6 +21,8 @@ export interface HeaderAnnotator {
   readonly sizes: BoxSizes;
   /** Draw the bar; returns its width in pixels (0 when there was nothing to show). */
   draw(frame: FramePixels, info: HeaderInfo): number;
+  /** The width the bar will have for `info` (so other tags can keep clear of it). */
+  width(info: HeaderInfo): number;
 }
 
 const BAR_ALPHA = 0.6;
@@ -48,15 +50,17 @@ export function headerText(info: HeaderInfo): string {
 export async function createHeaderAnnotator(opts: { width: number; height: number; style?: Pick<BoxStyle, 'textScale'> }): Promise<HeaderAnnotator> {
   const sizes = boxSizes(opts.width, opts.height, opts.style);
   const atlas = await loadGlyphAtlas(sizes.textHeight);
+  const barWidth = (chars: number): number => (chars === 0 ? 0 : Math.min(opts.width, Math.ceil((chars * atlas.cellWidth + 2 * sizes.padding) / 2) * 2));
+  const width = (info: HeaderInfo): number => barWidth(headerText(info).length);
   const draw = (frame: FramePixels, info: HeaderInfo): number => {
     // The time changes every frame, so this one short string per frame is the header's whole cost.
     const text = headerText(info);
     if (!text) return 0;
-    const w = Math.min(frame.width, Math.ceil((text.length * atlas.cellWidth + 2 * sizes.padding) / 2) * 2);
+    const w = Math.min(frame.width, barWidth(text.length));
     const h = Math.min(frame.height, sizes.tagHeight);
     blendRect(frame, 0, 0, w, h, BLACK, BAR_ALPHA);
-    atlas.drawText(frame, text, sizes.padding, (h - sizes.textHeight) >> 1, WHITE);
+    atlas.drawText(frame, text, sizes.padding, (h - sizes.textHeight) >> 1, WHITE, true);
     return w;
   };
-  return { sizes, draw };
+  return { sizes, draw, width };
 }

@@ -1,9 +1,11 @@
 /**
  * The whole per-frame picture, as the `drawing` config asks for it. Layers go bottom to top:
- *   privacy pixelation → zones → lines → trails → boxes and tags → zone/line tags → header
- * Pixelation comes first so nothing drawn later is smeared and nothing masked shows through. Zone and
- * line TAGS are lifted above the boxes: on the sample frame a parked car's box tag hid the zone's
- * count, and the few rule counts matter more than one box tag. The header comes last, always readable.
+ *   privacy pixelation → zones → lines → trails → boxes → every tag → header
+ * Pixelation comes first so nothing drawn later is smeared and nothing masked shows through. All tags
+ * come after all shapes, laid out together (tagLayout.ts) so none covers another or leaves the frame,
+ * in order of importance: the header's place, line legends, zone tags, rule texts, then box tags (on
+ * the sample frame a parked car's box tag once hid the zone's count; the few rule counts matter more
+ * than one box tag). The header comes last, always readable.
  */
 import { describeZodError } from '../config/zodError.js';
 import { drawingConfigSchema, type DrawingConfig, type DrawingConfigInput } from '../config/drawing.js';
@@ -11,10 +13,12 @@ import { emptyDetections, makeDetections, type Detections } from '../detections.
 import { ConfigInvalidError } from '../errors.js';
 import { yuv420pSize } from '../frame.js';
 import { createBoxAnnotator, type BoxStyle } from './boxAnnotator.js';
+import { createEventAnnotator, type EventForText } from './eventAnnotator.js';
 import { createHeaderAnnotator, type HeaderAnnotator, type HeaderInfo } from './headerAnnotator.js';
 import { createLineAnnotator, type LineAnnotator, type LineDrawing } from './lineAnnotator.js';
 import { DEFAULT_PALETTE } from './palette.js';
 import { createPrivacyBlur, type PrivacyBlur } from './privacyBlur.js';
+import { TagLayout } from './tagLayout.js';
 import { createTrailAnnotator, type TrailAnnotator } from './trackAnnotator.js';
 import type { FramePixels } from './yuv.js';
 import { createZoneAnnotator, type ZoneAnnotator, type ZoneDrawing } from './zoneAnnotator.js';
@@ -27,6 +31,10 @@ export interface SceneInput {
   readonly lines?: readonly LineDrawing[];
   /** Track ids of the objects that triggered a rule on this frame. */
   readonly highlighted?: ReadonlySet<number>;
+  /** The rules' events of this frame: each shows a short text by its object for a while. */
+  readonly events?: readonly EventForText[];
+  /** Source time of the frame, seconds: how long rule texts stay is measured on it (default: header.ptsS). */
+  readonly ptsS?: number;
   readonly header?: HeaderInfo;
 }
 
@@ -43,8 +51,10 @@ export interface SceneRenderer {
   readonly style: DrawingConfig;
   /** Draw every enabled layer into the frame, in place. Call once per frame: trails advance per call. */
   draw(frame: FramePixels, input: SceneInput): void;
-  /** Forget trails (source reconnected, positions from before mean nothing). */
+  /** Forget trails and rule texts (source reconnected, positions from before mean nothing). */
   reset(): void;
+  /** Where the last draw put its tags (the header's bar first, when shown): for tests and debugging. */
+  readonly tags: TagLayout;
 }
 
 /** Class id per configured class name; a name the model does not have is a config error. */
@@ -84,17 +94,25 @@ export async function createSceneRenderer(opts: SceneRendererOptions): Promise<S
     highlightColor: style.highlight_color,
   };
 
-  const [boxes, zones, lines, header] = await Promise.all([
+  const [boxes, zones, lines, header, events] = await Promise.all([
     style.boxes ? createBoxAnnotator({ width, height, labels: opts.labels, style: boxStyle }) : undefined,
-    style.zones ? createZoneAnnotator({ width, height, style: { ...common, opacity: style.zone_opacity, showLabels: style.labels } }) : undefined,
-    style.lines ? createLineAnnotator({ width, height, style: { ...common, showLabels: style.labels } }) : undefined,
+    style.zones
+      ? createZoneAnnotator({ width, height, style: { ...common, opacity: style.zone_opacity, showLabels: style.labels, highlightColor: style.highlight_color } })
+      : undefined,
+    style.lines ? createLineAnnotator({ width, height, style: { ...common, showLabels: style.labels, color: style.line_color } }) : undefined,
     style.header ? createHeaderAnnotator({ width, height, style: common }) : undefined,
+    style.event_text
+      ? createEventAnnotator({ width, height, style: { textScale: style.text_scale, highlightColor: style.highlight_color, seconds: style.event_text_seconds } })
+      : undefined,
   ] as const);
   const trails: TrailAnnotator | undefined = style.trails
     ? createTrailAnnotator({ width, height, style: { ...common, length: style.trail_length } })
     : undefined;
   const blur: PrivacyBlur | undefined = blurIds.length > 0 ? createPrivacyBlur({ width, height, classIds: blurIds }) : undefined;
   const none = emptyDetections();
+  const layout = new TagLayout();
+  // Source time for the rule texts when a caller gives none: one frame at 25 fps per draw.
+  let clockS = 0;
 
   const draw = (frame: FramePixels, input: SceneInput): void => {
     const d = input.detections ?? none;
@@ -102,15 +120,28 @@ export async function createSceneRenderer(opts: SceneRendererOptions): Promise<S
     if (zones && input.zones) zones.drawShapes(frame, input.zones);
     if (lines && input.lines) lines.drawShapes(frame, input.lines);
     if (trails) trails.draw(frame, d);
-    if (boxes) boxes.draw(frame, d, input.highlighted);
-    if (zones && input.zones) zones.drawLabels(frame, input.zones);
-    if (lines && input.lines) lines.drawLabels(frame, input.lines);
+    if (boxes) boxes.drawBoxes(frame, d, input.highlighted);
+    layout.begin(frame.width, frame.height);
+    if (header && input.header) layout.reserve(0, 0, header.width(input.header), header.sizes.tagHeight);
+    if (lines && input.lines) lines.drawLabels(frame, input.lines, layout);
+    if (zones && input.zones) zones.drawLabels(frame, input.zones, layout);
+    if (events) {
+      const pts = input.ptsS ?? input.header?.ptsS;
+      clockS = pts !== undefined && Number.isFinite(pts) ? pts : clockS + 0.04;
+      events.draw(frame, clockS, input.events, d, input.zones, layout);
+    }
+    if (boxes) boxes.drawTags(frame, d, layout, input.highlighted);
     if (header && input.header) header.draw(frame, input.header);
   };
 
   warmUp(draw, { zones, lines, header }, blurIds[0] ?? 0);
-  trails?.reset();
-  return { style, draw, reset: () => trails?.reset() };
+  const reset = (): void => {
+    trails?.reset();
+    events?.reset();
+    clockS = 0;
+  };
+  reset();
+  return { style, draw, reset, tags: layout };
 }
 
 /**
@@ -129,6 +160,7 @@ function warmUp(
   const zonesIn: ZoneDrawing[] = [{ id: 'z', name: 'z', polygon: [[5, 40], [120, 30], [180, 130], [30, 110]], count: 1 }];
   const linesIn: LineDrawing[] = [{ id: 'l', name: 'l', p1: [10, 50], p2: [150, 70], in: 1, out: 2 }];
   const hl = new Set([1]);
+  const warmEvents: EventForText[] = [{ type: 'cross', track_id: 1, rule_id: 'l', direction: 'in' }, { type: 'started', track_id: null, rule_id: 'z' }];
   for (let i = 0; i < 100; i++) {
     const x = 20 + (i % 30) * 3;
     draw(frame, {
@@ -141,6 +173,8 @@ function warmUp(
       zones: parts.zones ? zonesIn : undefined,
       lines: parts.lines ? linesIn : undefined,
       highlighted: i % 2 === 0 ? hl : undefined,
+      events: i % 10 === 0 ? warmEvents : undefined,
+      ptsS: i / 25,
       header: parts.header ? { title: 'warm', ptsS: i, fps: 25 } : undefined,
     });
   }

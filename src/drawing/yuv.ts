@@ -221,37 +221,54 @@ export function blendMask(
   const x1 = R[2]!;
   const y1 = R[3]!;
   const p = planes(f);
+  const uOff = p.uOff;
+  const vOff = p.vOff;
+  const cw = p.cw;
   const px = f.pixels;
   const W = f.width;
+  const H = f.height;
+  const cY = c.y;
+  const cU = c.u;
+  const cV = c.v;
   for (let row = y0; row < y1; row++) {
     const m = offset + (row - y) * stride - x;
+    const base = row * W;
     for (let col = x0; col < x1; col++) {
       const a = mask[m + col]!;
       if (a === 0) continue;
-      const i = row * W + col;
-      px[i] = px[i]! + blend255(c.y - px[i]!, a);
+      const i = base + col;
+      px[i] = px[i]! + blend255(cY - px[i]!, a);
     }
   }
   for (let cy = y0 >> 1, cyEnd = (y1 + 1) >> 1; cy < cyEnd; cy++) {
-    const ry0 = Math.max(y0, cy * 2);
-    const ry1 = Math.min(y1, cy * 2 + 2);
-    const blockRows = Math.min(f.height, cy * 2 + 2) - cy * 2;
+    const ry0 = y0 > cy * 2 ? y0 : cy * 2;
+    const ry1 = y1 < cy * 2 + 2 ? y1 : cy * 2 + 2;
+    const blockRows = (H < cy * 2 + 2 ? H : cy * 2 + 2) - cy * 2;
+    // Text is drawn mostly over whole 2x2 blocks: those sum their four coverages directly.
+    const fullRows = ry1 - ry0 === 2;
+    const m0 = offset + (ry0 - y) * stride - x;
+    const m1 = m0 + stride;
+    const o = cy * cw;
     for (let cx = x0 >> 1, cxEnd = (x1 + 1) >> 1; cx < cxEnd; cx++) {
-      const rx0 = Math.max(x0, cx * 2);
-      const rx1 = Math.min(x1, cx * 2 + 2);
+      const rx0 = x0 > cx * 2 ? x0 : cx * 2;
+      const rx1 = x1 < cx * 2 + 2 ? x1 : cx * 2 + 2;
       let sum = 0;
-      for (let row = ry0; row < ry1; row++) {
-        const m = offset + (row - y) * stride - x;
-        for (let col = rx0; col < rx1; col++) sum += mask[m + col]!;
+      if (fullRows && rx1 - rx0 === 2) {
+        sum = mask[m0 + rx0]! + mask[m0 + rx0 + 1]! + mask[m1 + rx0]! + mask[m1 + rx0 + 1]!;
+      } else {
+        for (let row = ry0; row < ry1; row++) {
+          const m = offset + (row - y) * stride - x;
+          for (let col = rx0; col < rx1; col++) sum += mask[m + col]!;
+        }
       }
       if (sum === 0) continue;
       // Mean over the block's in-frame pixels (a block on an odd frame edge has only 1 or 2).
-      const n = blockRows * (Math.min(f.width, cx * 2 + 2) - cx * 2);
+      const n = blockRows * ((W < cx * 2 + 2 ? W : cx * 2 + 2) - cx * 2);
       const a = n === 4 ? (sum + 2) >> 2 : Math.round(sum / n);
-      const iu = p.uOff + cy * p.cw + cx;
-      const iv = p.vOff + cy * p.cw + cx;
-      px[iu] = px[iu]! + blend255(c.u - px[iu]!, a);
-      px[iv] = px[iv]! + blend255(c.v - px[iv]!, a);
+      const iu = uOff + o + cx;
+      const iv = vOff + o + cx;
+      px[iu] = px[iu]! + blend255(cU - px[iu]!, a);
+      px[iv] = px[iv]! + blend255(cV - px[iv]!, a);
     }
   }
 }

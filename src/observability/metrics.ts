@@ -359,7 +359,10 @@ export class SieMetrics {
       remove: () => {
         if (removed) return;
         removed = true;
-        if (this.runs.get(run.runId) === entry) this.runs.delete(run.runId);
+        // A newer execution of the same run (released and claimed again by this engine) tracks the same
+        // series: the older one going must leave them, or the newer one's frames would go uncounted.
+        if (this.runs.get(run.runId) !== entry) return;
+        this.runs.delete(run.runId);
         for (const sl of stageLabels.values()) {
           this.stageWait.remove(sl);
           this.stageService.remove(sl);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makeDetections, type Detections } from '../../src/detections.js';
-import { boxSizes, createBoxAnnotator, placeTag } from '../../src/drawing/boxAnnotator.js';
+import { boxSizes, createBoxAnnotator } from '../../src/drawing/boxAnnotator.js';
 import { Palette } from '../../src/drawing/palette.js';
+import { boxTagCandidates, TagLayout } from '../../src/drawing/tagLayout.js';
 import { BLACK, hexToRgb, readYuv, rgbToYuv, WHITE } from '../../src/drawing/yuv.js';
 import { changedChroma, changedLuma, copyFrame, expectedSets, makeFrame, onStroke } from './helpers.js';
 
@@ -15,10 +16,14 @@ function dets(rows: [number, number, number, number, number, number][]): Detecti
   });
 }
 
+/** Where a lone box's tag goes: its first candidate, clamped into the frame. */
 function tagRect(width: number, height: number, bx1: number, by1: number, chars: number, m: { charWidth: number; padding: number; tagHeight: number }) {
   const w = Math.ceil((chars * m.charWidth + 2 * m.padding) / 2) * 2;
   const out = new Int32Array(2);
-  placeTag(out, bx1, by1, w, m.tagHeight, width, height);
+  const layout = new TagLayout();
+  layout.begin(width, height);
+  const cand = new Float64Array(16);
+  layout.place(cand, boxTagCandidates(cand, bx1, by1, bx1 + 40, by1 + 40, w, m.tagHeight), w, m.tagHeight, out);
   return { x: out[0]!, y: out[1]!, w, h: m.tagHeight };
 }
 
@@ -99,6 +104,52 @@ describe('box annotator', () => {
     const c = new Palette().forClass(2).fill;
     expect(readYuv(f, top.x + 1, top.y + 1)).toEqual(c);
     expect(readYuv(f, right.x + right.w - 2, right.y + 1)).toEqual(c);
+  });
+
+  it('tags of boxes on top of each other (one van seen as two classes) both show, disjoint, the higher score above', async () => {
+    const W = 320;
+    const H = 240;
+    const ann = await createBoxAnnotator({ width: W, height: H, labels: LABELS, style: { showTrackIds: true } });
+    const f = makeFrame(W, H);
+    const d = makeDetections({
+      xyxy: Float32Array.of(100, 100, 180, 160, 101, 101, 179, 161, 150, 104, 200, 158),
+      confidence: Float32Array.of(0.66, 0.75, 0.61),
+      classId: Int32Array.of(2, 1, 0),
+      trackId: Int32Array.of(6, 5, 3),
+    });
+    ann.draw(f, d);
+    const outlines = makeFrame(W, H);
+    (await createBoxAnnotator({ width: W, height: H, labels: LABELS, style: { showLabels: false } })).draw(outlines, d);
+    const palette = new Palette();
+    /** Tag pixels (those the outlines alone leave alone) in a class colour: their count and rows. */
+    const inColour = (cls: number) => {
+      const c = palette.forClass(cls).fill;
+      let n = 0;
+      let minY = H;
+      let maxY = -1;
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          const p = readYuv(f, x, y);
+          if (f.pixels[y * W + x] === outlines.pixels[y * W + x]) continue;
+          if (p.y === c.y && p.u === c.u && p.v === c.v) {
+            n++;
+            minY = Math.min(minY, y);
+            maxY = Math.max(maxY, y);
+          }
+        }
+      }
+      return { n, minY, maxY };
+    };
+    const h = ann.metrics.tagHeight;
+    const truck = inColour(1); // 0.75: placed first, above the boxes
+    const car = inColour(2);
+    const person = inColour(0);
+    expect(truck.minY).toBe(100 - h);
+    // Each tag's fill shows almost whole (text aside): none is hidden under another.
+    for (const [name, got, chars] of [['truck', truck, '#5 bicycle 0.75'], ['car', car, '#6 car 0.66'], ['person', person, '#3 person 0.61']] as const) {
+      expect(got.n, `${name} tag fill`).toBeGreaterThan(chars.length * ann.metrics.charWidth * h * 0.4);
+    }
+    expect(car.minY).toBeGreaterThanOrEqual(100 - h + h); // not on the truck's row
   });
 
   it('survives odd frame sizes, boxes off-frame, inverted or NaN, unknown classes', async () => {

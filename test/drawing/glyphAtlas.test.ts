@@ -15,6 +15,24 @@ describe('glyph atlas', () => {
     expect(peekGlyphAtlas(913)).toBeUndefined();
   });
 
+  it('a text drawn again (kept composed), transient, or too long to keep, comes out the same', async () => {
+    const a = await loadGlyphAtlas(18);
+    const draw = (text: string, transient: boolean) => {
+      const f = makeFrame(400, 40, { y: 60, u: 120, v: 140 });
+      a.drawText(f, text, 7, 5, WHITE, transient);
+      return f.pixels;
+    };
+    const first = draw('person 0.87', false);
+    expect(draw('person 0.87', false)).toEqual(first);
+    expect(draw('person 0.87', true)).toEqual(first);
+    expect(draw('person 0.88', false)).not.toEqual(first);
+    const long = 'a header line far longer than a label run';
+    expect(draw(long, false)).toEqual(draw(long, true));
+    // Many different texts (track ids over a long run) only ever recompose, never draw stale glyphs.
+    for (let id = 0; id < 1200; id++) draw(`#${id}`, false);
+    expect(draw('person 0.87', false)).toEqual(first);
+  });
+
   it('text changes pixels inside its box only, and a space draws nothing', async () => {
     const a = await loadGlyphAtlas(20);
     const f = makeFrame(200, 60, { y: 16, u: 128, v: 128 });

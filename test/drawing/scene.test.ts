@@ -34,6 +34,8 @@ describe('scene renderer', () => {
     await expect(make({ colors: { truck: '#112233' } })).rejects.toThrow(/colors: 'truck'/);
     await expect(make({ colors: { car: 'red' } })).rejects.toThrow(ConfigInvalidError);
     await expect(make({ trail_length: 1 })).rejects.toThrow(/trail_length/);
+    await expect(make({ line_color: 'white' })).rejects.toThrow(/line_color.*#rrggbb/);
+    await expect(make({ event_text_seconds: 0 })).rejects.toThrow(/event_text_seconds/);
   });
 
   it('applies colour overrides per class name', () => {
@@ -75,17 +77,42 @@ describe('scene renderer', () => {
     expect(none.style.trail_length).toBe(30);
   });
 
-  it('zone and line tags sit above the boxes; the header above everything', async () => {
+  it('zone and line tags take their places before box tags: a box tag that would cover one goes elsewhere', async () => {
     const scene = await createSceneRenderer({ width: 320, height: 240, labels: LABELS, style: { trails: false } });
     const zone: ZoneDrawing = { id: 'z', name: 'zone', polygon: [[100, 120], [200, 120], [200, 200], [100, 200]], count: 4, color: '#00FF00' };
-    // A car box whose tag lands exactly where the zone's tag goes (just above y = 120).
+    // A car box whose tag would land exactly where the zone's tag goes (just above y = 120).
     const car = makeDetections({ xyxy: Float32Array.of(60, 120, 240, 220), confidence: Float32Array.of(0.5), classId: Int32Array.of(2) });
     const f = makeFrame(320, 240);
     scene.draw(f, { detections: car, zones: [zone] });
     const green = makeClassColor('#00FF00').fill;
-    // The zone's tag is centred on its first top vertex (100, 120): its top padding row at x = 100
-    // is also inside the car's tag, and comes out green.
-    expect(readYuv(f, 100, 120 - boxSizes(320, 240).tagHeight + 1)).toEqual(green);
+    const h = boxSizes(320, 240).tagHeight;
+    // The zone's tag is centred on its first top vertex (100, 120), above it, whole.
+    expect(readYuv(f, 100, 120 - h + 1)).toEqual(green);
+    // The car's tag went to the next free spot: the car's own top row (inside its box), not over the zone's.
+    const r = new Int32Array(4);
+    expect(scene.tags.size).toBe(2);
+    const [zx, zy, zw, zh] = [...scene.tags.rect(0, r)] as [number, number, number, number];
+    const [cx, cy, cw, ch] = [...scene.tags.rect(1, r)] as [number, number, number, number];
+    expect(zy).toBe(120 - h);
+    expect(cx + cw <= zx || zx + zw <= cx || cy + ch <= zy || zy + zh <= cy).toBe(true);
+  });
+
+  it('a rule event shows its text by the object for event_text_seconds of source time; event_text: false shows none', async () => {
+    const d = makeDetections({ xyxy: Float32Array.of(60, 40, 110, 120), confidence: Float32Array.of(0.8), classId: Int32Array.of(0), trackId: Int32Array.of(1) });
+    const events = [{ type: 'cross' as const, track_id: 1, rule_id: 'l', direction: 'in' as const }];
+    const on = await createSceneRenderer({ width: 200, height: 160, labels: LABELS, style: { event_text_seconds: 2, trails: false, header: false } });
+    const off = await createSceneRenderer({ width: 200, height: 160, labels: LABELS, style: { event_text: false, trails: false, header: false } });
+    const plain = makeFrame(200, 160);
+    off.draw(plain, { detections: d, events, ptsS: 1 });
+    expect(off.tags.size).toBe(1); // the box tag only
+    const f = makeFrame(200, 160);
+    on.draw(f, { detections: d, events, ptsS: 1 });
+    expect(on.tags.size).toBe(2);
+    expect(changedLuma(plain, f).size).toBeGreaterThan(50);
+    on.draw(makeFrame(200, 160), { detections: d, ptsS: 2.9 });
+    expect(on.tags.size).toBe(2); // still up after 1.9 s
+    on.draw(makeFrame(200, 160), { detections: d, ptsS: 3 });
+    expect(on.tags.size).toBe(1); // gone at 2 s
   });
 
   it('a full scene on odd sizes with everything hanging off the frame stays in bounds', async () => {

@@ -34,6 +34,43 @@ describe('trail annotator', () => {
     expect(ink(f, 110, 66)).toBe(0);
   });
 
+  it('is wider at higher resolutions and thins towards its oldest end', () => {
+    /** Rows the trail covers at column x of a horizontal trail along y = cy. */
+    const widthAt = (f: GuardedFrame, x: number, cy: number): number => {
+      let n = 0;
+      for (let y = cy - 20; y <= cy + 20; y++) if (ink(f, x, y) > 0) n++;
+      return n;
+    };
+    const run = (W: number, H: number): { f: GuardedFrame; newest: number; oldest: number } => {
+      const trails = createTrailAnnotator({ width: W, height: H, style: { length: 10 } });
+      const scratch = makeFrame(W, H);
+      for (let k = 0; k < 9; k++) trails.draw(scratch, dets([[7, 40 + 60 * k, 300]]));
+      const f = makeFrame(W, H);
+      trails.draw(f, dets([[7, 580, 300]]));
+      return { f, newest: widthAt(f, 550, 300), oldest: widthAt(f, 70, 300) };
+    };
+    const small = run(768, 576);
+    const big = run(1920, 1080);
+    expect(small.newest).toBeGreaterThanOrEqual(4); // 576 / 140: not the 2 px of a box outline
+    expect(big.newest).toBeGreaterThanOrEqual(7);
+    expect(big.newest).toBeGreaterThan(small.newest);
+    expect(big.oldest).toBeLessThan(big.newest);
+    expect(big.oldest).toBeGreaterThan(0); // faded, still there
+  });
+
+  it('smooths the jitter of the anchors: a zig-zag of ±4 px draws as a nearly straight band', () => {
+    const trails = createTrailAnnotator({ width: 400, height: 100, style: { length: 20, width: 2 } });
+    const scratch = makeFrame(400, 100);
+    for (let k = 0; k < 19; k++) trails.draw(scratch, dets([[7, 20 + 18 * k, 50 + (k % 2 === 0 ? 4 : -4)]]));
+    const f = makeFrame(400, 100);
+    trails.draw(f, dets([[7, 20 + 18 * 19, 46]]));
+    // In the middle of the trail (far from both ends, where the window is whole), the ink stays within
+    // ±2 px of the zig-zag's centre line, where the raw points swing 8 px.
+    for (const x of [110, 150, 200, 240]) {
+      for (let y = 0; y < 100; y++) if (ink(f, x, y) > 0) expect(Math.abs(y + 0.5 - 50), `ink at ${x},${y}`).toBeLessThanOrEqual(3);
+    }
+  });
+
   it('keeps only the last N points per track (bounded ring)', () => {
     const trails = createTrailAnnotator({ width: 300, height: 60, style: { length: 5, thickness: 2 } });
     const scratch = makeFrame(300, 60);

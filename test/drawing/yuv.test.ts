@@ -135,3 +135,67 @@ describe('blending and dimming', () => {
     expect(f.guardsIntact()).toBe(true);
   });
 });
+
+describe('blendMask against a plain reference', () => {
+  /** The rule spelled out sample by sample: luma by its own coverage, a chroma block by the mean
+   *  coverage of its in-frame luma pixels (0 outside the mask). */
+  function reference(f: { pixels: Uint8Array; width: number; height: number }, mask: Uint8Array, offset: number, stride: number, x: number, y: number, w: number, h: number, c: { y: number; u: number; v: number }): void {
+    const W = f.width;
+    const H = f.height;
+    const cov = (px: number, py: number): number =>
+      px >= x && px < x + w && py >= y && py < y + h && px >= 0 && py >= 0 && px < W && py < H ? mask[offset + (py - y) * stride + (px - x)]! : 0;
+    const mix = (v: number, to: number, a: number): number => v + (((to - v) * a * 257 + 32768) >> 16);
+    const cw = Math.ceil(W / 2);
+    const uOff = W * H;
+    const vOff = uOff + cw * Math.ceil(H / 2);
+    for (let cy = 0; cy < Math.ceil(H / 2); cy++) {
+      for (let cx = 0; cx < cw; cx++) {
+        let sum = 0;
+        let n = 0;
+        for (let py = 2 * cy; py < Math.min(H, 2 * cy + 2); py++) {
+          for (let px = 2 * cx; px < Math.min(W, 2 * cx + 2); px++) {
+            n++;
+            sum += cov(px, py);
+          }
+        }
+        if (sum === 0) continue;
+        const a = n === 4 ? (sum + 2) >> 2 : Math.round(sum / n);
+        f.pixels[uOff + cy * cw + cx] = mix(f.pixels[uOff + cy * cw + cx]!, c.u, a);
+        f.pixels[vOff + cy * cw + cx] = mix(f.pixels[vOff + cy * cw + cx]!, c.v, a);
+      }
+    }
+    for (let py = 0; py < H; py++) {
+      for (let px = 0; px < W; px++) {
+        const a = cov(px, py);
+        if (a > 0) f.pixels[py * W + px] = mix(f.pixels[py * W + px]!, c.y, a);
+      }
+    }
+  }
+
+  it('matches it on odd sizes, clipped masks and partial chroma blocks', () => {
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let t = 0; t < 1500; t++) {
+      const W = 1 + rnd(40);
+      const H = 1 + rnd(30);
+      const base = makeFrame(W, H);
+      for (let i = 0; i < base.pixels.length; i++) base.pixels[i] = rnd(256);
+      const w = 1 + rnd(30);
+      const h = 1 + rnd(20);
+      const stride = w + rnd(5);
+      const offset = rnd(4);
+      const mask = Uint8Array.from({ length: offset + stride * h }, () => (rnd(3) === 0 ? 0 : rnd(256)));
+      const x = rnd(W + 20) - 10;
+      const y = rnd(H + 20) - 10;
+      const c = { y: rnd(256), u: rnd(256), v: rnd(256) };
+      const got = copyFrame(base);
+      const want = copyFrame(base);
+      blendMask(got, mask, offset, stride, x, y, w, h, c);
+      reference(want, mask, offset, stride, x, y, w, h, c);
+      expect(got.pixels, `case ${t}: ${W}x${H}, mask ${w}x${h} at ${x},${y}`).toEqual(want.pixels);
+    }
+  });
+});

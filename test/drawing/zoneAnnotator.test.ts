@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { boxSizes, placeTag } from '../../src/drawing/boxAnnotator.js';
+import { boxSizes, DEFAULT_HIGHLIGHT } from '../../src/drawing/boxAnnotator.js';
 import { loadGlyphAtlas } from '../../src/drawing/glyphAtlas.js';
 import { makeClassColor } from '../../src/drawing/palette.js';
 import { tagWidth } from '../../src/drawing/tag.js';
 import { readYuv } from '../../src/drawing/yuv.js';
-import { createZoneAnnotator, type ZoneDrawing } from '../../src/drawing/zoneAnnotator.js';
+import { createZoneAnnotator, DEFAULT_ZONE_OPACITY, type ZoneDrawing } from '../../src/drawing/zoneAnnotator.js';
 import { changedLuma, copyFrame, distToOutline, insidePoly, makeFrame, xyOf } from './helpers.js';
 
 const GREEN = '#40DE8A';
@@ -30,7 +30,7 @@ describe('zone annotator', () => {
         if (d > 1.5) {
           // Away from the outline: changed exactly when inside, and only part-way to the colour.
           expect(changed, `${x},${y}`).toBe(insidePoly(cx, cy, L));
-          if (changed) expect(f.pixels[y * 128 + x]).toBe(100 + Math.round((fill.y - 100) * 0.25));
+          if (changed) expect(f.pixels[y * 128 + x]).toBe(100 + Math.round((fill.y - 100) * DEFAULT_ZONE_OPACITY));
         }
         if (d > 2.5 && !insidePoly(cx, cy, L)) expect(changed, `outside ${x},${y}`).toBe(false);
       }
@@ -40,18 +40,23 @@ describe('zone annotator', () => {
     expect(f.pixels[40 * 128 + 80]).toBe(100);
   });
 
-  it('an active zone is drawn stronger: denser fill, thicker outline', async () => {
+  it('a light fill by default; an active zone keeps that fill and gets a doubled outline in the highlight colour', async () => {
+    expect(DEFAULT_ZONE_OPACITY).toBeLessThanOrEqual(0.15); // a zone over a third of the frame must not darken it
     const ann = await createZoneAnnotator({ width: 128, height: 112, style: { thickness: 2, showLabels: false } });
     const idle = makeFrame(128, 112);
     const active = makeFrame(128, 112);
     ann.draw(idle, [zone()]);
     ann.draw(active, [zone({ active: true })]);
     const fillY = makeClassColor(GREEN).fill.y;
-    expect(Math.abs(active.pixels[80 * 128 + 40]! - 100)).toBeGreaterThan(Math.abs(idle.pixels[80 * 128 + 40]! - 100));
-    expect(Math.abs(active.pixels[80 * 128 + 40]! - fillY)).toBeLessThan(Math.abs(idle.pixels[80 * 128 + 40]! - fillY));
+    const red = makeClassColor(DEFAULT_HIGHLIGHT).fill;
+    // Inside: the same light fill.
+    expect(active.pixels[80 * 128 + 40]).toBe(idle.pixels[80 * 128 + 40]);
+    // On the edge at x = 20: the zone colour when idle, the highlight colour when active.
+    expect(readYuv(idle, 20, 50).y).toBe(fillY);
+    expect(readYuv(active, 20, 50)).toEqual(red);
     // Pixel 18 (1.5 px left of the edge at x = 20): only the doubled outline (4 px, centred) reaches it.
     expect(idle.pixels[50 * 128 + 18]).toBe(100);
-    expect(active.pixels[50 * 128 + 18]).toBe(fillY);
+    expect(active.pixels[50 * 128 + 18]).toBe(red.y);
   });
 
   it('puts the "name: count" tag above the highest vertex; text only changes when the count does', async () => {
@@ -67,9 +72,8 @@ describe('zone annotator', () => {
     const sizes = boxSizes(W, H);
     const atlas = await loadGlyphAtlas(sizes.textHeight);
     const w = tagWidth('door: 3'.length, atlas, sizes);
-    const at = new Int32Array(2);
-    placeTag(at, 180 - w / 2, 90, w, sizes.tagHeight, W, H);
-    const [tx, ty] = [at[0]!, at[1]!];
+    // Centred above the highest vertex (180, 90), on even pixels.
+    const [tx, ty] = [Math.floor((180 - w / 2) / 2) * 2, 90 - sizes.tagHeight];
     expect(ty + sizes.tagHeight).toBeLessThanOrEqual(90);
     const labelPixels = changedLuma(shapes, f);
     expect(labelPixels.size).toBeGreaterThan(w * sizes.tagHeight * 0.5);

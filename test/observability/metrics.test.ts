@@ -62,6 +62,22 @@ describe('SieMetrics', () => {
     for (const fam of f.values()) for (const s of fam.samples) expect(Object.keys(s.labels)).not.toContain('frame_id');
   });
 
+  it('a run tracked again before its older execution is removed keeps its series (re-claimed by this engine)', async () => {
+    const metrics = new SieMetrics({ defaultMetrics: false });
+    const older = meteredStore(metrics);
+    const newer = meteredStore(metrics);
+    newer.meter.frameSent(timing());
+    // The older execution finishes tearing down after the newer one has sent a frame.
+    older.meter.remove();
+    const f = parseOpenMetrics(await metrics.render());
+    const run = { run_id: 'r1', client_id: 'acme' };
+    expect(samplesOf(f, 'sie_run_latency_seconds', 'sie_run_latency_seconds_count', run)[0]?.value).toBe(1);
+    expect(samplesOf(f, 'sie_run_frames_in', 'sie_run_frames_in_total', run)).toHaveLength(1);
+    newer.meter.remove();
+    const g = parseOpenMetrics(await metrics.render());
+    expect(samplesOf(g, 'sie_run_latency_seconds', 'sie_run_latency_seconds_count', run)).toEqual([]);
+  });
+
   it('a traced frame leaves an exemplar with its trace id on the buckets it fell in', async () => {
     const metrics = new SieMetrics({ defaultMetrics: false });
     const { meter } = meteredStore(metrics);

@@ -43,11 +43,36 @@ export const modelSchema = z.object({
 
 // ---- configs
 const configBodyShape = configBodySchema.shape;
+/**
+ * The fields a GET shows that the server sets. A PUT may send them back, so that a fetched config is a
+ * document that can be edited and PUT as it is: `id` must be the config in the path, `version` (when given)
+ * the version the edit started from (optimistic concurrency: 409 if another PUT came first), the times are
+ * ignored.
+ */
+const readOnlyShape = {
+  id: z.uuid().optional().describe('read-only: when given, the config in the path'),
+  version: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('read-only: when given, the version this edit started from; 409 if the config has changed since'),
+  created_at: z.string().max(64).optional().describe('read-only, ignored'),
+  updated_at: z.string().max(64).optional().describe('read-only, ignored'),
+};
+
+/**
+ * One config document for POST, PUT and what GET answers: a fetched config can be edited and sent back as
+ * it is. The read-only fields, `webhook: null` (none) and the webhook's redacted secrets (`***`, which keep
+ * the stored ones on a PUT) are accepted; on a POST an `id` is a 422 (the server names configs).
+ */
 export const configCreateSchema = z.strictObject({
   name: z.string().min(1).max(200),
   client_id: clientIdSchema,
   model_id: z.uuid().describe('a model from POST /v1/models'),
   ...configBodyShape,
+  webhook: configBodyShape.webhook.unwrap().nullable().optional().describe('where events are POSTed; null or absent: none'),
+  ...readOnlyShape,
 });
 /** PUT replaces the whole body; client_id may be repeated but not changed (runs check ownership). */
 export const configReplaceSchema = configCreateSchema.extend({ client_id: clientIdSchema.optional() });

@@ -31,6 +31,8 @@ export function createDrawingStage(o: DrawingStageOptions): Stage {
         zones: overlay.zones,
         lines: overlay.lines,
         highlighted: frame.triggered,
+        events: frame.events,
+        ptsS: frame.ptsS,
         header: { title: o.title, ptsS: frame.ptsS, fps: o.store.getSnapshot().context.source.info?.fps },
       });
       o.store.trigger.frameDrawn();

@@ -81,7 +81,7 @@ describe('GET /v1/runs/{id}/events', () => {
     expect(b).toEqual({ ...plain, seq: expect.any(Number) });
     expect(b).not.toHaveProperty('trace_id');
     const schema = (await app.inject('/openapi.json')).json();
-    expect(JSON.stringify(schema)).toContain('the OpenTelemetry trace of that frame');
+    expect(JSON.stringify(schema)).toContain('the OpenTelemetry trace of the frame that emitted it');
   });
 
   it('404 for an unknown run, 400 for a bad cursor or limit', async () => {

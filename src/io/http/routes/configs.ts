@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { ConfigBody } from '../../../config/body.js';
+import type { WebhookConfig } from '../../../config/webhook.js';
+import { redactText } from '../../../redact.js';
 import { describeUnknownClassNames, unknownClassNames } from '../../../config/classNames.js';
 import { getConfig } from '../../db/sql/getConfig.js';
 import { getModel } from '../../db/sql/getModel.js';
@@ -40,6 +42,36 @@ async function checkAgainstModel(ctx: ApiContext, input: ConfigInput): Promise<C
   return body;
 }
 
+const staleVersion = (id: string, from: number, now: number) =>
+  conflict(`version: config ${id} is at version ${now}, this edit started from version ${from}; GET it again and reapply the change`);
+
+/**
+ * A GET shows the webhook's secrets as `***` (URL password, header values); a PUT of that document must not
+ * store the stars. A redacted value the stored webhook has is put back; one it does not have is a 422.
+ */
+function restoreRedactedWebhook(sent: WebhookConfig | undefined, stored: WebhookConfig | undefined): WebhookConfig | undefined {
+  if (!sent) return undefined;
+  let url = sent.url;
+  if (stored && url === redactText(stored.url)) url = stored.url;
+  // A password of exactly "***" (redaction leaves it as it is) that is not the stored URL's: the stars of
+  // some other GET, never a real password to store.
+  else if (redactText(url) === url && /:\*\*\*@/.test(url)) {
+    throw unprocessable(`webhook.url: the password '***' is the redacted one a GET shows and matches no stored URL; send the real password`);
+  }
+  let headers = sent.headers;
+  if (headers) {
+    headers = Object.fromEntries(
+      Object.entries(headers).map(([name, value]) => {
+        if (value !== '***') return [name, value];
+        const kept = stored?.headers?.[name];
+        if (kept === undefined) throw unprocessable(`webhook.headers.${name}: '***' is the redacted value shown by GET, and the stored webhook has no such header; send the real value`);
+        return [name, kept];
+      }),
+    );
+  }
+  return { ...sent, url, ...(headers ? { headers } : {}) };
+}
+
 export function configRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/v1/configs',
@@ -53,7 +85,8 @@ export function configRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async (req, reply) => {
       const input = req.body;
-      const body = await checkAgainstModel(ctx, input);
+      if (input.id !== undefined) throw unprocessable(`id: set by the server; to replace config ${input.id}, PUT /v1/configs/${input.id}`);
+      const body = await checkAgainstModel(ctx, { ...input, webhook: restoreRedactedWebhook(input.webhook ?? undefined, undefined) });
       const row = await insertConfig(ctx.pool, { clientId: input.client_id, name: input.name, modelId: input.model_id, body });
       // No row: the model was deleted between the check and the insert.
       if (!row) throw unprocessable(`model_id: no model ${input.model_id}`);
@@ -103,11 +136,16 @@ export function configRoutes(app: ZodApp, ctx: ApiContext): void {
       if (input.client_id !== undefined && input.client_id !== current.client_id) {
         throw unprocessable(`client_id: config ${id} belongs to another client and cannot move`);
       }
-      const body = await checkAgainstModel(ctx, input);
-      const row = await updateConfig(ctx.pool, { id, name: input.name, modelId: input.model_id, body });
+      if (input.id !== undefined && input.id !== id) throw unprocessable(`id: ${input.id} is not the config in the path (${id})`);
+      if (input.version !== undefined && input.version !== current.version) throw staleVersion(id, input.version, current.version);
+      const webhook = restoreRedactedWebhook(input.webhook ?? undefined, (current.body as Partial<ConfigBody>).webhook);
+      const body = await checkAgainstModel(ctx, { ...input, webhook });
+      const row = await updateConfig(ctx.pool, { id, name: input.name, modelId: input.model_id, body, fromVersion: input.version });
       if (!row) {
-        // Something was deleted between the checks and the update; say which.
-        if (!(await getConfig(ctx.pool, id))) throw notFound('config', id);
+        // Something changed between the checks and the update; say what.
+        const now = await getConfig(ctx.pool, id);
+        if (!now) throw notFound('config', id);
+        if (input.version !== undefined && now.version !== input.version) throw staleVersion(id, input.version, now.version);
         throw unprocessable(`model_id: no model ${input.model_id}`);
       }
       return configView(row);
