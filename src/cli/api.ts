@@ -24,7 +24,7 @@ export const apiCommandSpec = defineCommand({
     '/healthz and /readyz). Migrates the database first. Runs created here are executed by the sie engine ' +
     'processes on the same database. SIGTERM or Ctrl-C closes it.',
   options: schema,
-  environment: ['SIE_DATABASE_URL', 'SIE_DATA_DIR', 'SIE_MAX_MODEL_BYTES', 'SIE_MEDIA_ROOT', 'SIE_LOG_LEVEL'],
+  environment: ['SIE_DATABASE_URL', 'SIE_DATA_DIR', 'SIE_MAX_MODEL_BYTES', 'SIE_MEDIA_ROOT', 'SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
   examples: ['# on every interface, port 8080', 'SIE_DATABASE_URL=postgres://sie@db/sie sie api --host 0.0.0.0 --port 8080'],
   run: (o) => apiCommand(o),
 });

@@ -176,7 +176,7 @@ export const benchCommandSpec = defineCommand({
       text: 'Durations take s, m or h (90s, 30m, 1h).',
     },
   ],
-  environment: ['SIE_SHARED', 'SIE_DATABASE_URL', 'SIE_LOG_LEVEL'],
+  environment: ['SIE_SHARED', 'SIE_DATABASE_URL', 'SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
   examples: [
     '# a rough figure in under a minute',
     'sie bench --quick',

@@ -44,7 +44,7 @@ export const cameraCommandSpec = defineCommand({
     'SIE_CAMERA_PASSWORD, else --password. Ctrl-C or SIGTERM stops it.',
   arguments: positionals,
   options: schema,
-  environment: ['SIE_CAMERA_PASSWORD', 'SIE_LOG_LEVEL'],
+  environment: ['SIE_CAMERA_PASSWORD', 'SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
   examples: [
     '# the plaza clip on rtsp://127.0.0.1:8555/cam',
     'sie camera ../shared/media/plaza-pedestrians.mp4 --port 8555',

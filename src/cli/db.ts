@@ -26,7 +26,7 @@ const migrateCommand = defineCommand({
     'Applies the pending schema migrations to the database of SIE_DATABASE_URL, and says which. Safe to run ' +
     'concurrently and repeatedly (sie api, engine and serve also migrate at start).',
   options: z.object({}),
-  environment: ['SIE_DATABASE_URL', 'SIE_LOG_LEVEL'],
+  environment: ['SIE_DATABASE_URL', 'SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
   run: async () => {
     const url = databaseUrl();
     const pool = createPool(url, { max: 1 });

@@ -61,7 +61,7 @@ export const ENGINE_ENVIRONMENT = [
   'SIE_MQTT_URL',
   'SIE_EVENT_RETENTION_HOURS',
   'SIE_INSPECT',
-  'SIE_LOG_LEVEL',
+  'SIE_LOG_LEVEL', 'SIE_LOG_FORMAT',
   ...TRACING_ENVIRONMENT,
 ] as const satisfies readonly EnvironmentName[];
 

@@ -23,6 +23,7 @@ export const ENVIRONMENT = {
   SIE_EVENT_RETENTION_HOURS: { meaning: 'how long events stay in the database before they are pruned', default: '24' },
   SIE_CAMERA_PASSWORD: { meaning: "the password clients must give with --user, when there is no --password-file" },
   SIE_INSPECT: { meaning: "a ws:// URL of `sie inspect`: the machines appear live in Stately's inspector", default: 'unset: off' },
+  SIE_LOG_FORMAT: { meaning: 'the logs on stderr: json (one object a line) or pretty (one readable line each)', default: 'pretty on a terminal, else json' },
   SIE_LOG_LEVEL: { meaning: 'the log level (trace, debug, info, warn, error, fatal, silent)', default: 'info; replay and bench: warn' },
   SIE_TRACE_SAMPLE_EVERY: { meaning: 'tracing: keep 1 frame in N (as --trace-sample-every), plus every slow, dropped or event frame', default: '10' },
   SIE_TRACE_SLOW_MS: { meaning: 'tracing: a frame slower than this is always kept', default: '250' },

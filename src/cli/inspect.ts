@@ -20,7 +20,7 @@ export const inspectCommandSpec = defineCommand({
     'from elsewhere, forward the port (ssh -L, kubectl port-forward). The page embeds https://stately.ai/inspect, so ' +
     'the browser needs to reach stately.ai.',
   options: schema,
-  environment: ['SIE_LOG_LEVEL'],
+  environment: ['SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
   examples: ['sie inspect --port 8080 &', `${INSPECT_ENV}=ws://localhost:8080 sie run clip.mp4 --model m.onnx --labels l.txt`],
   run: (o) => inspectCommand(o),
 });

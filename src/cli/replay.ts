@@ -36,7 +36,7 @@ export const replayCommandSpec = defineCommand({
     'The same file, config and model give the same events every time.',
   arguments: positionals,
   options: schema,
-  environment: ['SIE_LOG_LEVEL'],
+  environment: ['SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
   examples: [
     '# the plaza clip with its fixture config: the annotated video and the events',
     'sie replay ../shared/media/plaza-pedestrians.mp4 --model ../shared/models/yolox_nano.onnx \\',

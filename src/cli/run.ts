@@ -84,7 +84,7 @@ export const runCommandSpec = defineCommand({
     'state completed. Exit 0, or 1 when the run failed.',
   arguments: positionals,
   options: schema,
-  environment: ['SIE_INSPECT', 'SIE_LOG_LEVEL', ...TRACING_ENVIRONMENT],
+  environment: ['SIE_INSPECT', 'SIE_LOG_LEVEL', 'SIE_LOG_FORMAT', ...TRACING_ENVIRONMENT],
   examples: [
     '# a camera, with the shared model; watch: ffplay -rtsp_transport tcp rtsp://127.0.0.1:8554/live',
     'sie run rtsp://user:pass@10.0.0.5/stream1 --model ../shared/models/yolox_nano.onnx \\',
