@@ -20,7 +20,7 @@ const schema = z.object({
     .string()
     .refine(existsSync, 'config file not found')
     .optional()
-    .meta(help("a config document (the API's config JSON: zones, lines, rules, inference, drawing; model_id is ignored)", 'FILE', 'none: detection and tracking only, no events')),
+    .meta(help("a config document, as the API's GET /v1/configs/ID answers it or as POSTed (zones, lines, rules, inference, drawing; the API's own fields are set aside)", 'FILE', 'none: detection and tracking only, no events')),
   out: z.string().min(1).optional().meta(help('write the annotated video to FILE (.mp4)', 'FILE', 'not written')),
   preset: x264PresetSchema.default('veryfast').meta(help("x264's preset for --out (veryfast: a file to keep; sie bench uses the live runs' ultrafast)", 'PRESET')),
   events: z.string().min(1).optional().meta(help('write every event to FILE, one JSON object per line', 'FILE', 'not written')),

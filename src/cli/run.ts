@@ -48,7 +48,7 @@ const schema = z.object({
     .string()
     .refine(existsSync, 'config file not found')
     .optional()
-    .meta(help("a config document (the API's config JSON: zones, lines, rules, inference, drawing; model_id is ignored)", 'FILE', 'none: detection and tracking only, no rules')),
+    .meta(help("a config document, as the API's GET /v1/configs/ID answers it or as POSTed (zones, lines, rules, inference, drawing; the API's own fields are set aside)", 'FILE', 'none: detection and tracking only, no rules')),
   events: z.string().min(1).optional().meta(help('append every event to FILE, one JSON object per line', 'FILE', 'not written')),
   name: z.string().min(1).max(200).optional().meta(help("the run's name in its events and logs", 'NAME', "the config's name, else --mount")),
   conf: z.coerce.number().min(0).max(1).optional().meta(help("detection confidence threshold, 0..1, over the config's inference.confidence", 'X', 'the config\'s, 0.3')),
