@@ -18,7 +18,8 @@ API="http://127.0.0.1:$API_PORT"
 export SIE_DATABASE_URL="${SIE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sie}"
 export SIE_DATA_DIR="${SIE_DATA_DIR:-$PWD/.sie}"
 
-json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(process.argv[1].split(".").reduce((o,k)=>o?.[k],v)??"")})' "$1"; }
+# Prints field $1 of the JSON on stdin; nothing (and status 1) when it is not JSON (the API did not answer).
+json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v;try{v=JSON.parse(s)}catch{process.exit(1)}console.log(process.argv[1].split(".").reduce((o,k)=>o?.[k],v)??"")})' "$1"; }
 say() { echo "demo: $*"; }
 
 ./bin/sie db create >/dev/null
@@ -59,6 +60,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
+# A step that fails (the API refusing the model, say) ends the demo: say which one, and where the logs are.
+trap 'say "failed: $BASH_COMMAND (line $LINENO; logs in $logs)"' ERR
 
 setsid ./bin/sie camera "$SHARED/media/plaza-pedestrians.mp4" --port "$CAM_PORT" --mount cam >"$logs/camera.log" 2>&1 &
 camera_pid=$!
