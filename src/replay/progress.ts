@@ -65,9 +65,10 @@ export class ReplayProgress {
     this.write(s, t);
   }
 
-  /** At the end: the last state once more, ended with a newline on a terminal, "done" in the line. */
+  /** At the end of the file: the last state once more, "done" and 100% (the last frame starts a frame
+   *  before the end), ended with a newline on a terminal. */
   finish(): void {
-    if (this.last) this.write(this.last, this.now(), 'done: ');
+    if (this.last) this.write(this.last, this.now(), true);
     if (this.lineOpen) this.o.stream.write('\n');
     this.lineOpen = false;
   }
@@ -79,11 +80,12 @@ export class ReplayProgress {
   }
 
   /** "412 frames, 52% of 79.5 s, 37.8 fps, 9 events so far" */
-  line(s: ReplayProgressSnapshot, t: number): string {
+  line(s: ReplayProgressSnapshot, t: number, finished = false): string {
     const done = Math.max(0, s.ptsS - this.o.startS);
+    const percent = (d: number) => (finished ? 100 : Math.min(99, Math.floor((done / d) * 100)));
     const where =
       this.o.durationS !== undefined && this.o.durationS > 0
-        ? `${Math.min(100, Math.floor((done / this.o.durationS) * 100))}% of ${this.o.durationS.toFixed(1)} s`
+        ? `${percent(this.o.durationS)}% of ${this.o.durationS.toFixed(1)} s`
         : `${done.toFixed(1)} s of video`;
     const first = this.firstAt ?? { ms: t, frames: s.frames };
     const elapsedS = (t - first.ms) / 1000;
@@ -91,8 +93,8 @@ export class ReplayProgress {
     return `${s.frames} frames, ${where}, ${fps}, ${s.events} event${s.events === 1 ? '' : 's'} so far`;
   }
 
-  private write(s: ReplayProgressSnapshot, t: number, prefix = ''): void {
-    const text = `replay: ${prefix}${this.line(s, t)}`;
+  private write(s: ReplayProgressSnapshot, t: number, finished = false): void {
+    const text = `replay: ${finished ? 'done: ' : ''}${this.line(s, t, finished)}`;
     if (this.tty) {
       // Carriage return and erase-to-end-of-line: the line is replaced, whatever its previous length.
       this.o.stream.write(`\r\x1b[K${text}`);

@@ -50,7 +50,7 @@ describe('sie replay: hints, progress, event times', () => {
     expect(r.stderr).not.toMatch(/no --config/);
     expect(r.stderr).toMatch(/^replay: event times start at 2024-05-01T12:00:00\.000Z \(the file's creation_time\)$/m);
     // The closing progress line (a 3 s clip ends before the first 5 s line is due), no terminal codes.
-    expect(r.stderr).toMatch(/^replay: done: 30 frames, 9\d% of 3\.0 s, [\d.]+ fps, \d+ events? so far$/m);
+    expect(r.stderr).toMatch(/^replay: done: 30 frames, 100% of 3\.0 s, [\d.]+ fps, \d+ events? so far$/m);
     expect(r.stderr.includes('\r') || r.stderr.includes('\x1b'), 'no terminal codes').toBe(false);
     expect(r.stdout).toMatch(/^replay: 30 frames/m);
     expect(r.events.length).toBeGreaterThan(0);
@@ -98,7 +98,7 @@ describe('sie replay: hints, progress, event times', () => {
     expect(r.code, r.stdout).toBe(0);
     const rewrites = r.stdout.split('\r\x1b[K').slice(1);
     expect(rewrites.length).toBeGreaterThanOrEqual(1);
-    expect(rewrites.at(-1)).toMatch(/^replay: done: 30 frames, 9\d% of 3\.0 s, [\d.]+ fps, \d+ events? so far\r?\n/);
+    expect(rewrites.at(-1)).toMatch(/^replay: done: 30 frames, 100% of 3\.0 s, [\d.]+ fps, \d+ events? so far\r?\n/);
     // Between rewrites nothing but the line itself: no newline until the end.
     for (const line of rewrites.slice(0, -1)) expect(line).toMatch(/^replay: \d+ frames, \d+% of 3\.0 s, [\d.]+ fps, \d+ events? so far$/);
   }, 150_000);
