@@ -27,8 +27,8 @@ export const engineUsage = `sie engine [--max-runs 4] [--poll-interval 1] [--rts
            [--rtsp-max-connections 256] [--advertise-host 127.0.0.1] [--lease-ttl 10] [--stall-timeout 5]
            [--mqtt-url mqtt://host:1883] [--stats-interval 0] [--media-root DIR] [--frame-timings FILE]
            [--trace-sample-every N] [--metrics-port N] [--metrics-host 0.0.0.0] ${inferenceUsage}
-  Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM releases them to other engines
-  (a repeated SIGTERM is logged and ignored; SIGINT during the shutdown forces an exit without the release).
+  Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them; SIGTERM or SIGINT releases them to other
+  engines (a second one is logged and the release goes on; a third forces an exit without the release).
   --stats-interval S logs one "run stats" line per run every S seconds (frames in/out, drops; 0 = off).
   file:// sources are read only below --media-root (or SIE_MEDIA_ROOT); without one they fail.
   --metrics-port N serves /metrics (Prometheus, OpenMetrics text) and the probes /healthz, /readyz,

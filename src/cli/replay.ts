@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
-import { replay } from '../replay/replay.js';
+import type { replay } from '../replay/replay.js';
+import { replayWithFeedback } from '../replay/feedback.js';
+import { replayStartTimeHelp, startTimeSchema } from '../replay/clock.js';
 import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { createLogger } from '../log.js';
@@ -10,10 +12,11 @@ import { UsageError, inferenceHelp, inferenceOptionsShape, inferenceSettings, in
 import { inferenceBackend } from '../inference/workerPool.js';
 
 export const replayUsage = `sie replay VIDEO --model PATH --labels PATH [--format yolox] [--config FILE.json]
-           [--out annotated.mp4] [--preset veryfast] [--events events.jsonl] ${inferenceUsage}
+           [--out annotated.mp4] [--preset veryfast] [--events events.jsonl] [--start-time ISO8601] ${inferenceUsage}
   Runs a config (the API's JSON; model_id ignored) over a file as fast as the machine allows, without
   dropping frames: writes the annotated video and the events, then prints the counts per rule.
   --preset: x264's preset for --out (veryfast: a file to keep; sie bench uses the live runs' ultrafast).
+${replayStartTimeHelp}
 ${inferenceHelp}`;
 
 const schema = z.object({
@@ -25,6 +28,7 @@ const schema = z.object({
   out: z.string().min(1).optional(),
   preset: x264PresetSchema.default('veryfast'),
   events: z.string().min(1).optional(),
+  'start-time': startTimeSchema.optional(),
   ...inferenceOptionsShape,
 });
 
@@ -38,7 +42,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const backend = inferenceBackend(inferenceSettings(o));
   let r: Awaited<ReturnType<typeof replay>>;
   try {
-    r = await replay({
+    r = await replayWithFeedback({
       video: resolve(o.video),
       detector: { weightsPath: resolve(o.model), labels: resolve(o.labels), format: o.format, warmup: true, logger },
       createDetector: backend.createDetector,
@@ -49,6 +53,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
       preset: o.preset,
       eventsPath: o.events ? resolve(o.events) : undefined,
       logger,
+      startTime: o['start-time'],
+      configFile: o.config,
     });
   } finally {
     await backend.close();
