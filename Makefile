@@ -24,9 +24,14 @@ apt-deps:
 	fi
 
 # Node.js 20 comes with the machine; install scripts stay off (they download from unreachable hosts).
+# A node_modules that is a symlink (a git worktree sharing another checkout's install) is used as it is:
+# npm ci would empty the directory it points to, under every checkout that shares it.
 node_modules/.installed: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
-	touch $@
+	@if [ -L node_modules ]; then \
+	  echo "node_modules is a symlink to $$(readlink -f node_modules): using that install as it is (npm ci not run)" >&2; \
+	else \
+	  npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
+	fi
 
 node-deps: node_modules/.installed
 

@@ -257,7 +257,8 @@ function addCommand(parent: Command, c: SieCommand, onRun: (code: number) => voi
     const parts: string[] = [];
     for (const n of c.notes) {
       const items = n.items && n.items.length > 0 ? itemList(helper, n.heading, n.items) : n.heading;
-      parts.push(`\n${items}${n.text ? `\n${helper.boxWrap(n.text, HELP_WIDTH)}` : ''}`);
+      const text = n.text ? helper.boxWrap(n.text, HELP_WIDTH - 2).replace(/^/gm, '  ') : undefined;
+      parts.push(`\n${items}${text ? `\n${text}` : ''}`);
     }
     if (c.environment.length > 0) parts.push(`\n${environmentSection(helper, c.environment)}`);
     if (c.examples.length > 0) parts.push(`\nExamples:\n${c.examples.map((e) => `  ${e}`).join('\n')}`);

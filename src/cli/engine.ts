@@ -71,8 +71,9 @@ export const engineCommandSpec = defineCommand({
   description:
     'Takes runs from PostgreSQL (SIE_DATABASE_URL) and executes them, up to --max-runs at once, each one\'s output ' +
     'served on its RTSP server. Engines on one database share the runs: each holds a lease, and the runs of an engine ' +
-    'that stops renewing it go to the others. SIGTERM releases its runs to other engines and exits 0; a repeated ' +
-    'SIGTERM is logged and ignored; SIGINT during the shutdown forces an exit without the release.',
+    'that stops renewing it go to the others. SIGTERM or SIGINT releases its runs to other engines and exits 0; a ' +
+    'second one is logged and the release goes on; a third forces an exit without the release (another engine ' +
+    'takes the runs when their lease expires).',
   options: engineOptionsSchema,
   environment: ENGINE_ENVIRONMENT,
   examples: [

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
-import { replay } from '../replay/replay.js';
+import type { replay } from '../replay/replay.js';
+import { replayWithFeedback } from '../replay/feedback.js';
+import { replayStartTimeHelp, startTimeSchema } from '../replay/clock.js';
 import { configBodySchema } from '../config/body.js';
 import { loadConfigFile } from '../config/file.js';
 import { createLogger } from '../log.js';
@@ -24,6 +26,9 @@ const schema = z.object({
   out: z.string().min(1).optional().meta(help('write the annotated video to FILE (.mp4)', 'FILE', 'not written')),
   preset: x264PresetSchema.default('veryfast').meta(help("x264's preset for --out (veryfast: a file to keep; sie bench uses the live runs' ultrafast)", 'PRESET')),
   events: z.string().min(1).optional().meta(help('write every event to FILE, one JSON object per line', 'FILE', 'not written')),
+  'start-time': startTimeSchema
+    .optional()
+    .meta(help("the wall time of the file's first frame, for the events' time (ISO 8601 with its zone: 2024-05-01T12:00:00Z)", 'TIME', "the file's creation_time, else 1970-01-01T00:00:00Z")),
   ...inferenceOptionsShape,
 });
 
@@ -36,6 +41,8 @@ export const replayCommandSpec = defineCommand({
     'The same file, config and model give the same events every time.',
   arguments: positionals,
   options: schema,
+  // replay's own words on its clock and progress, unwrapped here and wrapped to the help's width.
+  notes: [{ heading: 'Notes:', text: replayStartTimeHelp.replace(/\s*\n\s*/g, ' ').trim() }],
   environment: ['SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
   examples: [
     '# the plaza clip with its fixture config: the annotated video and the events',
@@ -52,7 +59,7 @@ async function replayCommand(o: z.output<typeof schema>): Promise<number> {
   const backend = inferenceBackend(inferenceSettings(o));
   let r: Awaited<ReturnType<typeof replay>>;
   try {
-    r = await replay({
+    r = await replayWithFeedback({
       video: resolve(o.video),
       detector: { weightsPath: resolve(o.model), labels: resolve(o.labels), format: o.format, warmup: true, logger },
       createDetector: backend.createDetector,
@@ -63,6 +70,8 @@ async function replayCommand(o: z.output<typeof schema>): Promise<number> {
       preset: o.preset,
       eventsPath: o.events ? resolve(o.events) : undefined,
       logger,
+      startTime: o['start-time'],
+      configFile: o.config,
     });
   } finally {
     await backend.close();

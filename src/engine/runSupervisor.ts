@@ -312,14 +312,21 @@ export class RunSupervisor {
 
   /** SIGTERM: stop every run locally and hand it back to pending so another engine takes it. */
   async releaseAll(): Promise<void> {
+    const all = [...this.runs.values()];
+    // Each step logged: an operator watching a slow drain sees which run it waits for.
+    this.d.logger.info({ runs: all.map((s) => s.row.id) }, `draining: releasing ${all.length} run(s) to pending`);
     await Promise.all(
-      [...this.runs.values()].map(async (sup) => {
+      all.map(async (sup) => {
         sup.persist = false;
         await sup.chain;
         await sup.handle?.stop('engine shutting down');
-        await releaseRun(this.d.pool, { runId: sup.row.id, engineId: this.d.engineId, leaseEpoch: sup.row.lease_epoch }).catch(
-          (err: unknown) => this.d.logger.error({ runId: sup.row.id, err: coerceError(err).message }, 'release failed'),
-        );
+        try {
+          const written = await releaseRun(this.d.pool, { runId: sup.row.id, engineId: this.d.engineId, leaseEpoch: sup.row.lease_epoch });
+          // Not written: the run had ended, or another engine owns it now (our lease was lost).
+          this.d.logger.info({ runId: sup.row.id }, written ? 'draining: run released (pending, or stopped if a stop was requested)' : 'draining: run not ours any more or already ended; nothing to release');
+        } catch (err) {
+          this.d.logger.error({ runId: sup.row.id, err: coerceError(err).message }, 'release failed');
+        }
       }),
     );
   }

@@ -14,6 +14,7 @@ import { createStageRunner } from '../pipeline/stage.js';
 import { checkedDetector, detectorOptionsFor } from '../pipeline/stages/inference.js';
 import { InternalError, coerceError, type SieError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { ReplayProgressSnapshot } from './progress.js';
 
 export interface ReplayOptions {
   video: string;
@@ -33,6 +34,8 @@ export interface ReplayOptions {
   logger: Logger;
   /** Fixed wall time of the first frame, so event times are reproducible (default: the file's own zero). */
   startedAtMs?: number;
+  /** After each frame has gone through every stage (progress reporting); never changes the result. */
+  onFrame?: (progress: ReplayProgressSnapshot) => void;
 }
 
 export interface ReplayResult {
@@ -137,10 +140,12 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   };
   let encoder: FfmpegEncoder | undefined;
   let encoderError: SieError | undefined;
+  let framesDone = 0;
   const output = async () => {
     for (;;) {
       const frame = await queues[stages.list.length]!.take();
       if (!frame) return;
+      o.onFrame?.({ frames: ++framesDone, ptsS: frame.ptsS, events: events.length });
       if (!o.out) {
         frames.release(frame.pixels);
         continue;
