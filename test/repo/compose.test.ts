@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SieMetrics } from '../../src/observability/metrics.js';
@@ -18,6 +19,27 @@ describe('docker-compose.yml', () => {
       const deps = svc.depends_on;
       const names = Array.isArray(deps) ? deps : Object.keys((deps as object | undefined) ?? {});
       for (const d of names) expect(compose.services, `${name} depends on ${d}`).toHaveProperty(d);
+    }
+  });
+
+  it('bind-mounts only paths that exist from the repository (variables at their defaults), each file the service reads there', () => {
+    const expand = (p: string) => p.replace(/\$\{(\w+):-([^}]*)\}/g, (_m, _name: string, def: string) => def);
+    const binds = Object.entries(compose.services).flatMap(([name, svc]) =>
+      ((svc.volumes as string[] | undefined) ?? [])
+        .map(expand)
+        .filter((v) => /^[./]/.test(v))
+        .map((v) => ({ name, host: v.split(':')[0]!, inside: v.split(':')[1]! })),
+    );
+    expect(binds.length).toBeGreaterThan(0);
+    for (const b of binds) expect(existsSync(b.host), `${b.name}: ${b.host}`).toBe(true);
+    // What the camera plays and the pusher loads is in the mounted folders.
+    const args = (svc: string) => (compose.services[svc]!.command as string[]).filter((a) => a.startsWith('/media/') || a.startsWith('/models/'));
+    for (const svc of ['camera', 'pusher']) {
+      for (const a of args(svc)) {
+        const bind = binds.find((b) => b.name === svc && a.startsWith(`${b.inside}/`))!;
+        expect(bind, `${svc}: ${a}`).toBeDefined();
+        expect(existsSync(join(bind.host, a.slice(bind.inside.length + 1))), `${svc}: ${a}`).toBe(true);
+      }
     }
   });
 
