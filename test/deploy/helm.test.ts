@@ -144,7 +144,9 @@ function checkNoLiteralDatabaseUrl(objects: K8sObject[], rendered: string): void
     for (const c of podOf(d).containers) {
       const url = c.env?.find((e) => e.name === 'SIE_DATABASE_URL');
       expect(url?.value, `${d.metadata.name}/${c.name}`).toBeUndefined();
-      expect(url?.valueFrom?.secretKeyRef, `${d.metadata.name}/${c.name}`).toEqual({ name: 'sie-database', key: 'url' });
+      // sie's own containers read it from the Secret; the sidecar does not get it at all.
+      if (c.name === 'pod-deletion-cost') expect(url).toBeUndefined();
+      else expect(url?.valueFrom?.secretKeyRef, `${d.metadata.name}/${c.name}`).toEqual({ name: 'sie-database', key: 'url' });
       for (const e of c.env ?? []) expect(`${e.name}=${e.value ?? ''}`).not.toMatch(/PASSWORD|:\/\/[^/@]*:[^/@]*@/i);
     }
   }
@@ -193,6 +195,9 @@ describe('Helm chart deploy/helm/sie', () => {
     const o = checkEnginePod(podOf(engine), values.engine);
     expect(o['execution-provider']).toBe('cpu');
     expect(JSON.stringify(podOf(engine).containers[0]!.resources)).not.toContain('nvidia.com/gpu');
+    // No pod-deletion-cost writer by default: one container, no API token.
+    expect(podOf(engine).containers.map((c) => c.name)).toEqual(['engine']);
+    expect((podOf(engine) as unknown as { automountServiceAccountToken: boolean }).automountServiceAccountToken).toBe(false);
 
     const api = podOf(byKindName(objects, 'Deployment', 'sie-api')).containers[0]!;
     expect(api.args[0]).toBe('api');
@@ -256,7 +261,16 @@ describe('Helm chart deploy/helm/sie', () => {
     const auth = byKindName(objects, 'TriggerAuthentication', trigger!.authenticationRef.name).spec as { secretTargetRef: unknown[] };
     expect(auth.secretTargetRef).toEqual([{ parameter: 'connection', name: 'sie-database', key: 'url' }]);
 
-    // pods/patch for a pod-deletion-cost writer, and the engines get a token only then.
+    expect((trigger as unknown as { metricType: string }).metricType).toBe('AverageValue');
+
+    // The pod-deletion-cost sidecar: the chart's script, in every engine pod, with pods get/patch and a token.
+    const script = byKindName(objects, 'ConfigMap', 'sie-pod-deletion-cost') as unknown as { data: Record<string, string> };
+    expect(script.data['pod-deletion-cost.mjs']).toBe(readFileSync(`${CHART}/files/pod-deletion-cost.mjs`, 'utf8').trimEnd());
+    for (const d of [cpu, gpu]) {
+      const side = podOf(d).containers.find((c) => c.name === 'pod-deletion-cost') as unknown as { command: string[]; env: { name: string; value?: string }[] };
+      expect(side.command).toEqual(['node', '/opt/sie/pod-deletion-cost.mjs']);
+      expect(side.env.find((e) => e.name === 'SIE_METRICS_URL')?.value).toBe(`http://127.0.0.1:${o['metrics-port'] as number}/metrics`);
+    }
     const role = byKindName(objects, 'Role', 'sie-pod-deletion-cost') as unknown as { rules: unknown[] };
     expect(role.rules).toEqual([
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] },

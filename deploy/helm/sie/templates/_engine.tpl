@@ -45,7 +45,7 @@ spec:
         {{- end }}
     spec:
       serviceAccountName: {{ include "sie.serviceAccountName" $root }}
-      automountServiceAccountToken: {{ $v.podDeletionCost.rbac }}
+      automountServiceAccountToken: {{ $v.podDeletionCost.enabled }}
       {{- with $v.imagePullSecrets }}
       imagePullSecrets:
         {{- toYaml . | nindent 8 }}
@@ -134,6 +134,37 @@ spec:
             {{- toYaml $res | nindent 12 }}
           volumeMounts:
             {{- include "sie.volumeMounts" $root | nindent 12 }}
+        {{- if $v.podDeletionCost.enabled }}
+        # Keeps controller.kubernetes.io/pod-deletion-cost equal to the runs the engine holds.
+        - name: pod-deletion-cost
+          image: {{ .image | quote }}
+          imagePullPolicy: {{ $v.image.pullPolicy }}
+          securityContext:
+            {{- toYaml $v.containerSecurityContext | nindent 12 }}
+          command: [node, /opt/sie/pod-deletion-cost.mjs]
+          env:
+            - name: POD_NAME
+              valueFrom: { fieldRef: { fieldPath: metadata.name } }
+            - name: POD_NAMESPACE
+              valueFrom: { fieldRef: { fieldPath: metadata.namespace } }
+            - name: SIE_METRICS_URL
+              value: "http://127.0.0.1:{{ $e.metricsPort }}/metrics"
+            - name: SIE_COST_INTERVAL_S
+              value: {{ $v.podDeletionCost.intervalSeconds | quote }}
+            - name: NODE_EXTRA_CA_CERTS
+              value: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt
+          resources:
+            {{- toYaml $v.podDeletionCost.resources | nindent 12 }}
+          volumeMounts:
+            - name: pod-deletion-cost
+              mountPath: /opt/sie
+              readOnly: true
+        {{- end }}
       volumes:
         {{- include "sie.volumes" $root | nindent 8 }}
+        {{- if $v.podDeletionCost.enabled }}
+        - name: pod-deletion-cost
+          configMap:
+            name: {{ include "sie.fullname" $root }}-pod-deletion-cost
+        {{- end }}
 {{- end -}}
