@@ -19,6 +19,7 @@ import { apiCommandSpec } from '../../src/cli/api.js';
 // the Kubernetes OpenAPI schemas (kubernetes-models) and KEDA's CRD schemas (@kubernetes-models/keda).
 const CHART = 'deploy/helm/sie';
 const GPU_KEDA_VALUES = `${CHART}/ci/gpu-keda-values.yaml`;
+const EXTRAS_VALUES = `${CHART}/ci/extras-values.yaml`;
 
 interface K8sObject {
   apiVersion: string;
@@ -173,7 +174,7 @@ describe('Helm chart deploy/helm/sie', () => {
   };
 
   it('passes helm lint with the default values and with the GPU and KEDA values', () => {
-    for (const extra of [[], ['-f', GPU_KEDA_VALUES]]) {
+    for (const extra of [[], ['-f', GPU_KEDA_VALUES], ['-f', EXTRAS_VALUES]]) {
       const r = helm(['lint', '--strict', CHART, ...extra]);
       expect(r.status, r.stdout + r.stderr).toBe(0);
     }
@@ -278,6 +279,19 @@ describe('Helm chart deploy/helm/sie', () => {
     expect((pod as unknown as { automountServiceAccountToken: boolean }).automountServiceAccountToken).toBe(true);
   });
 
+  it('extension points (extra env, volumes, media root, engine flags) render valid objects', () => {
+    const objects = render(['-f', EXTRAS_VALUES]);
+    objects.forEach(validate);
+    const engine = podOf(byKindName(objects, 'Deployment', 'sie-engine-cpu'));
+    const o = checkEnginePod(engine, values.engine);
+    expect(o['stats-interval']).toBe(30);
+    for (const name of ['sie-api', 'sie-engine-cpu']) {
+      const c = podOf(byKindName(objects, 'Deployment', name)).containers[0]!;
+      expect(c.env?.map((e) => e.name)).toEqual(expect.arrayContaining(['SIE_MEDIA_ROOT', 'SIE_MQTT_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT']));
+      expect((c as unknown as { volumeMounts: { name: string }[] }).volumeMounts.map((m) => m.name)).toEqual(['models', 'media']);
+    }
+  });
+
   it('refuses a grace period shorter than the drain, and a KEDA target of 0', () => {
     const short = helm(['template', 'sie', CHART, '--set', 'engine.terminationGracePeriodSeconds=20']);
     expect(short.status).not.toBe(0);
@@ -295,6 +309,7 @@ describe('Helm chart deploy/helm/sie', () => {
   it('the example render of a 3-engine install is the chart\'s current output', () => {
     const r = helm(['template', 'sie', CHART, '--namespace', 'video', '--set', 'engine.replicas=3']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe(readFileSync(`${CHART}/examples/three-engines.yaml`, 'utf8'));
+    const hint = `regenerate it: helm template sie ${CHART} --namespace video --set engine.replicas=3 > ${CHART}/examples/three-engines.yaml`;
+    expect(r.stdout, hint).toBe(readFileSync(`${CHART}/examples/three-engines.yaml`, 'utf8'));
   });
 });
