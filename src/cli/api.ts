@@ -24,7 +24,7 @@ export const apiCommandSpec = defineCommand({
     '/healthz and /readyz). Migrates the database first. Runs created here are executed by the sie engine ' +
     'processes on the same database. SIGTERM or Ctrl-C closes it.',
   options: schema,
-  environment: ['SIE_DATABASE_URL', 'SIE_DATA_DIR', 'SIE_MAX_MODEL_BYTES', 'SIE_MEDIA_ROOT', 'SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
+  environment: ['SIE_DATABASE_URL', 'SIE_DATA_DIR', 'SIE_MAX_MODEL_BYTES', 'SIE_MEDIA_ROOT', 'SIE_RTSP_PUBLIC_URL', 'SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
   examples: ['# on every interface, port 8080', 'SIE_DATABASE_URL=postgres://sie@db/sie sie api --host 0.0.0.0 --port 8080'],
   run: (o) => apiCommand(o),
 });
@@ -43,7 +43,7 @@ async function apiCommand(o: z.output<typeof schema>): Promise<number> {
     const hint = (err as { code?: string }).code === '3D000' ? ' (create it with: sie db create)' : '';
     throw new Error(`database ${redactText(url)}: ${(err as Error).message}${hint}`, { cause: err });
   }
-  const app = await buildApi({ pool, dataDir: env.dataDir, mediaRoot, logger, maxModelBytes: env.maxModelBytes, metrics: new SieMetrics() });
+  const app = await buildApi({ pool, dataDir: env.dataDir, mediaRoot, logger, maxModelBytes: env.maxModelBytes, publicRtspUrl: env.publicRtspUrl, metrics: new SieMetrics() });
   const address = await app.listen({ host: o.host, port: o.port });
   process.stdout.write(`sie api: ${address} (docs: ${address}/docs, OpenAPI: ${address}/openapi.json)\n`);
   await new Promise<void>((resolve) => {

@@ -8,6 +8,18 @@ export interface ApiEnvironment {
   readonly dataDir: string;
   /** SIE_MAX_MODEL_BYTES (default 500 MB). */
   readonly maxModelBytes: number;
+  /** SIE_RTSP_PUBLIC_URL: the base of every run's output_url; undefined = the holding engine's address. */
+  readonly publicRtspUrl?: string;
+}
+
+/** rtsp:// or rtsps:// with a host and at most a port: a base the mount is appended to; no credentials. */
+function isRtspBase(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'rtsp:' || u.protocol === 'rtsps:') && u.hostname !== '' && u.username === '' && u.password === '' && (u.pathname === '' || u.pathname === '/') && u.search === '' && u.hash === '';
+  } catch {
+    return false;
+  }
 }
 
 // Digits only: "1MB", "1e9", "0x10" or "500 000" must not start a server whose every upload then fails.
@@ -20,6 +32,10 @@ const bytes = z
 const schema = z.object({
   SIE_DATA_DIR: z.string().min(1),
   SIE_MAX_MODEL_BYTES: bytes,
+  SIE_RTSP_PUBLIC_URL: z
+    .string()
+    .refine(isRtspBase, 'expected rtsp://host[:port] (a Service in front of the engines), without credentials or a path')
+    .optional(),
 });
 
 /**
@@ -38,6 +54,7 @@ export function apiEnvironment(env: NodeJS.ProcessEnv = process.env): ApiEnviron
   const raw = {
     SIE_DATA_DIR: dataDirFromEnv(env),
     SIE_MAX_MODEL_BYTES: env.SIE_MAX_MODEL_BYTES?.trim() || String(DEFAULT_MAX_MODEL_BYTES),
+    SIE_RTSP_PUBLIC_URL: env.SIE_RTSP_PUBLIC_URL?.trim() || undefined,
   };
   const r = schema.safeParse(raw);
   if (!r.success) {
@@ -46,5 +63,9 @@ export function apiEnvironment(env: NodeJS.ProcessEnv = process.env): ApiEnviron
     const value = raw[name as keyof typeof raw];
     throw new UsageError(`environment: ${name}=${JSON.stringify(value)}: ${issue.message}`);
   }
-  return { dataDir: r.data.SIE_DATA_DIR, maxModelBytes: r.data.SIE_MAX_MODEL_BYTES };
+  return {
+    dataDir: r.data.SIE_DATA_DIR,
+    maxModelBytes: r.data.SIE_MAX_MODEL_BYTES,
+    ...(r.data.SIE_RTSP_PUBLIC_URL ? { publicRtspUrl: r.data.SIE_RTSP_PUBLIC_URL } : {}),
+  };
 }

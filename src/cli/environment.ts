@@ -18,6 +18,10 @@ export const ENVIRONMENT = {
   },
   SIE_DATA_DIR: { meaning: 'where uploaded models are stored (under DIR/models/); the API and the engines must agree', default: './.sie' },
   SIE_MAX_MODEL_BYTES: { meaning: 'the largest ONNX upload accepted, in bytes (larger: 413)', default: '524288000 (500 MB)' },
+  SIE_RTSP_PUBLIC_URL: {
+    meaning: "the base of every run's output_url, rtsp://host[:port] (a Service in front of every engine: any engine redirects a run it does not hold to the one that does)",
+    default: "unset: the holding engine's own address",
+  },
   SIE_MEDIA_ROOT: { meaning: 'the directory file:// sources must be under (as --media-root)', default: 'unset: file sources are refused' },
   SIE_MQTT_URL: { meaning: 'an MQTT broker (mqtt:// or mqtts://) every event is also published to (as --mqtt-url)', default: 'unset: no MQTT' },
   SIE_EVENT_RETENTION_HOURS: { meaning: 'how long events stay in the database before they are pruned', default: '24' },

@@ -24,7 +24,7 @@ export const serveCommandSpec = defineCommand({
     '--rtsp-host says otherwise. file:// sources are refused unless --media-root (or SIE_MEDIA_ROOT) names the ' +
     'directory they must be under. SIGTERM or Ctrl-C closes the API and releases the runs.',
   options: schema,
-  environment: [...new Set([...ENGINE_ENVIRONMENT, 'SIE_MAX_MODEL_BYTES'] as const)],
+  environment: [...new Set([...ENGINE_ENVIRONMENT, 'SIE_MAX_MODEL_BYTES', 'SIE_RTSP_PUBLIC_URL'] as const)],
   examples: [
     '# everything on this machine: the API and its docs at http://127.0.0.1:8000/docs',
     'sie db create && sie serve',
@@ -56,6 +56,7 @@ async function serveCommand(o: z.output<typeof schema>): Promise<number> {
     mediaRoot,
     logger,
     maxModelBytes: env.maxModelBytes,
+    publicRtspUrl: env.publicRtspUrl,
     metrics,
     probes: engine.probes,
   });

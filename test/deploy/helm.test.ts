@@ -221,6 +221,10 @@ describe('Helm chart deploy/helm/sie', () => {
     const pdb = byKindName(objects, 'PodDisruptionBudget', 'sie-engine-cpu').spec as { maxUnavailable: number; selector: { matchLabels: Record<string, string> } };
     expect(pdb.maxUnavailable).toBe(1);
     for (const [k, v] of Object.entries(pdb.selector.matchLabels)) expect(podLabels[k]).toBe(v);
+    // Runs' output_url names the engine Service (stable through failover: engines redirect to the holder).
+    const apiEnv = (api as unknown as { env: { name: string; value?: string }[] }).env;
+    // render() installs into namespace `video`.
+    expect(apiEnv.find((e) => e.name === 'SIE_RTSP_PUBLIC_URL')?.value).toBe(`rtsp://sie-engine.video.svc:${o['rtsp-port']}`);
   });
 
   it('GPU and KEDA values: a cuda pool on GPU nodes, a ScaledObject on PostgreSQL with slow scale-in, no fixed CPU replicas', () => {

@@ -29,6 +29,8 @@ export interface ApiOptions {
   dataDir: string;
   /** SIE_MEDIA_ROOT / --media-root: file:// sources only below it; undefined (default) = refused. */
   mediaRoot?: string;
+  /** The base of every run's output_url (SIE_RTSP_PUBLIC_URL): rtsp://host:port, a Service in front of the engines. */
+  publicRtspUrl?: string;
   logger?: Logger;
   /** SIE_MAX_MODEL_BYTES (default 500 MB). */
   maxModelBytes?: number;
@@ -107,6 +109,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     store: new ModelStore(opts.dataDir),
     maxModelBytes,
     mediaRoot: opts.mediaRoot === undefined ? undefined : openMediaRoot(opts.mediaRoot),
+    publicRtspUrl: opts.publicRtspUrl,
   };
   const zapp: ZodApp = app.withTypeProvider<ZodTypeProvider>();
   const own = apiProbes(opts.pool);

@@ -25,6 +25,8 @@ export interface ApiContext {
   readonly maxModelBytes: number;
   /** Real path file:// sources must be under; undefined = file sources refused. */
   readonly mediaRoot: string | undefined;
+  /** SIE_RTSP_PUBLIC_URL: the base of every run's output_url (see runView); undefined = the engine's own. */
+  readonly publicRtspUrl: string | undefined;
 }
 
 /** Status codes every route may answer with an error body; listed in the OpenAPI document. */

@@ -151,7 +151,13 @@ export const runSchema = z.object({
   state: z.enum(RUN_STATES),
   source_url: z.string().describe('credentials redacted: rtsp://user:***@host/…'),
   output: z.object({ mount: z.string() }),
-  output_url: z.string().nullable().describe('set when an engine claims the run'),
+  output_url: z
+    .string()
+    .nullable()
+    .describe(
+      'where to watch the annotated stream, set when an engine claims the run: with SIE_RTSP_PUBLIC_URL, that base and the mount (any engine answers it, redirecting to the one holding the run: it survives failover); else the holding engine\'s address',
+    ),
+  engine_output_url: z.string().nullable().describe('the holding engine\'s own address for the stream (what output_url redirects to)'),
   retry: z.object({ max_attempts: z.number(), backoff_initial_s: z.number(), backoff_max_s: z.number() }),
   connect_timeout_s: z.number(),
   attempts: z.number(),

@@ -61,7 +61,18 @@ function flowOf(r: RunWithCounters): z.infer<typeof runSchema>['flow'] {
   return { state: r.flow, blocked_at: r.flow === 'blocked' ? (r.flow_stage ?? null) : null, at: isoOrNull(r.flow_at ?? null) };
 }
 
-export function runView(r: RunWithCounters): z.infer<typeof runSchema> {
+/**
+ * The run's output URL as consumers get it: with a public RTSP base (SIE_RTSP_PUBLIC_URL, e.g. a Service in
+ * front of every engine) the base and the mount, which any engine answers (redirecting to the holder), so
+ * it stays the same through failover; without one, the holding engine's own address.
+ */
+function outputUrlOf(r: RunWithCounters, publicRtspUrl: string | undefined): string | null {
+  if (r.output_url === null) return null;
+  if (publicRtspUrl === undefined) return redactText(r.output_url);
+  return `${publicRtspUrl.replace(/\/+$/, '')}/${r.output_mount ?? r.id}`;
+}
+
+export function runView(r: RunWithCounters, publicRtspUrl?: string): z.infer<typeof runSchema> {
   return {
     id: r.id,
     client_id: r.client_id,
@@ -70,7 +81,8 @@ export function runView(r: RunWithCounters): z.infer<typeof runSchema> {
     state: r.state,
     source_url: redactText(r.source_url),
     output: { mount: r.output_mount ?? r.id },
-    output_url: r.output_url === null ? null : redactText(r.output_url),
+    output_url: outputUrlOf(r, publicRtspUrl),
+    engine_output_url: r.output_url === null ? null : redactText(r.output_url),
     retry: {
       max_attempts: r.retry_max_attempts,
       backoff_initial_s: r.retry_backoff_initial_s,

@@ -16,7 +16,7 @@ export interface Harness {
 }
 
 /** A fresh migrated database, a temp data dir and the API on them (not listening: use inject). */
-export async function startApi(opts: { maxModelBytes?: number; mediaRoot?: string } = {}): Promise<Harness> {
+export async function startApi(opts: { maxModelBytes?: number; mediaRoot?: string; publicRtspUrl?: string } = {}): Promise<Harness> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'sie-api-'));
   const app = await buildApi({ pool: db.pool, dataDir, ...opts });

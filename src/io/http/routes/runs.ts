@@ -67,7 +67,7 @@ export function runRoutes(app: ZodApp, ctx: ApiContext): void {
           throw err;
         }
       });
-      return reply.code(201).send(runView(row));
+      return reply.code(201).send(runView(row, ctx.publicRtspUrl));
     },
   );
 
@@ -81,7 +81,7 @@ export function runRoutes(app: ZodApp, ctx: ApiContext): void {
         response: { 200: z.array(runSchema), 400: errorSchema },
       },
     },
-    async (req) => (await listRuns(ctx.pool, { state: req.query.state, clientId: req.query.client_id, limit: req.query.limit })).map(runView),
+    async (req) => (await listRuns(ctx.pool, { state: req.query.state, clientId: req.query.client_id, limit: req.query.limit })).map((r) => runView(r, ctx.publicRtspUrl)),
   );
 
   app.get(
@@ -90,7 +90,7 @@ export function runRoutes(app: ZodApp, ctx: ApiContext): void {
     async (req) => {
       const r = await getRun(ctx.pool, req.params.id);
       if (!r) throw notFound('run', req.params.id);
-      return runView(r);
+      return runView(r, ctx.publicRtspUrl);
     },
   );
 
@@ -130,7 +130,7 @@ export function runRoutes(app: ZodApp, ctx: ApiContext): void {
         if (!r) throw notFound('run', id);
         throw conflict(`run ${id} is already ${r.state}`);
       }
-      return reply.code(202).send(runView(row));
+      return reply.code(202).send(runView(row, ctx.publicRtspUrl));
     },
   );
 
