@@ -16,6 +16,10 @@ export interface ModelCacheOptions {
   /** Past this total, unused models are removed, least recently used first. */
   readonly maxBytes: number;
   readonly logger?: Logger;
+  /** Tries of a fetch that breaks off (a database restart, a dropped connection): default 3. */
+  readonly fetchAttempts?: number;
+  /** The wait before the second try, doubled before each later one: default 500 ms. */
+  readonly retryDelayMs?: number;
 }
 
 /** A model file in the cache, kept there until release(). */
@@ -59,6 +63,8 @@ export class ModelCache {
   /** Hashed right since it was last unused: acquires while another run holds it skip the hash. */
   private readonly verified = new Set<string>();
   private swept = false;
+  private readonly fetchAttempts: number;
+  private readonly retryDelayMs: number;
   /** Downloads done since start (for tests and logs). */
   fetches = 0;
 
@@ -68,6 +74,8 @@ export class ModelCache {
     this.maxBytes = o.maxBytes;
     this.tmpDir = join(this.dir, '.tmp');
     this.log = o.logger ?? silentLogger;
+    this.fetchAttempts = o.fetchAttempts ?? 3;
+    this.retryDelayMs = o.retryDelayMs ?? 500;
   }
 
   pathOf(sha256: string): string {
@@ -122,7 +130,19 @@ export class ModelCache {
         this.log.warn({ model: sha256, path, got: found.sha256, size: found.size }, 'model cache: file does not match its sha256; fetching it again');
         await unlink(path).catch(() => undefined);
       }
-      await this.download(sha256, o);
+      // A run that fails here fails for good (a model error): a fetch cut by a passing database outage is
+      // tried again; bytes that hash wrong are not (fetching them again gives the same bytes).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.download(sha256, o);
+          break;
+        } catch (err) {
+          if (!(err instanceof FetchFailed) || attempt >= this.fetchAttempts) throw err;
+          const waitMs = this.retryDelayMs * 2 ** (attempt - 1);
+          this.log.warn({ model: sha256, attempt, err: err.message, waitMs }, 'model cache: fetch failed; trying again');
+          await new Promise((r) => setTimeout(r, waitMs));
+        }
+      }
       this.verified.add(sha256);
     })().finally(() => this.preparing.delete(sha256));
     this.preparing.set(sha256, p);
@@ -152,7 +172,7 @@ export class ModelCache {
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       if (err instanceof ModelError) throw err;
-      throw new ModelError(`model ${sha256}: could not fetch its weights: ${(err as Error).message}`, { cause: err });
+      throw new FetchFailed(`model ${sha256}: could not fetch its weights: ${(err as Error).message}`, { cause: err });
     }
     this.fetches++;
     this.log.info({ model: sha256, bytes: size, ms: Math.round(performance.now() - started), dir: this.dir }, 'model cache: fetched');
@@ -200,6 +220,9 @@ export class ModelCache {
     }
   }
 }
+
+/** The fetch itself broke (not the bytes): worth another try. Still a model error for the run when it is the last. */
+class FetchFailed extends ModelError {}
 
 /** The sha256 and size of a file, or undefined when there is none. */
 async function hashFile(path: string): Promise<{ sha256: string; size: number } | undefined> {

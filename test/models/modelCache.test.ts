@@ -25,7 +25,7 @@ const dirs: string[] = [];
 function newCache(maxBytes = 1 << 30): ModelCache {
   const dir = mkdtempSync(join(tmpdir(), 'sie-model-cache-'));
   dirs.push(dir);
-  return new ModelCache({ dir, maxBytes });
+  return new ModelCache({ dir, maxBytes, retryDelayMs: 10 });
 }
 
 /** The real model's chunks from the database, counting the chunk reads. */
@@ -112,9 +112,28 @@ describe('ModelCache', () => {
     expect(readdirSync(cache.dir).filter((n) => n.endsWith('.onnx'))).toEqual([]);
     expect(readdirSync(join(cache.dir, '.tmp'))).toEqual([]);
     expect(cache.isPinned(realSha)).toBe(false);
+    // A fetch that breaks once (a database restart) is tried again and the model is used.
+    let calls = 0;
+    const flaky = {
+      size: weights.length,
+      fetch: async function* () {
+        if (calls++ === 0) {
+          yield weights.subarray(0, 1000);
+          throw new Error('terminating connection due to administrator command');
+        }
+        yield* fromDb().fetch();
+      },
+    };
+    const m = await cache.acquire(realSha, flaky);
+    expect(calls).toBe(2);
+    expect(sha(await readFile(m.path))).toBe(realSha);
+    m.release();
+    await cache.evict();
+    expect(cache.fetches).toBe(1);
+    rmSync(m.path);
     // And a good fetch afterwards works.
     (await cache.acquire(realSha, fromDb())).release();
-    expect(cache.fetches).toBe(1);
+    expect(cache.fetches).toBe(2);
   });
 
   it('over its cap it evicts the least recently used models, never one a run holds', async () => {
