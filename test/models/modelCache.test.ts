@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { withTransaction } from '../../src/io/db/tx.js';
 import { ModelError } from '../../src/errors.js';
 import { readModelBlob, writeModelBlob } from '../../src/models/modelBlobs.js';
 import { ModelCache } from '../../src/models/modelCache.js';
+import { modelResolver } from '../../src/models/engineModels.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { MODEL } from '../helpers/media.js';
 
@@ -175,3 +176,30 @@ describe('ModelCache', () => {
     await expect(newCache().acquire('../../etc/passwd', filler(1, 1).o)).rejects.toThrow(/not a sha256/);
   });
 });
+
+describe('modelResolver', () => {
+  it('a model in the database comes through the cache; one uploaded before runs from SIE_DATA_DIR, or says where it is', async () => {
+    const cache = newCache();
+    const dataDir = mkdtempSync(join(tmpdir(), 'sie-resolver-'));
+    dirs.push(dataDir);
+    const resolve = modelResolver({ pool: db.pool, cache, dataDir });
+    const inDb = (await db.pool.query<{ id: string }>(`SELECT id FROM models WHERE sha256 = $1`, [realSha])).rows[0]!.id;
+    const m = await resolve(inDb);
+    expect(m.path).toBe(cache.pathOf(realSha));
+    expect(cache.isPinned(realSha)).toBe(true);
+    m.release();
+    expect(cache.isPinned(realSha)).toBe(false);
+
+    const old = await db.pool.query<{ id: string }>(
+      `INSERT INTO models (name, format, sha256, file_path, labels_path, size_bytes, input_width, input_height, labels)
+       VALUES ('old', 'yolox', $1, 'models/old.onnx', 'models/old.labels.txt', 10, 416, 416, '["person"]') RETURNING id`,
+      [sha(Buffer.from('old'))],
+    );
+    await expect(resolve(old.rows[0]!.id)).rejects.toThrow(/model file not found: .*models\/old\.onnx: its weights are not in the database.*sie api/);
+    mkdirSync(join(dataDir, 'models'));
+    writeFileSync(join(dataDir, 'models/old.onnx'), 'x');
+    expect((await resolve(old.rows[0]!.id)).path).toBe(join(dataDir, 'models/old.onnx'));
+    await expect(resolve('00000000-0000-0000-0000-000000000000')).rejects.toThrow(/no such model/);
+  });
+});
+
