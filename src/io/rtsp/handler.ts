@@ -37,6 +37,8 @@ export interface ServerContext {
   sessionCount(): number;
   udp(): UdpPair | undefined;
   mount(path: string): Mount | undefined;
+  /** Where a mount this server does not have is served now (RtspServerOptions.locate). */
+  locate(path: string): Promise<string | undefined>;
   session(id: string): RtspSession | undefined;
   addSession(s: RtspSession): void;
   registerUdpPeer(s: RtspSession): void;
@@ -140,7 +142,30 @@ function mountOf(ctx: ServerContext, req: RtspRequest): { mount: Mount; track: n
   return { mount, track: t.track };
 }
 
+/**
+ * DESCRIBE of a mount this server does not have, but another does now (the run is held by another engine):
+ * 302 to it. FFmpeg and GStreamer's rtspsrc follow it; the consumer keeps the URL it was given.
+ */
+async function redirectFor(ctx: ServerContext, req: RtspRequest): Promise<Reply | undefined> {
+  const t = parseRequestTarget(req.url);
+  const m = ctx.mount(t.path);
+  if (m && !m.isClosed) return undefined;
+  let location: string | undefined;
+  try {
+    location = await ctx.locate(t.path);
+  } catch (err) {
+    // The lookup failing (the database away) is the 404 the client would have had anyway.
+    ctx.logger.warn({ path: t.path, err: redactUrl((err as Error).message) }, 'could not look up where a mount is served');
+    return undefined;
+  }
+  if (!location) return undefined;
+  ctx.logger.info({ path: t.path, location: redactUrl(location) }, 'mount served elsewhere: redirecting');
+  return { status: 302, headers: [['Location', location]] };
+}
+
 async function describe(ctx: ServerContext, req: RtspRequest): Promise<Reply> {
+  const redirect = await redirectFor(ctx, req);
+  if (redirect) return redirect;
   const { mount } = mountOf(ctx, req);
   // Before the first keyframe there is no SDP: wait briefly, then 404. Any other error makes VLC try
   // HTTP tunnelling and a SAT>IP dialect instead of retrying.

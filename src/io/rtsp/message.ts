@@ -103,6 +103,7 @@ export class RtspParser {
 
 const REASONS: Record<number, string> = {
   200: 'OK',
+  302: 'Moved Temporarily',
   400: 'Bad Request',
   401: 'Unauthorized',
   404: 'Not Found',

@@ -44,8 +44,17 @@ export interface RtspServerOptions {
   maxSessions?: number;
   /** A request must be complete within this long of its first byte, however slowly it trickles; default 10000 ms. */
   requestTimeoutMs?: number;
+  /**
+   * Where a mount this server does not have is served now (another engine holding the run), as an
+   * rtsp:// URL: DESCRIBE then answers 302 with it as Location, so a consumer keeps one URL through
+   * failover. Undefined, or no answer: 404 as usual. Set later with setLocator (the engine's database).
+   */
+  locate?: MountLocator;
   logger?: Logger;
 }
+
+/** Finds where a mount path is served now; undefined when nowhere else. */
+export type MountLocator = (path: string) => Promise<string | undefined>;
 
 /**
  * Embedded RTSP server publishing H.264/H.265 mounts to any number of readers over TCP (interleaved)
@@ -69,6 +78,7 @@ export class RtspServer {
   private listening = false;
 
   constructor(private readonly opts: RtspServerOptions) {
+    this.locator = opts.locate;
     const timeoutS = opts.sessionTimeoutS ?? 60;
     const queue = opts.writeQueueSize ?? 512;
     if (!(timeoutS > 0)) throw new InvalidRtspOptionError(`sessionTimeoutS must be > 0, got ${timeoutS}`);
@@ -101,12 +111,20 @@ export class RtspServer {
       sessionCount: () => this.sessions.size,
       udp: () => this.udp,
       mount: (p) => this.mounts.get(p),
+      locate: (p) => (this.locator ? this.locator(p) : Promise.resolve(undefined)),
       session: (id) => this.sessions.get(id),
       addSession: (s) => this.addSession(s),
       registerUdpPeer: (s) => this.registerUdpPeer(s),
       closeSession: (s, reason) => this.closeSession(s, reason),
       dropSession: (s, reason) => this.dropSession(s, reason),
     };
+  }
+
+  private locator: MountLocator | undefined;
+
+  /** Where mounts this server does not have are served now (see RtspServerOptions.locate). */
+  setLocator(locate: MountLocator | undefined): void {
+    this.locator = locate;
   }
 
   async listen(): Promise<void> {

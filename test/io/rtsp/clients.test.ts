@@ -235,3 +235,44 @@ describe('H.265', () => {
     expect(framesOf(r)).toBe(40);
   });
 });
+
+describe('a mount served elsewhere: 302 to it', () => {
+  let front: RtspServer;
+  const asked: string[] = [];
+  beforeAll(async () => {
+    // A second server with no mounts, as another engine is: it knows where `live` is served now.
+    front = new RtspServer({
+      host: '127.0.0.1',
+      port: 0,
+      locate: async (path) => {
+        asked.push(path);
+        return path === 'live' ? url('live') : undefined;
+      },
+    });
+    await front.listen();
+  });
+  afterAll(() => front?.close());
+  const frontUrl = (path: string) => `rtsp://127.0.0.1:${front.port}/${path}`;
+
+  it('ffprobe given the front server’s URL follows the redirect and reads the stream', async () => {
+    const r = await ffprobe(frontUrl('live'), 'tcp', ['-show_entries', 'stream=codec_name,width,height']);
+    expect(streamInfo(r)).toEqual({ codec_name: 'h264', width: 640, height: 360 });
+    expect(asked).toContain('live');
+  });
+
+  it.skipIf(!has('gst-launch-1.0'))('GStreamer’s rtspsrc follows it too', async () => {
+    const r = await procs.run('gst-launch-1.0', ['-q', 'rtspsrc', `location=${frontUrl('live')}`, 'protocols=tcp', 'latency=0', '!', 'rtph264depay', '!', 'h264parse', '!', 'fakesink', 'num-buffers=30'], 30_000);
+    expect(r.code, `${r.stderr}${r.stdout}`).toBe(0);
+  });
+
+  it('a mount found nowhere is still a 404; a locator that fails is a 404 too, never a hang', async () => {
+    const r = await ffprobe(frontUrl('nowhere'));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/404/);
+    front.setLocator(async () => {
+      throw new Error('database away');
+    });
+    const f = await ffprobe(frontUrl('live'));
+    expect(f.stderr).toMatch(/404/);
+  });
+});

