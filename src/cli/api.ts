@@ -9,6 +9,7 @@ import { help, portSchema } from './args.js';
 import { defineCommand } from './command.js';
 import { mediaRootOption } from './engine.js';
 import { SieMetrics } from '../observability/metrics.js';
+import { copyLegacyModels } from '../models/backfill.js';
 
 const schema = z.object({
   host: z.string().min(1).default('127.0.0.1').meta(help('address the API listens on', 'HOST')),
@@ -44,6 +45,10 @@ async function apiCommand(o: z.output<typeof schema>): Promise<number> {
     throw new Error(`database ${redactText(url)}: ${(err as Error).message}${hint}`, { cause: err });
   }
   const app = await buildApi({ pool, dataDir: env.dataDir, mediaRoot, logger, maxModelBytes: env.maxModelBytes, publicRtspUrl: env.publicRtspUrl, metrics: new SieMetrics() });
+  // In the background: serving does not wait for old models to be copied into the shared store.
+  const backfill = copyLegacyModels({ pool, dataDir: env.dataDir, logger }).catch((err: unknown) =>
+    logger.warn({ err: (err as Error).message }, 'model store: copying older models into the database failed'),
+  );
   const address = await app.listen({ host: o.host, port: o.port });
   process.stdout.write(`sie api: ${address} (docs: ${address}/docs, OpenAPI: ${address}/openapi.json)\n`);
   await new Promise<void>((resolve) => {
@@ -51,6 +56,7 @@ async function apiCommand(o: z.output<typeof schema>): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await app.close();
+  await backfill;
   await pool.end();
   return 0;
 }

@@ -1,10 +1,11 @@
 import { inspectOption } from './inspect.js';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { RtspServer } from '../io/rtsp/index.js';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { migrate } from '../io/db/migrate.js';
 import { Engine } from '../engine/engine.js';
+import { DEFAULT_MODEL_CACHE_MAX_BYTES, ModelCache } from '../models/modelCache.js';
 import { createLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
 import { UsageError, help, inferenceOptionsShape, inferenceSettings, portSchema } from './args.js';
@@ -57,6 +58,8 @@ export const engineOptionsSchema = z.object({
 export const ENGINE_ENVIRONMENT = [
   'SIE_DATABASE_URL',
   'SIE_DATA_DIR',
+  'SIE_MODEL_CACHE_DIR',
+  'SIE_MODEL_CACHE_MAX_BYTES',
   'SIE_MEDIA_ROOT',
   'SIE_MQTT_URL',
   'SIE_EVENT_RETENTION_HOURS',
@@ -102,6 +105,10 @@ export interface EngineEnvironment {
   readonly dataDir: string;
   /** SIE_MQTT_URL, or undefined when unset or empty. */
   readonly mqttUrl: string | undefined;
+  /** SIE_MODEL_CACHE_DIR, resolved; absent = `<dataDir>/model-cache`. */
+  readonly modelCacheDir?: string;
+  /** SIE_MODEL_CACHE_MAX_BYTES; absent = 4 GiB. */
+  readonly modelCacheMaxBytes?: number;
 }
 
 /**
@@ -115,7 +122,18 @@ export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): EngineE
     if (!r.success) throw new UsageError(`environment: SIE_MQTT_URL: ${r.error.issues[0]!.message}`);
   }
   inspectOption(env);
-  return { dataDir: resolve(dataDirFromEnv(env)), mqttUrl };
+  const dataDir = resolve(dataDirFromEnv(env));
+  const maxRaw = env.SIE_MODEL_CACHE_MAX_BYTES?.trim();
+  // Digits only, as SIE_MAX_MODEL_BYTES: "4GB" must stop the engine, not cap the cache at 4 bytes.
+  if (maxRaw && !(/^\d{1,15}$/.test(maxRaw) && Number(maxRaw) > 0)) {
+    throw new UsageError(`environment: SIE_MODEL_CACHE_MAX_BYTES=${JSON.stringify(maxRaw)}: expected a whole number of bytes ≥ 1, e.g. 4294967296 for 4 GiB`);
+  }
+  return {
+    dataDir,
+    mqttUrl,
+    modelCacheDir: resolve(env.SIE_MODEL_CACHE_DIR || join(dataDir, 'model-cache')),
+    modelCacheMaxBytes: maxRaw ? Number(maxRaw) : DEFAULT_MODEL_CACHE_MAX_BYTES,
+  };
 }
 
 /**
@@ -171,6 +189,11 @@ export async function startEngine(
     mqttUrl: o['mqtt-url'] ?? env.mqttUrl,
     statsIntervalS: o['stats-interval'],
     createDetector: backend.createDetector,
+    modelCache: new ModelCache({
+      dir: env.modelCacheDir ?? join(env.dataDir, 'model-cache'),
+      maxBytes: env.modelCacheMaxBytes ?? DEFAULT_MODEL_CACHE_MAX_BYTES,
+      logger,
+    }),
     frameTimings: timings,
     tracing,
     inspect: inspectOption(),

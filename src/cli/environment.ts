@@ -16,7 +16,12 @@ export const ENVIRONMENT = {
     meaning: 'the PostgreSQL database of models, configs, runs and events (a password in it is never printed)',
     default: 'postgres://postgres@127.0.0.1:5432/sie',
   },
-  SIE_DATA_DIR: { meaning: 'where uploaded models are stored (under DIR/models/); the API and the engines must agree', default: './.sie' },
+  SIE_DATA_DIR: {
+    meaning: "the API's copy of uploaded models (DIR/models/; the weights every engine runs are in PostgreSQL) and the engine's default model cache (DIR/model-cache/)",
+    default: './.sie',
+  },
+  SIE_MODEL_CACHE_DIR: { meaning: "the engine's cache of model weights fetched from PostgreSQL, by sha256", default: 'SIE_DATA_DIR/model-cache' },
+  SIE_MODEL_CACHE_MAX_BYTES: { meaning: 'the model cache\'s size cap in bytes: past it, models no run uses are removed, least recently used first', default: '4294967296 (4 GiB)' },
   SIE_MAX_MODEL_BYTES: { meaning: 'the largest ONNX upload accepted, in bytes (larger: 413)', default: '524288000 (500 MB)' },
   SIE_RTSP_PUBLIC_URL: {
     meaning: "the base of every run's output_url, rtsp://host[:port] (a Service in front of every engine: any engine redirects a run it does not hold to the one that does)",

@@ -9,6 +9,7 @@ import { waitForShutdownSignal } from './signals.js';
 import { help, portSchema } from './args.js';
 import { defineCommand } from './command.js';
 import { SieMetrics } from '../observability/metrics.js';
+import { copyLegacyModels } from '../models/backfill.js';
 
 const schema = engineOptionsSchema.extend({
   host: z.string().default('127.0.0.1').meta(help('address the API listens on, and the RTSP server unless --rtsp-host says otherwise', 'HOST')),
@@ -60,6 +61,10 @@ async function serveCommand(o: z.output<typeof schema>): Promise<number> {
     metrics,
     probes: engine.probes,
   });
+  // In the background: serving does not wait for old models to be copied into the shared store.
+  const backfill = copyLegacyModels({ pool, dataDir, logger }).catch((err: unknown) =>
+    logger.warn({ err: (err as Error).message }, 'model store: copying older models into the database failed'),
+  );
   await app.listen({ host: o.host, port: o.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
@@ -68,6 +73,7 @@ async function serveCommand(o: z.output<typeof schema>): Promise<number> {
   logger.info({ signal }, 'serve stopping: closing the API, releasing runs');
   await app.close();
   await engine.stop();
+  await backfill;
   await pool.end();
   logger.info('serve stopped');
   process.stdout.write('serve: stopped\n');

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { createActor, waitFor, type InspectionEvent, type Observer } from 'xstate';
 import { pollerMachine } from '../machines/poller.machine.js';
@@ -17,6 +18,8 @@ import { createMqttDeliverer } from '../events/mqtt.js';
 import { createEventPruner } from '../events/prune.js';
 import type { Logger } from '../log.js';
 import { openMediaRoot } from '../io/mediaRoot.js';
+import { modelResolver } from '../models/engineModels.js';
+import { DEFAULT_MODEL_CACHE_MAX_BYTES, ModelCache } from '../models/modelCache.js';
 import { eventBacklog } from '../io/db/sql/eventBacklog.js';
 import { locateRunMount } from '../io/db/sql/locateRunMount.js';
 import type { SieMetrics } from '../observability/metrics.js';
@@ -40,6 +43,8 @@ export interface EngineOptions {
   encoder?: EncoderSettings;
   /** Where the runs' detectors run: the process's inference pool (on the event loop when absent). */
   createDetector?: DetectorFactory;
+  /** The engine's copies of the models it runs (SIE_MODEL_CACHE_DIR); default `<dataDir>/model-cache`, 4 GiB. */
+  modelCache?: ModelCache;
   /** MQTT broker for events (topic sie/<client_id>/<run_id>/events); none = no MQTT. */
   mqttUrl?: string;
   /** Every this many seconds, one `run stats` log line per run (frames in/out, drops); 0 = none. */
@@ -104,6 +109,11 @@ export class Engine {
       server: o.server,
       encoder: o.encoder ?? defaultEncoderSettings,
       createDetector: o.createDetector,
+      models: modelResolver({
+        pool: o.pool,
+        dataDir: o.dataDir,
+        cache: o.modelCache ?? new ModelCache({ dir: join(o.dataDir, 'model-cache'), maxBytes: DEFAULT_MODEL_CACHE_MAX_BYTES, logger: log }),
+      }),
       stallTimeoutS: o.stallTimeoutS ?? 5,
       logger: log,
       onEvents: (_run, events) => this.events.append(events),

@@ -8,7 +8,8 @@ import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
 import type { RtspServer } from '../io/rtsp/index.js';
 import type { EncoderSettings } from '../io/ffmpeg/encoder.js';
-import type { DetectorFactory } from '../inference/detector.js';
+import { createDetector as createDetectorHere, type DetectorFactory } from '../inference/detector.js';
+import type { ModelResolver, RunModel } from '../models/engineModels.js';
 import type { FrameTimingSink } from '../pipeline/frameTimings.js';
 import type { FrameTracing } from '../observability/tracing.js';
 import type { RunError, RunStateName } from '../machines/run.machine.js';
@@ -54,6 +55,8 @@ export interface RunSupervisorDeps {
   encoder: EncoderSettings;
   /** Where the runs' detectors run (the engine's inference pool). */
   createDetector?: DetectorFactory;
+  /** Where a run's weights file is (the model cache); none = `<dataDir>/<file_path>` as the row says. */
+  models?: ModelResolver;
   stallTimeoutS: number;
   logger: Logger;
   /** Where the rules' events go (the event store); called on the pipeline's thread, must not block. */
@@ -127,6 +130,7 @@ export class RunSupervisor {
       return;
     }
     const timings = this.d.frameTimings;
+    const model = this.d.models ? this.runModel(row.model_id, this.d.models) : undefined;
     sup.handle = startRun({
       runId: row.id,
       clientId: row.client_id,
@@ -136,7 +140,7 @@ export class RunSupervisor {
       onEvents: (events) => this.d.onEvents?.(row, events),
       source: settings.source,
       detector: { ...settings.detector, logger: log },
-      createDetector: this.d.createDetector,
+      createDetector: model ? model.createDetector(this.d.createDetector ?? createDetectorHere) : this.d.createDetector,
       output: { kind: 'embedded', server: this.d.server, mountPath: row.output_mount },
       encoder: this.d.encoder,
       retry: settings.retry,
@@ -150,10 +154,40 @@ export class RunSupervisor {
       metrics: this.d.metrics,
     });
     void sup.handle.done.then(async () => {
+      model?.release();
       await sup.chain;
       await sup.counters.close();
       this.runs.delete(row.id);
     });
+  }
+
+  /**
+   * The run's weights, found (and fetched into the cache) when its detector is first made, inside the run's
+   * `starting` state: a fetch that fails fails the run as a model error. Held until the run ends.
+   */
+  private runModel(modelId: string, resolve: ModelResolver): { createDetector(base: DetectorFactory): DetectorFactory; release(): void } {
+    let held: Promise<RunModel> | undefined;
+    let ended = false;
+    return {
+      createDetector: (base) => async (opts) => {
+        held ??= resolve(modelId).then((m) => {
+          // The run ended while the model was fetched: let it go at once.
+          if (ended) m.release();
+          return m;
+        });
+        const m = await held;
+        // A run's options always name a weights path (runSettingsFromClaim), never a spec.
+        if (opts.spec) return base(opts);
+        return base({ ...opts, weightsPath: m.path });
+      },
+      release: () => {
+        ended = true;
+        void held?.then(
+          (m) => m.release(),
+          () => undefined,
+        );
+      },
+    };
   }
 
   private persist(sup: SupervisedRun, state: RunStateName, error: RunError | null, attempt: number, log: Logger): void {

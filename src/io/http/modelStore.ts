@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -8,6 +8,8 @@ import { SieError } from '../../errors.js';
 import { createDetector } from '../../inference/detector.js';
 import type { ModelFormat } from '../../inference/modelSpec.js';
 import { releaseModelSession } from '../../inference/modelSession.js';
+import { DEFAULT_CHUNK_BYTES, writeModelBlob, type WrittenBlob } from '../../models/modelBlobs.js';
+import type { Queryable } from '../db/rows.js';
 import { ApiError, unprocessable } from './errors.js';
 
 /** A file part written to a temp file under the data dir, hashed on the way (never held in memory). */
@@ -18,11 +20,19 @@ export interface SavedUpload {
   readonly filename: string;
 }
 
+/**
+ * The uploads: the weights go into PostgreSQL (model_blobs, read by every engine), and a copy stays under
+ * SIE_DATA_DIR/models as before, what engines of earlier versions sharing the API's disk still read.
+ */
 export class ModelStore {
   readonly modelsDir: string;
   readonly tmpDir: string;
 
-  constructor(readonly dataDir: string) {
+  constructor(
+    readonly dataDir: string,
+    /** Bytes per model_blobs row. */
+    readonly chunkBytes: number = DEFAULT_CHUNK_BYTES,
+  ) {
     this.modelsDir = join(resolve(dataDir), 'models');
     // Temp files sit beside their final place so the final rename stays on one filesystem (atomic).
     this.tmpDir = join(this.modelsDir, '.tmp');
@@ -59,6 +69,15 @@ export class ModelStore {
       throw err;
     }
     return { path, sha256: hash.digest('hex'), size, filename };
+  }
+
+  /**
+   * Streams the validated temp file into model_blobs, on `db`, a client inside the transaction that writes
+   * the models row: a failure throws and that transaction's ROLLBACK leaves no chunk behind. The bytes are
+   * hashed again on the way, so the chunks are proved to be the file that was validated.
+   */
+  async storeBlob(db: Queryable, weights: SavedUpload): Promise<WrittenBlob> {
+    return writeModelBlob(db, weights.sha256, createReadStream(weights.path), this.chunkBytes);
   }
 
   async discard(upload: SavedUpload | undefined): Promise<void> {

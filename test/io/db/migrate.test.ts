@@ -44,7 +44,7 @@ describe('migrate', () => {
     } finally {
       await Promise.all(pools.map((p) => p.end()));
     }
-    expect(await tables()).toEqual(['config_versions', 'configs', 'engines', 'events', 'models', 'run_transitions', 'runs', 'sie_migrations']);
+    expect(await tables()).toEqual(['config_versions', 'configs', 'engines', 'events', 'model_blobs', 'models', 'run_transitions', 'runs', 'sie_migrations']);
     const { rows } = await db.pool.query('SELECT version, name FROM sie_migrations ORDER BY version');
     expect(rows).toEqual(migrations.map((m) => ({ version: m.version, name: m.name })));
   });

@@ -8,6 +8,7 @@ import { getModel } from '../../db/sql/getModel.js';
 import { insertModel, type NewModel } from '../../db/sql/insertModel.js';
 import { listModels } from '../../db/sql/listModels.js';
 import { lockModel } from '../../db/sql/lockModel.js';
+import { lockModelBlobState } from '../../db/sql/modelBlobs.js';
 import { restoreModel } from '../../db/sql/restoreModel.js';
 import { softDeleteModel } from '../../db/sql/softDeleteModel.js';
 import { unfinishedRunsUsingModel } from '../../db/sql/unfinishedRunsUsingModel.js';
@@ -180,7 +181,7 @@ async function storeUpload(ctx: ApiContext, up: Upload): Promise<{ status: 200 |
     inputHeight: size.height,
     labels,
   };
-  // The row is written first and the files moved in before COMMIT: an upload that loses a race for the same
+  // The row is written first, then its weights into model_blobs, and the files moved in before COMMIT: an upload that loses a race for the same
   // bytes (no row comes back) never touches the files, and one whose transaction fails takes its files back.
   // One upload of given bytes at a time in this process, from the insert to the undo: a second upload of the
   // same bytes, blocked on the row's unique key, would otherwise reuse the files a failed first one then removes.
@@ -189,7 +190,12 @@ async function storeUpload(ctx: ApiContext, up: Upload): Promise<{ status: 200 |
     try {
       const r = await withTransaction(ctx.pool, async (c) => {
         const inserted = existing ? await restoreModel(c, existing.id, row) : await insertModel(c, row);
-        if (inserted) placement = await ctx.store.place(weights, labelsFile);
+        if (inserted) {
+          // The weights into the database in this transaction (every engine reads them there); a restored
+          // model has them already, unless it was uploaded before the shared store.
+          if ((await lockModelBlobState(c, weights.sha256))?.blob_chunks === null) await ctx.store.storeBlob(c, weights);
+          placement = await ctx.store.place(weights, labelsFile);
+        }
         return inserted;
       });
       await placement?.done();
