@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { startCamera } from '../helpers/cameras.js';
 import type { TestDatabase } from '../helpers/db.js';
 import { useEngineDatabase } from '../helpers/engineSuite.js';
-import { MODELS_DIR, getRun, insertRun, waitForRun } from '../helpers/engineFixtures.js';
+import { MODELS_DIR, getRun, holdRunRows, insertRun, waitForRun } from '../helpers/engineFixtures.js';
 import { childrenOf, freePort, isAlive, sleep, start } from '../helpers/processes.js';
 import { SIE } from '../helpers/media.js';
 import { DUPLICATE_WINDOW_MS, shutdownSteps } from '../../src/cli/signals.js';
@@ -35,27 +35,6 @@ describe('shutdown signals: what each one means', () => {
   });
 });
 
-/**
- * Holds the run's row locked (FOR UPDATE, in an open transaction) until release(): the engine's release
- * of it waits meanwhile, so the drain is certainly under way when the next signal lands.
- */
-async function holdRun(runId: string): Promise<{ release(): Promise<void> }> {
-  const c = await db.pool.connect();
-  await c.query('BEGIN');
-  await c.query(`SELECT id FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
-  let held = true;
-  return {
-    async release() {
-      if (!held) return;
-      held = false;
-      try {
-        await c.query('COMMIT');
-      } finally {
-        c.release();
-      }
-    },
-  };
-}
 
 /**
  * The case issue 17 found: `timeout` (coreutils) passes a SIGTERM it receives (or sends one when its time
@@ -82,7 +61,7 @@ describe('sie engine under timeout', () => {
       const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${camPort}/cam`, { output_mount: `sig-${camPort}` });
       await waitForRun(db.pool, id, (r) => r.state === 'running', 60_000);
 
-      held = await holdRun(id);
+      held = await holdRunRows(db.pool, [id]);
       wrapper.child.kill('SIGTERM'); // timeout passes it on: to sie engine, then to its process group
       await wrapper.waitFor(/engine: SIGTERM received: draining \(releasing runs\)/, 10_000);
       await sleep(300);

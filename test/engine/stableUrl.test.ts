@@ -1,9 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startCamera } from '../helpers/cameras.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import type { TestDatabase } from '../helpers/db.js';
+import { useEngineDatabase } from '../helpers/engineSuite.js';
 import { startEngine, stopAllEngines } from '../helpers/engineHarness.js';
-import { insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
-import { freePort, killAll, runToEnd } from '../helpers/processes.js';
+import { insertRun, waitForRun } from '../helpers/engineFixtures.js';
+import { freePort, runToEnd } from '../helpers/processes.js';
 
 /**
  * One URL for a run through failover (issue 18 item 3): every engine's RTSP server answers a run it does
@@ -12,18 +13,8 @@ import { freePort, killAll, runToEnd } from '../helpers/processes.js';
  */
 let db: TestDatabase;
 let configId: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  ({ configId } = await insertModelAndConfig(db.pool));
-});
-afterEach(async () => {
-  await stopAllEngines();
-  await killAll();
-});
-afterAll(async () => {
-  await db?.drop();
-});
+useEngineDatabase((f) => ({ db, configId } = f));
+afterEach(() => stopAllEngines());
 
 const probe = (url: string) =>
   runToEnd('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', url], 30_000);

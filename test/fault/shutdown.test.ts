@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { startCamera } from '../helpers/cameras.js';
 import type { TestDatabase } from '../helpers/db.js';
 import { useEngineDatabase } from '../helpers/engineSuite.js';
-import { MODELS_DIR, insertRun, waitForRun } from '../helpers/engineFixtures.js';
+import { MODELS_DIR, holdRunRows, insertRun, waitForRun } from '../helpers/engineFixtures.js';
 import { childrenOf, freePort, isAlive, runToEnd, sleep, start, type Spawned } from '../helpers/processes.js';
 import { SIE } from '../helpers/media.js';
 
@@ -21,27 +21,6 @@ let db: TestDatabase;
 let configId: string;
 useEngineDatabase((f) => ({ db, configId } = f));
 
-/**
- * Holds the runs' rows locked (FOR UPDATE, in an open transaction) until release(): the engine's release
- * of them (releaseRun locks the row) waits meanwhile, so a signal sent now lands while it is under way.
- */
-async function holdRuns(runIds: string[]): Promise<{ release(): Promise<void> }> {
-  const c = await db.pool.connect();
-  await c.query('BEGIN');
-  await c.query(`SELECT id FROM runs WHERE id = ANY($1) FOR UPDATE`, [runIds]);
-  let held = true;
-  return {
-    async release() {
-      if (!held) return;
-      held = false;
-      try {
-        await c.query('COMMIT');
-      } finally {
-        c.release();
-      }
-    },
-  };
-}
 
 /** Processes whose command line contains `marker` (the camera's port is in each decoder's source URL). */
 async function processesWith(marker: string): Promise<string[]> {
@@ -109,7 +88,7 @@ async function expectReleased(s: Setup): Promise<void> {
  * the release (the rows are held meanwhile): it is logged, and the process carries on. Then the rows go.
  */
 async function signalTwice(s: Setup, stopping: RegExp, second: NodeJS.Signals): Promise<void> {
-  const held = await holdRuns(s.runIds);
+  const held = await holdRunRows(db.pool, s.runIds);
   try {
     s.proc.child.kill('SIGTERM');
     await s.proc.waitFor(stopping, 10_000);
@@ -151,7 +130,7 @@ describe('fault: graceful shutdown', () => {
 
   it('sie engine: a third signal during the shutdown forces an exit, logged, and still leaves no ffmpeg behind', async () => {
     const s = await startWithRuns('engine', []);
-    const held = await holdRuns(s.runIds);
+    const held = await holdRunRows(db.pool, s.runIds);
     let exit: { code: number | null; signal: NodeJS.Signals | null };
     try {
       s.proc.child.kill('SIGTERM');

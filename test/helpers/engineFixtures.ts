@@ -88,3 +88,25 @@ export async function waitForListen(pool: Pool, since: Date, timeoutMs = 30_000)
     await new Promise((res) => setTimeout(res, 50));
   }
 }
+
+/**
+ * Holds the runs' rows locked (FOR UPDATE, in an open transaction) until release(): an engine's release of
+ * them (releaseRun locks the row) waits meanwhile, so a signal sent now certainly lands during the drain.
+ */
+export async function holdRunRows(pool: Pool, runIds: string[]): Promise<{ release(): Promise<void> }> {
+  const c = await pool.connect();
+  await c.query('BEGIN');
+  await c.query(`SELECT id FROM runs WHERE id = ANY($1) FOR UPDATE`, [runIds]);
+  let held = true;
+  return {
+    async release() {
+      if (!held) return;
+      held = false;
+      try {
+        await c.query('COMMIT');
+      } finally {
+        c.release();
+      }
+    },
+  };
+}
