@@ -31,6 +31,10 @@ export interface PollerDeps {
   /** Read at each use: the RTSP server's port is known only after listen(). */
   rtspPort(): number;
   maxRuns: number;
+  /** What this engine can hold, in cost units (CPU ms per second of video; see migration 0007). */
+  capacityUnits: number;
+  /** The kind of engine (cpu, gpu…): it claims runs asking for this pool or for none. */
+  enginePool: string;
   /** How long our lease lives without a heartbeat; heartbeats come every third of it. */
   leaseTtlS: number;
   runs: PollerRuns;
@@ -70,10 +74,12 @@ async function registerActor(d: PollerDeps): Promise<void> {
     advertiseHost: d.advertiseHost,
     rtspPort: d.rtspPort(),
     maxRuns: d.maxRuns,
+    capacityUnits: d.capacityUnits,
+    pool: d.enginePool,
     leaseTtlS: d.leaseTtlS,
   });
   d.onLeaseWritten?.({ kind: 'registered', seconds: (performance.now() - started) / 1000 });
-  d.logger.info({ maxRuns: d.maxRuns, leaseTtlS: d.leaseTtlS }, 'engine registered');
+  d.logger.info({ maxRuns: d.maxRuns, capacityUnits: d.capacityUnits, pool: d.enginePool, leaseTtlS: d.leaseTtlS }, 'engine registered');
 }
 
 /** heartbeat: renews the lease every third of its TTL; sends lease.lost when another engine has it. */
@@ -151,11 +157,13 @@ async function syncConfigs(d: PollerDeps): Promise<void> {
   }
 }
 
-/** Claims pending runs up to our free capacity and launches them; returns how many. */
+/** Claims the pending runs that fit our free capacity (runs and cost units) and launches them; returns how many. */
 async function claimNewRuns(d: PollerDeps): Promise<number> {
   const claimed = await claimRuns(d.pool, {
     engineId: d.engineId,
-    capacity: d.maxRuns - d.runs.count,
+    maxRuns: d.maxRuns - d.runs.count,
+    capacityUnits: d.capacityUnits,
+    pool: d.enginePool,
     advertiseHost: d.advertiseHost,
     rtspPort: d.rtspPort(),
   });

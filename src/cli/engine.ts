@@ -30,6 +30,18 @@ const mqttUrlSchema = unambiguousUrl(z.string().regex(/^mqtts?:\/\//, 'expected 
 
 export const engineOptionsSchema = z.object({
   'max-runs': z.coerce.number().int().min(0).max(1000).default(4).meta(help('runs this engine executes at once (0: it claims none)', 'N')),
+  capacity: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .optional()
+    .meta(help('what this engine holds, in cost units (CPU ms per second of video; 1000 = one core): claims take only runs that fit (README, Capacity)', 'UNITS', "80% of this machine's cores: 1000 x cores x 0.8")),
+  pool: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a pool name: lower-case letters, digits and "-", e.g. cpu or gpu')
+    .default('cpu')
+    .meta(help('the kind of engine: it claims runs that ask for this pool, or for none', 'NAME')),
   'poll-interval': z.coerce.number().min(0.1).max(60).default(1).meta(help('seconds between looks for pending runs (a notification wakes it sooner)', 'S')),
   'rtsp-port': portSchema.default(8554).meta(help("port of the RTSP server the runs' annotated outputs are served on; 0: any free port", 'PORT')),
   /** Default 0.0.0.0 for `sie engine`; `sie serve` uses its --host. */
@@ -182,6 +194,8 @@ export async function startEngine(
     mediaRoot,
     logger,
     maxRuns: o['max-runs'],
+    ...(o.capacity !== undefined ? { capacityUnits: o.capacity } : {}),
+    enginePool: o.pool,
     pollIntervalS: o['poll-interval'],
     leaseTtlS: o['lease-ttl'],
     advertiseHost: o['advertise-host'],

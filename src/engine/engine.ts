@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
@@ -34,6 +34,10 @@ export interface EngineOptions {
   logger: Logger;
   engineId?: string;
   maxRuns: number;
+  /** Cost units this engine holds at most (CPU ms per second of video, 1000 = a core; default defaultCapacityUnits()). */
+  capacityUnits?: number;
+  /** The engine's kind (default cpu): it claims runs asking for it or for no pool. */
+  enginePool?: string;
   pollIntervalS: number;
   /** How long our lease lives without a heartbeat; heartbeats come every third of it. */
   leaseTtlS: number;
@@ -58,6 +62,14 @@ export interface EngineOptions {
   inspect?: Observer<InspectionEvent>;
   /** The process's Prometheus metrics: the engine's families and every run's series. */
   metrics?: SieMetrics;
+}
+
+/**
+ * An engine's capacity when none is given: 80% of this machine's cores in cost units (1000 per core), the
+ * head room the live benchmark needs to hold every stream at its rate (README, "Capacity").
+ */
+export function defaultCapacityUnits(cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores * 1000 * 0.8));
 }
 
 /** What the probes read of an engine (readiness: lease held, not draining; startup: registered). */
@@ -130,6 +142,8 @@ export class Engine {
         advertiseHost: o.advertiseHost,
         rtspPort: () => o.server.port,
         maxRuns: o.maxRuns,
+        capacityUnits: o.capacityUnits ?? defaultCapacityUnits(),
+        enginePool: o.enginePool ?? 'cpu',
         leaseTtlS: o.leaseTtlS,
         runs: this.runs,
         logger: log,

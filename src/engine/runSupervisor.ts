@@ -19,6 +19,7 @@ import type { RuleEvent } from '../rules/index.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
 import { currentConfigVersion, setRunConfigVersion } from '../io/db/sql/configChanges.js';
 import { configBodySchema } from '../config/body.js';
+import { updateRunSource } from '../io/db/sql/updateRunSource.js';
 import { updateRunFlow } from '../io/db/sql/updateRunFlow.js';
 import { describeZodError } from '../config/zodError.js';
 import type { Logger } from '../log.js';
@@ -36,6 +37,9 @@ interface SupervisedRun {
   /** The flow reading last written (`state/stage`), and whether a write is in flight. */
   flowWritten: string | undefined;
   flowWriting: boolean;
+  /** The source's size and rate last written (`WxH@fps`, the run's cost), and whether a write is in flight. */
+  sourceWritten: string | undefined;
+  sourceWriting: boolean;
 }
 
 /** Why a run entered a state, for the transition row (errors speak for themselves). */
@@ -116,6 +120,8 @@ export class RunSupervisor {
       lastPersisted: 'starting',
       flowWritten: undefined,
       flowWriting: false,
+      sourceWritten: undefined,
+      sourceWriting: false,
       counters: createCountersWriter({ pool: this.d.pool, runId: row.id, engineId: this.d.engineId, leaseEpoch: row.lease_epoch, logger: log }),
     };
     this.runs.set(row.id, sup);
@@ -291,7 +297,22 @@ export class RunSupervisor {
       const c = sup.persist ? sup.handle?.counters() : undefined;
       if (c) sup.counters.set(c);
       this.publishFlow(sup);
+      this.publishSource(sup);
     }
+  }
+
+  /** The source as measured, once it is open and whenever it changes (a camera reconfigured); retried at the next tick. */
+  private publishSource(sup: SupervisedRun): void {
+    const info = sup.handle?.store.getSnapshot().context.source.info;
+    if (!sup.persist || !info || sup.sourceWriting) return;
+    const fps = Math.min(240, Math.max(0.01, info.fps));
+    const key = `${info.width}x${info.height}@${fps}`;
+    if (key === sup.sourceWritten) return;
+    sup.sourceWriting = true;
+    updateRunSource(this.d.pool, { runId: sup.row.id, engineId: this.d.engineId, leaseEpoch: sup.row.lease_epoch, width: info.width, height: info.height, fps })
+      .then(() => (sup.sourceWritten = key))
+      .catch((err: unknown) => this.d.logger.debug({ runId: sup.row.id, err: coerceError(err).message }, 'source write failed; retried at the next tick'))
+      .finally(() => (sup.sourceWriting = false));
   }
 
   /** One write at a time per run; a failed one (database down) is retried at the next tick. */

@@ -31,6 +31,11 @@ describe('a stable stream URL', () => {
     const id = await insertRun(db.pool, configId, `rtsp://127.0.0.1:${cam}/cam`, { output_mount: 'lobby-cam' });
     const held = await waitForRun(db.pool, id, (r) => r.state === 'running', 60_000);
     expect(held.output_url).toBe(`rtsp://127.0.0.1:${a.server.port}/lobby-cam`);
+    // The holder records the source it measured: the run's cost for later claims (run_costs, migration 0007).
+    const measured = await waitForRun(db.pool, id, (r) => r.source_width !== null, 30_000);
+    expect([measured.source_width, measured.source_height, measured.source_fps]).toEqual([768, 576, 10]);
+    const cost = await db.pool.query<{ cost: number }>(`SELECT cost FROM run_costs WHERE run_id = $1`, [id]);
+    expect(cost.rows[0]!.cost).toBe(236);
     // Engine B holds nothing; its address stands for the Service a consumer is given.
     const b = await startEngine(db);
     const stable = `rtsp://127.0.0.1:${b.server.port}/lobby-cam`;

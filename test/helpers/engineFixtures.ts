@@ -47,10 +47,14 @@ export interface RunRow {
   error_kind: string | null;
   error_message: string | null;
   output_url: string | null;
+  /** The source as the holding engine measured it (null before). */
+  source_width: number | null;
+  source_height: number | null;
+  source_fps: number | null;
 }
 
 export async function getRun(pool: Pool, id: string): Promise<RunRow> {
-  const r = await pool.query<RunRow>(`SELECT state, engine_id, attempts, error_kind, error_message, output_url FROM runs WHERE id = $1`, [id]);
+  const r = await pool.query<RunRow>(`SELECT state, engine_id, attempts, error_kind, error_message, output_url, source_width, source_height, source_fps FROM runs WHERE id = $1`, [id]);
   return r.rows[0]!;
 }
 

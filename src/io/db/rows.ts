@@ -61,6 +61,12 @@ export interface RunRow {
   engine_id: string | null;
   lease_epoch: string;
   output_url: string | null;
+  /** The engine pool the run asks for (migration 0007); null = any. */
+  pool: string | null;
+  /** The source's size and rate: the inserter's hint, then what the engine measured (the run's cost). */
+  source_width: number | null;
+  source_height: number | null;
+  source_fps: number | null;
   created_at: Date;
   claimed_at: Date | null;
   started_at: Date | null;

@@ -134,6 +134,19 @@ export const runCreateSchema = z.strictObject({
     .default({}),
   retry: retrySchema.default({ max_attempts: 5, backoff_initial_s: 1, backoff_max_s: 30 }),
   connect_timeout_s: z.number().positive().max(600).default(10).describe('no first frame by then: failed'),
+  pool: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a pool name: lower-case letters, digits and "-", e.g. gpu')
+    .optional()
+    .describe("the kind of engine the run needs (an engine's --pool, e.g. gpu); any engine when absent"),
+  source: z
+    .strictObject({
+      width: z.number().int().min(16).max(16384),
+      height: z.number().int().min(16).max(16384),
+      fps: z.number().positive().max(240),
+    })
+    .optional()
+    .describe("the camera's size and frame rate, if known: the run's cost until an engine has opened it (1920 x 1080 at 25 fps assumed when absent); the engine then records what it measured"),
 });
 
 export const runListQuerySchema = z.strictObject({
@@ -157,6 +170,11 @@ export const runSchema = z.object({
     .describe(
       'where to watch the annotated stream, set when an engine claims the run: with SIE_RTSP_PUBLIC_URL, that base and the mount (any engine answers it, redirecting to the one holding the run: it survives failover); else the holding engine\'s address',
     ),
+  pool: z.string().nullable().describe('the engine pool the run asks for; null = any'),
+  source: z
+    .object({ width: z.number(), height: z.number(), fps: z.number() })
+    .nullable()
+    .describe("the source's size and rate: the hint given, then what the engine measured (they set the run's cost); null = unknown"),
   engine_output_url: z.string().nullable().describe('the holding engine\'s own address for the stream (what output_url redirects to)'),
   retry: z.object({ max_attempts: z.number(), backoff_initial_s: z.number(), backoff_max_s: z.number() }),
   connect_timeout_s: z.number(),

@@ -83,6 +83,8 @@ export function runView(r: RunWithCounters, publicRtspUrl?: string): z.infer<typ
     output: { mount: r.output_mount ?? r.id },
     output_url: outputUrlOf(r, publicRtspUrl),
     engine_output_url: r.output_url === null ? null : redactText(r.output_url),
+    pool: r.pool,
+    source: r.source_width !== null && r.source_height !== null && r.source_fps !== null ? { width: r.source_width, height: r.source_height, fps: r.source_fps } : null,
     retry: {
       max_attempts: r.retry_max_attempts,
       backoff_initial_s: r.retry_backoff_initial_s,

@@ -14,7 +14,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const engine = (id: string) => ({ id, hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, leaseTtlS: 10 });
+const engine = (id: string) => ({ id, hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS: 10 });
 
 describe('engine lease', () => {
   it('a late heartbeat renews a lease that expired but that no engine has reclaimed (the runs are still ours)', async () => {

@@ -1,6 +1,6 @@
 {{/*
 One engine pool's Deployment. Called with a dict: root (the chart's context), pool ("cpu" or "gpu"),
-replicas (nil: the count is KEDA's), maxRuns, inferenceWorkers, executionProvider, image, resources,
+replicas (nil: the count is KEDA's), maxRuns, capacityUnits, inferenceWorkers, executionProvider, image, resources,
 nodeSelector, tolerations, affinity, podAnnotations, extraArgs, gpus (0: no nvidia.com/gpu limit).
 */}}
 {{- define "sie.engineDeployment" -}}
@@ -85,6 +85,8 @@ spec:
           args:
             - engine
             - --max-runs={{ .maxRuns }}
+            - --capacity={{ .capacityUnits | int64 }}
+            - --pool={{ .pool }}
             - --poll-interval={{ $e.pollIntervalSeconds }}
             - --lease-ttl={{ $e.leaseTtlSeconds }}
             - --stall-timeout={{ $e.stallTimeoutSeconds }}

@@ -99,9 +99,10 @@ so waiting max(release, lease TTL) also means a pod killed at the end has no lea
 {{- end }}
 {{- end -}}
 
-{{/* The KEDA query's load: pending runs (not asked to stop) plus the runs engines hold. */}}
+{{/* The KEDA query's load, in cost units: the runs pending (not asked to stop) and held that a CPU engine may
+take (no pool, or cpu), less the GPU pool's fixed capacity. */}}
 {{- define "sie.kedaQuery" -}}
 {{- $gpuCapacity := 0 -}}
-{{- if .Values.gpu.enabled -}}{{- $gpuCapacity = mul (int .Values.gpu.replicas) (int .Values.gpu.maxRuns) -}}{{- end -}}
-SELECT GREATEST(0, count(*) - {{ $gpuCapacity }}) FROM runs WHERE state NOT IN ('stopped', 'failed', 'completed') AND NOT (state = 'pending' AND stop_requested_at IS NOT NULL)
+{{- if .Values.gpu.enabled -}}{{- $gpuCapacity = mul (int .Values.gpu.replicas) (int .Values.gpu.capacityUnits) -}}{{- end -}}
+SELECT GREATEST(0, COALESCE(sum(c.cost), 0) - {{ $gpuCapacity }}) FROM runs r JOIN run_costs c ON c.run_id = r.id WHERE r.state NOT IN ('stopped', 'failed', 'completed') AND NOT (r.state = 'pending' AND r.stop_requested_at IS NOT NULL) AND (r.pool IS NULL OR r.pool = 'cpu')
 {{- end -}}

@@ -4,6 +4,7 @@ import { sql as runFlow } from './0003_run_flow.js';
 import { sql as eventTraces } from './0004_event_traces.js';
 import { sql as runConfigTenant } from './0005_run_config_tenant.js';
 import { sql as modelBlobs } from './0006_model_blobs.js';
+import { sql as runCost } from './0007_run_cost.js';
 
 export interface Migration {
   readonly version: number;
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: 'event_traces', sql: eventTraces },
   { version: 5, name: 'run_config_tenant', sql: runConfigTenant },
   { version: 6, name: 'model_blobs', sql: modelBlobs },
+  { version: 7, name: 'run_cost', sql: runCost },
 ];

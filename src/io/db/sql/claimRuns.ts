@@ -22,23 +22,40 @@ export interface ClaimedRun {
 }
 
 /**
- * Claims up to `capacity` pending runs in one statement. SKIP LOCKED lets many engines claim at once
- * without waiting on each other (10,000 runs by 64 clients took ~1.4 s here). The lease epoch rises at
- * every claim and fences every later write of this engine (see recordRunTransition). The transition row
- * is written in the same statement so a claim is never half-recorded.
+ * Claims pending runs that fit, in one statement. SKIP LOCKED lets many engines claim at once without
+ * waiting on each other (10,000 runs by 64 clients took ~1.4 s here). The lease epoch rises at every claim
+ * and fences every later write of this engine (see recordRunTransition). The transition row is written in
+ * the same statement so a claim is never half-recorded.
+ *
+ * What fits: at most `maxRuns` runs, of this engine's pool (or asking for none), oldest first, as long as
+ * their summed cost (run_costs, migration 0007) stays within `capacityUnits` minus what the engine holds.
+ * It takes the oldest runs that fit and stops at the first that does not: a large run at the head is never
+ * overtaken by younger small ones (it would starve behind them), it waits for an engine with room. An
+ * engine holding nothing takes the oldest run even when it costs more than the whole capacity (else a run
+ * too large for any engine would wait forever).
  */
 export async function claimRuns(
   pool: Pool,
-  a: { engineId: string; capacity: number; advertiseHost: string; rtspPort: number },
+  a: { engineId: string; maxRuns: number; capacityUnits: number; pool: string; advertiseHost: string; rtspPort: number },
 ): Promise<ClaimedRun[]> {
-  if (a.capacity <= 0) return [];
+  if (a.maxRuns <= 0) return [];
   const { rows } = await pool.query<ClaimedRun>(
-    `WITH picked AS (
-       SELECT r.id FROM runs r
-       WHERE r.state = 'pending' AND r.stop_requested_at IS NULL
-       ORDER BY r.created_at
+    `WITH held AS (
+       SELECT count(*) AS n, COALESCE(sum(rc.cost), 0) AS used
+       FROM runs r JOIN run_costs rc ON rc.run_id = r.id
+       WHERE r.engine_id = $1 AND r.state IN ('starting', 'connecting', 'running', 'retrying', 'stopping')
+     ), candidates AS (
+       SELECT r.id, r.created_at FROM runs r
+       WHERE r.state = 'pending' AND r.stop_requested_at IS NULL AND (r.pool IS NULL OR r.pool = $6)
+       ORDER BY r.created_at, r.id
        LIMIT $2
        FOR UPDATE SKIP LOCKED
+     ), ranked AS (
+       SELECT c.id, sum(rc.cost) OVER (ORDER BY c.created_at, c.id) AS cum, row_number() OVER (ORDER BY c.created_at, c.id) AS k
+       FROM candidates c JOIN run_costs rc ON rc.run_id = c.id
+     ), picked AS (
+       SELECT ranked.id FROM ranked, held
+       WHERE ranked.cum <= $5 - held.used OR (ranked.k = 1 AND held.n = 0)
      ), claimed AS (
        UPDATE runs r
        SET state = 'starting', engine_id = $1, lease_epoch = r.lease_epoch + 1, claimed_at = now(), updated_at = now(),
@@ -60,7 +77,7 @@ export async function claimRuns(
      FROM claimed cl
      JOIN config_versions cv ON cv.config_id = cl.config_id AND cv.version = cl.config_version
      JOIN models m ON m.id = cv.model_id`,
-    [a.engineId, a.capacity, a.advertiseHost, a.rtspPort],
+    [a.engineId, a.maxRuns, a.advertiseHost, a.rtspPort, a.capacityUnits, a.pool],
   );
   return rows;
 }

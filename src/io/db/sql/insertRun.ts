@@ -10,6 +10,10 @@ export interface NewRun {
   retryBackoffInitialS: number;
   retryBackoffMaxS: number;
   connectTimeoutS: number;
+  /** The engine pool it needs; null = any. */
+  pool: string | null;
+  /** The camera's size and rate if known (its cost until an engine measures them). */
+  source: { width: number; height: number; fps: number } | null;
 }
 
 /**
@@ -22,8 +26,9 @@ export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
   const { rows } = await q<RunRow>(
     db,
     `INSERT INTO runs (client_id, config_id, config_version, source_url, output_mount,
-                       retry_max_attempts, retry_backoff_initial_s, retry_backoff_max_s, connect_timeout_s)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                       retry_max_attempts, retry_backoff_initial_s, retry_backoff_max_s, connect_timeout_s,
+                       pool, source_width, source_height, source_fps)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      RETURNING *`,
     [
       r.clientId,
@@ -35,6 +40,10 @@ export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
       r.retryBackoffInitialS,
       r.retryBackoffMaxS,
       r.connectTimeoutS,
+      r.pool,
+      r.source?.width ?? null,
+      r.source?.height ?? null,
+      r.source?.fps ?? null,
     ],
   );
   return rows[0]!;

@@ -59,6 +59,8 @@ export function runRoutes(app: ZodApp, ctx: ApiContext): void {
             retryBackoffInitialS: b.retry.backoff_initial_s,
             retryBackoffMaxS: b.retry.backoff_max_s,
             connectTimeoutS: b.connect_timeout_s,
+            pool: b.pool ?? null,
+            source: b.source ?? null,
           });
         } catch (err) {
           if (isUniqueViolation(err, 'runs_live_mount_idx')) {
