@@ -168,9 +168,9 @@ afterAll(() => {
 
 describe('Helm chart deploy/helm/sie', () => {
   const values = parse(readFileSync(`${CHART}/values.yaml`, 'utf8')) as {
-    engine: { leaseTtlSeconds: number; maxRuns: number; drain: { releaseTimeoutSeconds: number; closeMarginSeconds: number } };
+    engine: { leaseTtlSeconds: number; maxRuns: number; capacityUnits: number; drain: { releaseTimeoutSeconds: number; closeMarginSeconds: number } };
     keda: { targetUtilization: number };
-    gpu: { replicas: number; maxRuns: number };
+    gpu: { replicas: number; maxRuns: number; capacityUnits: number };
   };
 
   it('passes helm lint with the default values and with the GPU and KEDA values', () => {
@@ -260,9 +260,9 @@ describe('Helm chart deploy/helm/sie', () => {
     const [trigger] = so.triggers;
     expect(trigger!.type).toBe('postgresql');
     // Target: one engine's capacity × the utilisation; the load is pending plus held runs less the GPU pool.
-    expect(Number(trigger!.metadata.targetQueryValue)).toBeCloseTo(values.engine.maxRuns * values.keda.targetUtilization);
+    expect(Number(trigger!.metadata.targetQueryValue)).toBeCloseTo(values.engine.capacityUnits * values.keda.targetUtilization);
     expect(trigger!.metadata.query).toContain("state NOT IN ('stopped', 'failed', 'completed')");
-    expect(trigger!.metadata.query).toContain(`count(*) - ${2 * values.gpu.maxRuns}`);
+    expect(trigger!.metadata.query).toContain(`COALESCE(sum(c.cost), 0) - ${2 * values.gpu.capacityUnits}`);
     const auth = byKindName(objects, 'TriggerAuthentication', trigger!.authenticationRef.name).spec as { secretTargetRef: unknown[] };
     expect(auth.secretTargetRef).toEqual([{ parameter: 'connection', name: 'sie-database', key: 'url' }]);
 
@@ -307,7 +307,7 @@ describe('Helm chart deploy/helm/sie', () => {
     expect(podOf(byKindName(lease, 'Deployment', 'sie-engine-cpu')).terminationGracePeriodSeconds).toBe(55);
     const zero = helm(['template', 'sie', CHART, '--set', 'keda.enabled=true', '--set', 'engine.maxRuns=0']);
     expect(zero.status).not.toBe(0);
-    expect(zero.stderr).toContain('engine.maxRuns × keda.targetUtilization must be above 0');
+    expect(zero.stderr).toContain('engine.capacityUnits × keda.targetUtilization and engine.maxRuns must be above 0');
   });
 
   it('the example render of a 3-engine install is the chart\'s current output', () => {
