@@ -36,7 +36,7 @@ export const engineOptionsSchema = z.object({
     .min(1)
     .max(10_000_000)
     .optional()
-    .meta(help('what this engine holds, in cost units (CPU ms per second of video; 1000 = one core): claims take only runs that fit (README, Capacity)', 'UNITS', "80% of this machine's cores: 1000 x cores x 0.8")),
+    .meta(help('what this engine holds, in cost units (CPU ms per second of video; 1000 = one core): claims take only runs that fit (README, Capacity); e.g. 1600 for 80% of 2 cores', 'UNITS', 'no limit, only --max-runs')),
   pool: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a pool name: lower-case letters, digits and "-", e.g. cpu or gpu')

@@ -1,4 +1,4 @@
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
@@ -34,7 +34,7 @@ export interface EngineOptions {
   logger: Logger;
   engineId?: string;
   maxRuns: number;
-  /** Cost units this engine holds at most (CPU ms per second of video, 1000 = a core; default defaultCapacityUnits()). */
+  /** Cost units this engine holds at most (CPU ms per second of video, 1000 = a core; default no limit). */
   capacityUnits?: number;
   /** The engine's kind (default cpu): it claims runs asking for it or for no pool. */
   enginePool?: string;
@@ -65,12 +65,10 @@ export interface EngineOptions {
 }
 
 /**
- * An engine's capacity when none is given: 80% of this machine's cores in cost units (1000 per core), the
- * head room the live benchmark needs to hold every stream at its rate (README, "Capacity").
+ * An engine's capacity when none is given: no limit in cost units, only --max-runs (what engines did before
+ * claims were sized by cost). A sized deployment sets it (the Helm chart: the pod's CPU request).
  */
-export function defaultCapacityUnits(cores = availableParallelism()): number {
-  return Math.max(1, Math.floor(cores * 1000 * 0.8));
-}
+export const UNLIMITED_CAPACITY_UNITS = 2_000_000_000;
 
 /** What the probes read of an engine (readiness: lease held, not draining; startup: registered). */
 export interface EngineHealth {
@@ -142,7 +140,7 @@ export class Engine {
         advertiseHost: o.advertiseHost,
         rtspPort: () => o.server.port,
         maxRuns: o.maxRuns,
-        capacityUnits: o.capacityUnits ?? defaultCapacityUnits(),
+        capacityUnits: o.capacityUnits ?? UNLIMITED_CAPACITY_UNITS,
         enginePool: o.enginePool ?? 'cpu',
         leaseTtlS: o.leaseTtlS,
         runs: this.runs,
