@@ -18,9 +18,11 @@ export function logFormat(env: NodeJS.ProcessEnv = process.env, isTTY = process.
   throw new Error(`SIE_LOG_FORMAT: expected json or pretty, got ${JSON.stringify(v.slice(0, 40))}`);
 }
 
-/** Where log lines go: stderr, as JSON or through pino-pretty (synchronously: nothing is lost at exit). */
+/** Where log lines go: stderr, as JSON or through pino-pretty, synchronously either way. */
 function destination(format: LogFormat): DestinationStream {
-  if (format === 'json') return pino.destination(2);
+  // Synchronous: a process that ends by its own signal (a forced exit) or crashes loses no line; logs are
+  // never per frame, so the writes cost nothing that matters.
+  if (format === 'json') return pino.destination({ dest: 2, sync: true });
   return PinoPretty({
     destination: 2,
     sync: true,

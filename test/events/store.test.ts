@@ -94,7 +94,8 @@ describe('event store', () => {
     } as unknown as typeof db.pool;
     const store = createEventStore(flaky, undefined, { flushIntervalMs: 10, retryInitialMs: 10, retryMaxMs: 40 });
     for (let i = 0; i < 20; i++) store.append([ruleEvent(run, i)]);
-    await until(async () => (await count(run)) === 20, 5000, 'all 20 rows after the retries');
+    // The rows can be visible before the store has read its own answer: wait for both (a loaded CI failed here).
+    await until(async () => (await count(run)) === 20 && store.stats.written === 20, 15_000, 'all 20 rows after the retries');
     expect(store.stats).toMatchObject({ failures: 3, written: 20, dropped: 0, buffered: 0 });
     await store.close();
   });
