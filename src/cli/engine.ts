@@ -37,6 +37,10 @@ export const engineOptionsSchema = z.object({
     .max(10_000_000)
     .optional()
     .meta(help('what this engine holds, in cost units (CPU ms per second of video; 1000 = one core): claims take only runs that fit (README, Capacity); e.g. 1600 for 80% of 2 cores', 'UNITS', 'no limit, only --max-runs')),
+  dry: z
+    .boolean()
+    .default(false)
+    .meta(help('the control plane only: the real poller, lease, claims, fencing and drain; claimed runs are held (their cost), never run: no ffmpeg, no model (scale tests)')),
   pool: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a pool name: lower-case letters, digits and "-", e.g. cpu or gpu')
@@ -185,7 +189,8 @@ export async function startEngine(
   await migrate(pool, { logger });
   const server = new RtspServer({ host: o['rtsp-host'] ?? '0.0.0.0', port: o['rtsp-port'], maxConnections: o['rtsp-max-connections'], logger });
   await server.listen();
-  const backend = inferenceBackend(inferenceSettings(o));
+  // A dry engine never runs a model: no inference threads.
+  const backend = inferenceBackend(o.dry ? { ...inferenceSettings(o), workers: 0 } : inferenceSettings(o));
   const engine = new Engine({
     pool,
     databaseUrl: url,
@@ -196,6 +201,7 @@ export async function startEngine(
     maxRuns: o['max-runs'],
     ...(o.capacity !== undefined ? { capacityUnits: o.capacity } : {}),
     enginePool: o.pool,
+    dry: o.dry,
     pollIntervalS: o['poll-interval'],
     leaseTtlS: o['lease-ttl'],
     advertiseHost: o['advertise-host'],

@@ -22,6 +22,8 @@ import { modelResolver } from '../models/engineModels.js';
 import { DEFAULT_MODEL_CACHE_MAX_BYTES, ModelCache } from '../models/modelCache.js';
 import { eventBacklog } from '../io/db/sql/eventBacklog.js';
 import { locateRunMount } from '../io/db/sql/locateRunMount.js';
+import { DryRuns } from './dryRuns.js';
+import type { EngineRuns } from './engineRuns.js';
 import type { SieMetrics } from '../observability/metrics.js';
 
 export interface EngineOptions {
@@ -38,6 +40,8 @@ export interface EngineOptions {
   capacityUnits?: number;
   /** The engine's kind (default cpu): it claims runs asking for it or for no pool. */
   enginePool?: string;
+  /** `--dry`: the control plane only; claimed runs are held, never run (src/engine/dryRuns.ts). */
+  dry?: boolean;
   pollIntervalS: number;
   /** How long our lease lives without a heartbeat; heartbeats come every third of it. */
   leaseTtlS: number;
@@ -88,7 +92,7 @@ export interface EngineHealth {
  */
 export class Engine {
   readonly id: string;
-  readonly runs: RunSupervisor;
+  readonly runs: EngineRuns;
   /** Events go to PostgreSQL first; webhook and MQTT deliver from the table (at least once). */
   readonly events: EventStore;
   private readonly background: { start(): void; stop(): Promise<void> }[] = [];
@@ -110,7 +114,7 @@ export class Engine {
     });
     this.background.push(webhook, createEventPruner({ pool: o.pool, logger: log }));
     if (mqtt) this.background.push(mqtt);
-    this.runs = new RunSupervisor({
+    this.runs = o.dry ? new DryRuns({ pool: o.pool, engineId: this.id, logger: log }) : new RunSupervisor({
       pool: o.pool,
       engineId: this.id,
       dataDir: o.dataDir,

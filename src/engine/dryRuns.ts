@@ -1,0 +1,123 @@
+/**
+ * `sie engine --dry`: the engine's runs simulated. The poller, lease, claims (with their cost units),
+ * fencing, stop requests and drain are the real ones; a claimed run only holds its place: it is written
+ * `connecting` then `running` (fenced, as a real run's transitions are) and ends when asked. No ffmpeg, no
+ * model, no RTSP mount: hundreds of engines fit on one machine to test the control plane at scale
+ * (issue 18 item 5).
+ */
+import type { Pool } from 'pg';
+import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
+import { recordRunTransition } from '../io/db/sql/recordRunTransition.js';
+import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
+import { coerceError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { EngineRuns } from './engineRuns.js';
+
+interface DryRun {
+  row: ClaimedRun;
+  /** Transitions are written one after the other, as a real run's are. */
+  chain: Promise<void>;
+  /** False once released, stopped or fenced out: nothing more is written for it. */
+  live: boolean;
+}
+
+export class DryRuns implements EngineRuns {
+  private readonly runs = new Map<string, DryRun>();
+  private launched = 0;
+  /** Writes refused because another engine holds the run now (fenced out); for tests and the harness. */
+  fencedWrites = 0;
+
+  constructor(private readonly d: { pool: Pool; engineId: string; logger: Logger }) {}
+
+  get claims(): number {
+    return this.launched;
+  }
+
+  get count(): number {
+    return this.runs.size;
+  }
+
+  loading(): number {
+    return 0;
+  }
+
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  launch(row: ClaimedRun): void {
+    this.launched++;
+    const run: DryRun = { row, chain: Promise.resolve(), live: true };
+    this.runs.set(row.id, run);
+    this.write(run, 'connecting', 'dry run: no source opened');
+    this.write(run, 'running', 'dry run: holding its cost');
+  }
+
+  stop(runId: string, reason = 'stop requested'): void {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    this.write(run, 'stopping', reason);
+    this.write(run, 'stopped', null, () => this.runs.delete(runId));
+  }
+
+  async applyConfigChange(): Promise<void> {
+    // A dry run has no stages to reconfigure.
+  }
+
+  publishCounters(): void {}
+
+  logStats(): void {
+    this.d.logger.info({ runs: this.runs.size, claims: this.launched, fencedWrites: this.fencedWrites }, 'dry runs');
+  }
+
+  async releaseAll(): Promise<void> {
+    const all = [...this.runs.values()];
+    this.d.logger.info({ runs: all.length }, `draining: releasing ${all.length} dry run(s) to pending`);
+    await Promise.all(
+      all.map(async (run) => {
+        run.live = false;
+        await run.chain;
+        try {
+          await releaseRun(this.d.pool, { runId: run.row.id, engineId: this.d.engineId, leaseEpoch: run.row.lease_epoch });
+        } catch (err) {
+          this.d.logger.error({ runId: run.row.id, err: coerceError(err).message }, 'release failed');
+        }
+        this.runs.delete(run.row.id);
+      }),
+    );
+  }
+
+  async abandonAll(): Promise<void> {
+    for (const run of this.runs.values()) run.live = false;
+    await Promise.all([...this.runs.values()].map((r) => r.chain));
+    this.runs.clear();
+  }
+
+  /** One fenced transition after the previous one; refused (another engine owns the run): the run is dropped. */
+  private write(run: DryRun, to: string, reason: string | null, after?: () => void): void {
+    run.chain = run.chain.then(async () => {
+      if (!run.live) return;
+      try {
+        const ok = await recordRunTransition(this.d.pool, {
+          runId: run.row.id,
+          engineId: this.d.engineId,
+          leaseEpoch: run.row.lease_epoch,
+          to,
+          reason,
+          error: null,
+          attempts: 0,
+        });
+        if (!ok) {
+          this.fencedWrites++;
+          run.live = false;
+          this.runs.delete(run.row.id);
+          this.d.logger.warn({ runId: run.row.id, to }, 'dry run: write fenced out (another engine holds the run)');
+          return;
+        }
+        after?.();
+      } catch (err) {
+        this.d.logger.warn({ runId: run.row.id, to, err: coerceError(err).message }, 'dry run: transition not written');
+      }
+    });
+  }
+}
