@@ -34,12 +34,16 @@ interface SupervisedRun {
   /** Transitions are written strictly in order, one after the other. */
   chain: Promise<void>;
   lastPersisted: RunStateName | 'pending';
-  /** The flow reading last written (`state/stage`), and whether a write is in flight. */
-  flowWritten: string | undefined;
-  flowWriting: boolean;
-  /** The source's size and rate last written (`WxH@fps`, the run's cost), and whether a write is in flight. */
-  sourceWritten: string | undefined;
-  sourceWriting: boolean;
+  /** The flow reading last written (`state/stage`). */
+  flow: ChangedField;
+  /** The source's size and rate last written (`WxH@fps`: the run's cost). */
+  source: ChangedField;
+}
+
+/** One fenced field of a run written when it changes: the value last written (as a key), and whether a write is in flight. */
+interface ChangedField {
+  written: string | undefined;
+  writing: boolean;
 }
 
 /** Why a run entered a state, for the transition row (errors speak for themselves). */
@@ -118,10 +122,8 @@ export class RunSupervisor {
       persist: true,
       chain: Promise.resolve(),
       lastPersisted: 'starting',
-      flowWritten: undefined,
-      flowWriting: false,
-      sourceWritten: undefined,
-      sourceWriting: false,
+      flow: { written: undefined, writing: false },
+      source: { written: undefined, writing: false },
       counters: createCountersWriter({ pool: this.d.pool, runId: row.id, engineId: this.d.engineId, leaseEpoch: row.lease_epoch, logger: log }),
     };
     this.runs.set(row.id, sup);
@@ -301,38 +303,33 @@ export class RunSupervisor {
     }
   }
 
-  /** The source as measured, once it is open and whenever it changes (a camera reconfigured); retried at the next tick. */
+  /** The source as measured, once it is open and whenever it changes (a camera reconfigured). */
   private publishSource(sup: SupervisedRun): void {
     const info = sup.handle?.store.getSnapshot().context.source.info;
-    if (!sup.persist || !info || sup.sourceWriting) return;
+    if (!sup.persist || !info) return;
     const fps = Math.min(240, Math.max(0.01, info.fps));
-    const key = `${info.width}x${info.height}@${fps}`;
-    if (key === sup.sourceWritten) return;
-    sup.sourceWriting = true;
-    updateRunSource(this.d.pool, { runId: sup.row.id, engineId: this.d.engineId, leaseEpoch: sup.row.lease_epoch, width: info.width, height: info.height, fps })
-      .then(() => (sup.sourceWritten = key))
-      .catch((err: unknown) => this.d.logger.debug({ runId: sup.row.id, err: coerceError(err).message }, 'source write failed; retried at the next tick'))
-      .finally(() => (sup.sourceWriting = false));
+    this.writeWhenChanged(sup, sup.source, `${info.width}x${info.height}@${fps}`, 'source', () =>
+      updateRunSource(this.d.pool, { runId: sup.row.id, engineId: this.d.engineId, leaseEpoch: sup.row.lease_epoch, width: info.width, height: info.height, fps }),
+    );
   }
 
-  /** One write at a time per run; a failed one (database down) is retried at the next tick. */
   private publishFlow(sup: SupervisedRun): void {
     const h = sup.handle;
-    if (!sup.persist || !h || sup.flowWriting) return;
+    if (!sup.persist || !h) return;
     const r = h.flow();
-    const key = `${r.state}/${r.blockedAt}`;
-    if (key === sup.flowWritten) return;
-    sup.flowWriting = true;
-    updateRunFlow(this.d.pool, {
-      runId: sup.row.id,
-      engineId: this.d.engineId,
-      leaseEpoch: sup.row.lease_epoch,
-      flow: r.state,
-      stage: r.blockedAt,
-    })
-      .then(() => (sup.flowWritten = key))
-      .catch((err: unknown) => this.d.logger.debug({ runId: sup.row.id, err: coerceError(err).message }, 'flow write failed; retried at the next tick'))
-      .finally(() => (sup.flowWriting = false));
+    this.writeWhenChanged(sup, sup.flow, `${r.state}/${r.blockedAt}`, 'flow', () =>
+      updateRunFlow(this.d.pool, { runId: sup.row.id, engineId: this.d.engineId, leaseEpoch: sup.row.lease_epoch, flow: r.state, stage: r.blockedAt }),
+    );
+  }
+
+  /** One write at a time per run and field, only when the value changed; a failed one (database down) is retried at the next tick. */
+  private writeWhenChanged(sup: SupervisedRun, field: ChangedField, key: string, what: string, write: () => Promise<unknown>): void {
+    if (field.writing || key === field.written) return;
+    field.writing = true;
+    write()
+      .then(() => (field.written = key))
+      .catch((err: unknown) => this.d.logger.debug({ runId: sup.row.id, err: coerceError(err).message }, `${what} write failed; retried at the next tick`))
+      .finally(() => (field.writing = false));
   }
 
   /** One `run stats` log line per run: its state and cumulative frame counters (see RunStats). */
