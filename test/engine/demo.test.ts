@@ -39,8 +39,10 @@ describe('make demo', () => {
       SIE_CAMERA_PORT: String(cam),
     };
     // script(1) runs the demo on a new pseudo-terminal and copies its own stdin there: ^C written to it
-    // is typed on that terminal.
-    const child = spawn('script', ['-qefc', './scripts/demo.sh', '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // is typed on that terminal. script runs the command through $SHELL -c; `exec` makes the demo that
+    // shell's process, as `make demo` runs it, whatever $SHELL is: dash (CI's /bin/sh when SHELL is unset)
+    // would otherwise wait for the demo, die of the ^C itself and make script exit 130.
+    const child = spawn('script', ['-qefc', 'exec ./scripts/demo.sh', '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
