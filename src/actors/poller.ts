@@ -109,7 +109,10 @@ function listenerActor(d: PollerDeps, sendBack: (e: EventObject) => void): () =>
   let handle: { close(): Promise<void> } | undefined;
   let retry: NodeJS.Timeout | undefined;
   const onNotify = (channel: string, payload: string) => {
-    if (channel === 'sie_runs') sendBack({ type: 'poller.nudge' });
+    // The payload is the pool the run asks for ('' = any; migration 0008): runs for another pool are not ours.
+    if (channel === 'sie_runs') {
+      if (payload === '' || payload === d.enginePool) sendBack({ type: 'poller.nudge' });
+    }
     else if (channel === 'sie_run_stop' && d.runs.has(payload)) d.runs.stop(payload);
     else if (channel === 'sie_config_changed') {
       d.runs.applyConfigChange(payload).catch((err: unknown) => d.logger.warn({ err: coerceError(err).message }, 'config change failed'));

@@ -112,6 +112,24 @@ describe('claims that fit', () => {
     expect(await claim('e1', 100_000, 'cpu', 1)).toEqual([a]);
   });
 
+  it('only with a live lease: an engine whose row was reclaimed, or whose lease ran out, claims nothing', async () => {
+    const a = await run({ size: [768, 576, 10] });
+    const args = { maxRuns: 10, capacityUnits: 1600, pool: 'cpu', advertiseHost: '127.0.0.1', rtspPort: 8554 };
+    // Never registered, or its row deleted by the engine that reclaimed its runs (it was paused past its TTL).
+    expect(await claimRuns(db.pool, { engineId: 'gone', ...args })).toEqual([]);
+    await registerEngine(db.pool, { id: 'late', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 10, capacityUnits: 1600, pool: 'cpu', leaseTtlS: 10 });
+    await db.pool.query(`UPDATE engines SET lease_expires_at = now() - interval '1 second' WHERE id = 'late'`);
+    expect(await claimRuns(db.pool, { engineId: 'late', ...args })).toEqual([]);
+    expect(await claim('e1', 1600)).toEqual([a]);
+    // The claim's transition carries the epoch it gave the run (the scale test's two-holders audit).
+    const { rows } = await db.pool.query(
+      `SELECT t.engine_id, t.lease_epoch::text AS lease_epoch, r.lease_epoch::text AS run_epoch FROM run_transitions t JOIN runs r ON r.id = t.run_id
+       WHERE t.run_id = $1 AND t.to_state = 'starting'`,
+      [a],
+    );
+    expect(rows).toEqual([{ engine_id: 'e1', lease_epoch: rows[0].run_epoch, run_epoch: rows[0].run_epoch }]);
+  });
+
   it('detecting on every 3rd frame costs less, so more runs fit', async () => {
     const ids = [await run({ nth3: true }), await run({ nth3: true }), await run({ nth3: true })]; // 582 each
     expect(await claim('e1', 1600)).toEqual(ids.slice(0, 2));

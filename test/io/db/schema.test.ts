@@ -68,18 +68,34 @@ describe('the runs contract', () => {
     });
     const t = await db.pool.query('SELECT from_state, to_state, reason FROM run_transitions WHERE run_id = $1', [id]);
     expect(t.rows).toEqual([{ from_state: null, to_state: 'pending', reason: 'created' }]);
-    await expect.poll(() => heard('sie_runs', id)).toBe(true);
+    // The payload is the pool the run asks for, '' for any (migration 0008).
+    await expect.poll(() => heard('sie_runs', '')).toBe(true);
   });
 
   it('NOTIFYs sie_runs when a run is handed back to pending, not on other updates', async () => {
-    const id = await insertRun();
-    await expect.poll(() => heard('sie_runs', id)).toBe(true);
+    const id = await insertRun({ pool: 'gpu' });
+    await expect.poll(() => heard('sie_runs', 'gpu')).toBe(true);
     notes.length = 0;
     await db.pool.query(`UPDATE runs SET state = 'running' WHERE id = $1`, [id]);
     await db.pool.query(`UPDATE runs SET attempts = 1 WHERE id = $1`, [id]);
+    await db.pool.query('SELECT pg_sleep(0.05)');
+    expect(notes.filter((n) => n.channel === 'sie_runs')).toEqual([]);
     await db.pool.query(`UPDATE runs SET state = 'pending' WHERE id = $1`, [id]);
-    await expect.poll(() => heard('sie_runs', id)).toBe(true);
-    expect(notes.filter((n) => n.payload === id)).toHaveLength(1);
+    await expect.poll(() => heard('sie_runs', 'gpu')).toBe(true);
+    expect(notes.filter((n) => n.channel === 'sie_runs')).toHaveLength(1);
+  });
+
+  it('10,000 runs inserted in one statement wake a listener once per pool, not once per run', async () => {
+    notes.length = 0;
+    await db.pool.query(
+      `INSERT INTO runs (client_id, config_id, source_url, pool)
+       SELECT 'acme', $1, 'rtsp://bulk/' || i, CASE WHEN i % 2 = 0 THEN 'gpu' END FROM generate_series(1, 10000) i`,
+      [configId],
+    );
+    await expect.poll(() => heard('sie_runs', 'gpu') && heard('sie_runs', '')).toBe(true);
+    await db.pool.query('SELECT pg_sleep(0.05)');
+    expect(notes.filter((n) => n.channel === 'sie_runs').map((n) => n.payload).sort()).toEqual(['', 'gpu']);
+    await db.pool.query(`DELETE FROM runs WHERE source_url LIKE 'rtsp://bulk/%'`);
   });
 
   it('NOTIFYs sie_run_stop once when a stop is requested', async () => {

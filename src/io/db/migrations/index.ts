@@ -5,6 +5,7 @@ import { sql as eventTraces } from './0004_event_traces.js';
 import { sql as runConfigTenant } from './0005_run_config_tenant.js';
 import { sql as modelBlobs } from './0006_model_blobs.js';
 import { sql as runCost } from './0007_run_cost.js';
+import { sql as controlPlaneScale } from './0008_control_plane_scale.js';
 
 export interface Migration {
   readonly version: number;
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: 'run_config_tenant', sql: runConfigTenant },
   { version: 6, name: 'model_blobs', sql: modelBlobs },
   { version: 7, name: 'run_cost', sql: runCost },
+  { version: 8, name: 'control_plane_scale', sql: controlPlaneScale },
 ];

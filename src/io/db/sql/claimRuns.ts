@@ -33,6 +33,11 @@ export interface ClaimedRun {
  * overtaken by younger small ones (it would starve behind them), it waits for an engine with room. An
  * engine holding nothing takes the oldest run even when it costs more than the whole capacity (else a run
  * too large for any engine would wait forever).
+ *
+ * Only with a live lease: an engine paused past its TTL (SIGSTOP, a long GC pause, a frozen VM) wakes with
+ * its engine row deleted by whoever reclaimed its runs; a claim before its heartbeat notices would take runs
+ * under an engine id nobody renews and nobody reclaims (reclaimExpiredRuns starts from the engines table),
+ * and the abandon that follows the lost lease would leave them `starting` forever.
  */
 export async function claimRuns(
   pool: Pool,
@@ -44,9 +49,12 @@ export async function claimRuns(
        SELECT count(*) AS n, COALESCE(sum(rc.cost), 0) AS used
        FROM runs r JOIN run_costs rc ON rc.run_id = r.id
        WHERE r.engine_id = $1 AND r.state IN ('starting', 'connecting', 'running', 'retrying', 'stopping')
+     ), alive AS (
+       SELECT 1 FROM engines WHERE id = $1 AND lease_expires_at > now()
      ), candidates AS (
        SELECT r.id, r.created_at FROM runs r
-       WHERE r.state = 'pending' AND r.stop_requested_at IS NULL AND (r.pool IS NULL OR r.pool = $6)
+       WHERE EXISTS (SELECT 1 FROM alive)
+         AND r.state = 'pending' AND r.stop_requested_at IS NULL AND (r.pool IS NULL OR r.pool = $6)
        ORDER BY r.created_at, r.id
        LIMIT $2
        FOR UPDATE SKIP LOCKED
@@ -66,8 +74,8 @@ export async function claimRuns(
        WHERE r.id = picked.id AND c.id = r.config_id
        RETURNING r.*
      ), transition AS (
-       INSERT INTO run_transitions (run_id, from_state, to_state, reason, engine_id)
-       SELECT id, 'pending', 'starting', 'claimed', $1 FROM claimed
+       INSERT INTO run_transitions (run_id, from_state, to_state, reason, engine_id, lease_epoch)
+       SELECT id, 'pending', 'starting', 'claimed', $1, lease_epoch FROM claimed
      )
      SELECT cl.id, cl.client_id, cl.config_id, cl.config_version, cl.source_url,
             COALESCE(cl.output_mount, cl.id::text) AS output_mount, cl.output_url,

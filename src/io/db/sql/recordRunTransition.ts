@@ -29,8 +29,8 @@ export async function recordRunTransition(pool: Pool, t: RunTransitionWrite): Pr
        FROM prev WHERE r.id = prev.id
        RETURNING r.id, prev.state AS from_state
      )
-     INSERT INTO run_transitions (run_id, from_state, to_state, reason, error_kind, error_message, engine_id)
-     SELECT id, from_state, $4, $8, $5, $6, $2 FROM upd`,
+     INSERT INTO run_transitions (run_id, from_state, to_state, reason, error_kind, error_message, engine_id, lease_epoch)
+     SELECT id, from_state, $4, $8, $5, $6, $2, $3::bigint FROM upd`,
     [t.runId, t.engineId, t.leaseEpoch, t.to, t.error?.kind ?? null, t.error?.message ?? null, t.attempts, t.reason],
   );
   return rowCount === 1;

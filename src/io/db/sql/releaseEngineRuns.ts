@@ -20,8 +20,8 @@ export async function releaseRun(pool: Pool, a: { runId: string; engineId: strin
        FROM prev WHERE r.id = prev.id
        RETURNING r.id, r.state, prev.state AS from_state
      )
-     INSERT INTO run_transitions (run_id, from_state, to_state, reason, engine_id)
-     SELECT id, from_state, state, 'released: engine shutting down', $2 FROM upd`,
+     INSERT INTO run_transitions (run_id, from_state, to_state, reason, engine_id, lease_epoch)
+     SELECT id, from_state, state, 'released: engine shutting down', $2, $3::bigint FROM upd`,
     [a.runId, a.engineId, a.leaseEpoch],
   );
   return rowCount === 1;

@@ -1,0 +1,27 @@
+/**
+ * 0008: what the control plane needs at 200 engines (issue 18 item 5).
+ *
+ * - Each transition an engine writes carries the lease epoch it held: "no (run, epoch) ever had two
+ *   holders" is then one GROUP BY over the history (the scale test's audit), not an inference from order.
+ * - The `sie_runs` nudge names the pool the run asks for ('' = any) instead of the run: PostgreSQL folds
+ *   identical notifications of one transaction into one, so 10,000 runs inserted at once wake each engine
+ *   once instead of 10,000 times (2,000,000 messages at 200 engines), and an engine ignores other pools'.
+ */
+export const sql = /* sql */ `
+ALTER TABLE run_transitions ADD COLUMN lease_epoch bigint NULL; -- the writing engine's epoch; NULL: written by no engine (created, reclaimed, API)
+
+CREATE OR REPLACE FUNCTION sie_runs_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO run_transitions (run_id, from_state, to_state, reason) VALUES (NEW.id, NULL, NEW.state, 'created');
+  IF NEW.state = 'pending' THEN
+    PERFORM pg_notify('sie_runs', COALESCE(NEW.pool, ''));
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION sie_runs_released() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('sie_runs', COALESCE(NEW.pool, ''));
+  RETURN NULL;
+END $$;
+`;
