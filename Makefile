@@ -11,7 +11,7 @@ APT_PACKAGES := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav tshark fonts-dejavu-core \
   fontconfig procps curl jq postgresql mosquitto unzip
 
-.PHONY: help deps apt-deps node-deps build typecheck lint test demo postgres mosquitto clean
+.PHONY: help deps apt-deps node-deps build typecheck lint test demo scale-test postgres mosquitto clean
 
 help:
 	@echo "make demo   install what is missing, start the camera simulator and an annotated run"
@@ -86,6 +86,11 @@ test: deps postgres mosquitto build typecheck lint
 
 demo: deps postgres build
 	./scripts/demo.sh
+
+# The control plane at scale (issue 18): 200 dry engines in 20 processes, 10,000 runs, on a private
+# PostgreSQL; prints the figures and targets, writes scale.json. About 3 minutes; run it on a quiet machine.
+scale-test: deps postgres build
+	./bin/sie bench --scale --report scale.json
 
 clean:
 	rm -rf dist

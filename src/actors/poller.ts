@@ -26,6 +26,8 @@ export interface PollerDeps {
   pool: Pool;
   /** LISTEN needs its own connection, outside the pool. */
   databaseUrl: string;
+  /** The LISTEN connection's application_name (the pool's, so pg_stat_activity counts an engine's connections). */
+  applicationName?: string;
   engineId: string;
   advertiseHost: string;
   /** Read at each use: the RTSP server's port is known only after listen(). */
@@ -120,7 +122,7 @@ function listenerActor(d: PollerDeps, sendBack: (e: EventObject) => void): () =>
   };
   // Polling covers us meanwhile, but LISTEN is what makes pickup immediate: keep trying to get it back.
   const connect = () => {
-    listenForNudges(d.databaseUrl, onNotify, d.logger)
+    listenForNudges(d.databaseUrl, onNotify, d.logger, d.applicationName)
       .then((h) => (closed ? void h.close() : (handle = h)))
       .catch((err: unknown) => {
         d.logger.warn({ err: coerceError(err).message }, 'LISTEN unavailable; polling only, retrying in 5 s');

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { runScaleTest } from '../bench/scale.js';
+import { formatScale, scaleTargets } from '../bench/scaleReport.js';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { durationSchema } from '../bench/duration.js';
@@ -18,6 +20,7 @@ const shared = () => resolve(process.env.SIE_SHARED ?? '../shared');
 const THROUGHPUT = 'Throughput and capacity (the default mode):';
 const SOAK = 'Soak (--soak):';
 const ACCURACY = 'Accuracy (--accuracy):';
+const SCALE = 'Scale (--scale):';
 const COMMON = 'Every mode:';
 
 const inGroup = (group: string, h: ReturnType<typeof help>) => ({ ...h, group });
@@ -70,6 +73,16 @@ const benchOptions = {
     .max(100)
     .default(DEFAULT_TOLERANCE_FRAMES)
     .meta(inGroup(ACCURACY, help('an event matches a true one within this many frames either way', 'FRAMES'))),
+  scale: z.boolean().optional().meta(inGroup(SCALE, help('test the control plane at scale instead: dry engines on a private PostgreSQL'))),
+  engines: z.coerce.number().int().min(5).max(1000).default(200).meta(inGroup(SCALE, help('dry engines (sie engine --dry)', 'N'))),
+  processes: z.coerce.number().int().min(5).max(100).default(20).meta(inGroup(SCALE, help('processes they run in (one holds a single engine: the paused one)', 'N'))),
+  runs: z.coerce.number().int().min(10).max(100_000).default(10_000).meta(inGroup(SCALE, help('runs inserted at once', 'N'))),
+  'lease-ttl': z.coerce.number().min(1).max(600).default(10).meta(inGroup(SCALE, help("the engines' lease, seconds", 'S'))),
+  'poll-interval': z.coerce.number().min(0.1).max(60).default(1).meta(inGroup(SCALE, help("the engines' poll interval, seconds", 'S'))),
+  steady: durationSchema.default(30).meta(inGroup(SCALE, help('the steady phase: PostgreSQL CPU, connections, claim latency', 'DURATION', '30s'))),
+  churn: z.coerce.number().min(0.5).max(100).default(10).meta(inGroup(SCALE, help('runs inserted and as many stopped per second in the steady phase', 'N'))),
+  'write-every': z.coerce.number().min(0).max(3600).default(30).meta(inGroup(SCALE, help("each held run writes its counters every S seconds (a real run's, when they change)", 'S'))),
+  report: z.string().min(1).default('scale.json').meta(inGroup(SCALE, help('the figures, as one JSON object', 'FILE'))),
   json: z.boolean().default(false).meta(inGroup(COMMON, help('print one JSON object instead of the tables (progress on stderr); not with --soak'))),
   media: fileOption('the clip the throughput clips and the soak cameras are made from', 'media/plaza-pedestrians.mp4'),
   model: fileOption('the ONNX detection model', 'models/yolox_nano.onnx'),
@@ -122,20 +135,39 @@ const accuracySchema = z
   })
   .strict();
 
+const scaleSchema = z
+  .object({
+    scale: z.literal(true),
+    json: b.json,
+    engines: b.engines,
+    processes: b.processes,
+    runs: b.runs,
+    'lease-ttl': b['lease-ttl'],
+    'poll-interval': b['poll-interval'],
+    steady: b.steady,
+    churn: b.churn,
+    'write-every': b['write-every'],
+    report: b.report,
+  })
+  .strict()
+  .refine((o) => o.engines >= o.processes, { message: 'at least one engine per process', path: ['engines'] });
+
 type BenchMode =
+  | { mode: 'scale'; o: z.output<typeof scaleSchema> }
   | { mode: 'accuracy'; o: z.output<typeof accuracySchema> }
   | { mode: 'soak'; o: z.output<typeof soakSchema> }
   | { mode: 'throughput'; o: z.output<typeof throughputSchema> };
 
 export const benchCommandSpec = defineCommand({
   name: 'bench',
-  summary: 'measures the engine: throughput and capacity, a soak (--soak), or accuracy against truths (--accuracy)',
+  summary: 'measures the engine: throughput and capacity, a soak (--soak), accuracy (--accuracy), the control plane (--scale)',
   description:
-    'Measures the engine, in one of three modes (below). Run it on a quiet machine: anything else running halves the ' +
+    'Measures the engine, in one of four modes (below). Run it on a quiet machine: anything else running halves the ' +
     'figures on 2 cores. Each mode prints its tables and PASS/MISS per target, and exits 0 whatever the targets. ' +
     'Ctrl-C ends it early; a second Ctrl-C kills every child at once and exits (the temporary database is left).',
   options: z.object(benchOptions),
   parse: (raw): BenchMode => {
+    if (raw.scale) return { mode: 'scale', o: strictParse(scaleSchema, raw, 'sie bench --scale') };
     if (raw.accuracy) return { mode: 'accuracy', o: strictParse(accuracySchema, raw, 'sie bench --accuracy') };
     if (raw.soak) return { mode: 'soak', o: strictParse(soakSchema, raw, 'sie bench --soak') };
     return { mode: 'throughput', o: strictParse(throughputSchema, raw, 'the throughput bench') };
@@ -172,6 +204,15 @@ export const benchCommandSpec = defineCommand({
             'crossings per direction: truth, engine, matched, missed, false alarms, recall and precision per rule and ' +
             "clip, then the frames of each miss and false alarm. Its figures do not depend on the machine's load.",
         ],
+        [
+          '--scale',
+          'the control plane at scale (README, Scale): a private PostgreSQL (initdb on a free port; needs the ' +
+            'postgres OS user), --engines dry engines in --processes processes, then --runs runs inserted at once, a ' +
+            'steady phase of single runs coming and going, SIGKILL of two processes, SIGTERM drain of one, SIGSTOP of ' +
+            'one engine past its lease then SIGCONT, a PostgreSQL restart. Prints claim latency, recovery times, ' +
+            "PostgreSQL's CPU, connections per engine, dead tuples and an audit (no run epoch with two holders), with " +
+            'PASS/MISS per target; writes --report.',
+        ],
       ],
       text: 'Durations take s, m or h (90s, 30m, 1h).',
     },
@@ -182,6 +223,8 @@ export const benchCommandSpec = defineCommand({
     'sie bench --quick',
     '# a 2-hour soak of 8 cameras',
     'sie bench --soak --streams 8 --duration 2h --out soak.jsonl',
+    '# the control plane: 200 dry engines, 10,000 runs (make scale-test)',
+    'sie bench --scale --report scale.json',
     '# accuracy on one clip, as JSON',
     'sie bench --accuracy --clips plaza-pedestrians.mp4 --json',
   ],
@@ -213,6 +256,25 @@ function strictParse<T extends z.ZodType>(schema: T, raw: Record<string, unknown
 
 async function benchCommand(m: BenchMode): Promise<number> {
   const abort = new AbortController();
+  if (m.mode === 'scale') {
+    const o = m.o;
+    const result = await runScaleTest({
+      engines: o.engines,
+      processes: o.processes,
+      runs: o.runs,
+      leaseTtlS: o['lease-ttl'],
+      pollIntervalS: o['poll-interval'],
+      steadyS: o.steady,
+      churnPerS: o.churn,
+      writeEveryS: o['write-every'],
+      headroom: 1.25,
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+    const report = { ...result, targets: scaleTargets(result) };
+    writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : `${formatScale(result)}\nreport: ${o.report}\n`);
+    return 0;
+  }
   if (m.mode === 'accuracy') {
     const o = m.o;
     const { model, labels } = sharedFiles(o);

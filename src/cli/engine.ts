@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { RtspServer } from '../io/rtsp/index.js';
 import { createPool, databaseUrl } from '../io/db/pool.js';
 import { migrate } from '../io/db/migrate.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, engineApplicationName, newEngineId } from '../engine/engine.js';
+import { DryRuns } from '../engine/dryRuns.js';
 import { DEFAULT_MODEL_CACHE_MAX_BYTES, ModelCache } from '../models/modelCache.js';
 import { createLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
@@ -41,6 +42,13 @@ export const engineOptionsSchema = z.object({
     .boolean()
     .default(false)
     .meta(help('the control plane only: the real poller, lease, claims, fencing and drain; claimed runs are held (their cost), never run: no ffmpeg, no model (scale tests)')),
+  'db-connections': z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .default(2)
+    .meta(help('database connections in the pool of each engine, besides its LISTEN connection (statements are short: 200 engines must fit a PostgreSQL)', 'N')),
   pool: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a pool name: lower-case letters, digits and "-", e.g. cpu or gpu')
@@ -84,6 +92,26 @@ export const ENGINE_ENVIRONMENT = [
   ...TRACING_ENVIRONMENT,
 ] as const satisfies readonly EnvironmentName[];
 
+/** `sie engine` only (not `sie serve`): several dry engines in one process, for the scale test. */
+const engineCommandSchema = engineOptionsSchema
+  .extend({
+    engines: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(1)
+      .meta(help('with --dry: this many engines in this process, each with its own id, lease, connections and RTSP port (any free one)', 'N')),
+    'dry-write-every': z.coerce
+      .number()
+      .min(0)
+      .max(3600)
+      .default(10)
+      .meta(help("with --dry: each held run writes its counters (fenced) every S seconds, as a real run's rule counters change; 0 = never", 'S')),
+  })
+  .refine((o) => o.dry || o.engines === 1, { path: ['engines'], message: 'more than one engine per process needs --dry' })
+  .refine((o) => o.engines === 1 || o['metrics-port'] === undefined, { path: ['metrics-port'], message: 'one metrics port serves one engine: not with --engines' });
+
 export const engineCommandSpec = defineCommand({
   name: 'engine',
   summary: 'takes runs from PostgreSQL and executes them (one of many engines on one database)',
@@ -93,18 +121,20 @@ export const engineCommandSpec = defineCommand({
     'that stops renewing it go to the others. SIGTERM or SIGINT releases its runs to other engines and exits 0; a ' +
     'second one is logged and the release goes on; a third forces an exit without the release (another engine ' +
     'takes the runs when their lease expires).',
-  options: engineOptionsSchema,
+  options: engineCommandSchema,
   environment: ENGINE_ENVIRONMENT,
   examples: [
     '# two engines on one database, each with its own RTSP port and metrics',
     'export SIE_DATABASE_URL=postgres://sie@db.example/sie',
     'sie engine --rtsp-port 8554 --metrics-port 9464 --advertise-host 10.0.0.7 &',
     'sie engine --rtsp-port 8556 --metrics-port 9465 --advertise-host 10.0.0.7 &',
+    '# the control plane only: 10 dry engines in this process (make scale-test starts 20)',
+    'sie engine --dry --engines 10 --capacity 4000',
   ],
   run: (o) => engineCommand(o),
 });
 
-export type EngineCliOptions = z.infer<typeof engineOptionsSchema>;
+export type EngineCliOptions = z.infer<typeof engineOptionsSchema> & { 'dry-write-every'?: number };
 
 /** --media-root, else SIE_MEDIA_ROOT, as a real path; undefined when neither is set (no file sources). */
 export function mediaRootOption(value: string | undefined): string | undefined {
@@ -185,13 +215,15 @@ export async function startEngine(
   const timings = await openFrameTimingsOption(o['frame-timings'], logger);
   const tracing = startTracingFromEnv(logger, { sampleEvery: o['trace-sample-every'] });
   const url = databaseUrl();
-  const pool = createPool(url, { logger, applicationName: 'sie-engine' });
+  const engineId = newEngineId();
+  const pool = createPool(url, { logger, max: o['db-connections'], applicationName: engineApplicationName(engineId) });
   await migrate(pool, { logger });
   const server = new RtspServer({ host: o['rtsp-host'] ?? '0.0.0.0', port: o['rtsp-port'], maxConnections: o['rtsp-max-connections'], logger });
   await server.listen();
   // A dry engine never runs a model: no inference threads.
   const backend = inferenceBackend(o.dry ? { ...inferenceSettings(o), workers: 0 } : inferenceSettings(o));
   const engine = new Engine({
+    engineId,
     pool,
     databaseUrl: url,
     server,
@@ -202,6 +234,7 @@ export async function startEngine(
     ...(o.capacity !== undefined ? { capacityUnits: o.capacity } : {}),
     enginePool: o.pool,
     dry: o.dry,
+    dryWriteEveryS: o['dry-write-every'],
     pollIntervalS: o['poll-interval'],
     leaseTtlS: o['lease-ttl'],
     advertiseHost: o['advertise-host'],
@@ -245,15 +278,22 @@ export async function startEngine(
   };
 }
 
-async function engineCommand(o: EngineCliOptions): Promise<number> {
+async function engineCommand(o: z.output<typeof engineCommandSchema>): Promise<number> {
   const env = engineEnvironment();
   const logger = createLogger({ cmd: 'engine' });
   // Listen before startEngine prints its line: a supervisor may send SIGTERM as soon as it sees it.
   const signalled = waitForShutdownSignal(logger, 'engine');
-  const running = await startEngine(o, logger, env);
+  // Several (dry) engines: each its own RTSP server, on a free port.
+  const each = o.engines > 1 ? { ...o, 'rtsp-port': 0 } : o;
+  const running: RunningEngine[] = [];
+  for (let i = 0; i < o.engines; i++) running.push(await startEngine(each, logger, env));
   const signal = await signalled;
   logger.info({ signal }, 'engine stopping: releasing runs');
-  await running.stop();
+  await Promise.all(running.map((r) => r.stop()));
+  // A dry engine's last line says what it did (the scale harness reads it).
+  for (const { engine } of running) {
+    if (engine.runs instanceof DryRuns) process.stdout.write(`engine: ${engine.id} dry ${JSON.stringify(engine.runs.summary())}\n`);
+  }
   process.stdout.write('engine: stopped\n');
   return 0;
 }

@@ -38,6 +38,7 @@ export const ENVIRONMENT = {
   SIE_TRACE_SLOW_MS: { meaning: 'tracing: a frame slower than this is always kept', default: '250' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { meaning: 'tracing: the OTLP collector; setting it (or OTEL_TRACES_EXPORTER) turns frame tracing on', default: 'unset: off' },
   SIE_SHARED: { meaning: "the shared assets folder (media/, models/) the defaults of --media, --model and --labels are read from", default: '../shared' },
+  SIE_PG_BIN: { meaning: "where PostgreSQL's server programs are (initdb, pg_ctl): sie bench --scale starts a private PostgreSQL", default: '/usr/lib/postgresql/15/bin' },
 } as const satisfies Record<string, EnvironmentVariable>;
 
 export type EnvironmentName = keyof typeof ENVIRONMENT;

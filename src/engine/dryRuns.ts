@@ -1,13 +1,15 @@
 /**
  * `sie engine --dry`: the engine's runs simulated. The poller, lease, claims (with their cost units),
  * fencing, stop requests and drain are the real ones; a claimed run only holds its place: it is written
- * `connecting` then `running` (fenced, as a real run's transitions are) and ends when asked. No ffmpeg, no
- * model, no RTSP mount: hundreds of engines fit on one machine to test the control plane at scale
- * (issue 18 item 5).
+ * `connecting` then `running` (fenced, as a real run's transitions are), then writes its counters every
+ * `writeEveryS` (fenced, as a real run's rule counters are when they change: `{"dry": {"engine", "writes"}}`,
+ * so an audit can tell who wrote last) and ends when asked. No ffmpeg, no model, no RTSP mount: hundreds
+ * of engines fit on one machine to test the control plane at scale (issue 18 item 5).
  */
 import type { Pool } from 'pg';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
 import { recordRunTransition } from '../io/db/sql/recordRunTransition.js';
+import { updateRunCounters } from '../io/db/sql/updateRunCounters.js';
 import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -19,15 +21,33 @@ interface DryRun {
   chain: Promise<void>;
   /** False once released, stopped or fenced out: nothing more is written for it. */
   live: boolean;
+  /** Its counters writes so far, and the timer of the next. */
+  writes: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** What a dry engine did, for its last line and the scale harness. */
+export interface DryRunsSummary {
+  claims: number;
+  held: number;
+  /** Fenced writes (transitions and counters) that were accepted. */
+  writes: number;
+  /** Writes refused because another engine holds the run now. */
+  fencedWrites: number;
 }
 
 export class DryRuns implements EngineRuns {
   private readonly runs = new Map<string, DryRun>();
   private launched = 0;
+  private accepted = 0;
   /** Writes refused because another engine holds the run now (fenced out); for tests and the harness. */
   fencedWrites = 0;
 
-  constructor(private readonly d: { pool: Pool; engineId: string; logger: Logger }) {}
+  constructor(private readonly d: { pool: Pool; engineId: string; logger: Logger; writeEveryS: number }) {}
+
+  summary(): DryRunsSummary {
+    return { claims: this.launched, held: this.runs.size, writes: this.accepted, fencedWrites: this.fencedWrites };
+  }
 
   get claims(): number {
     return this.launched;
@@ -47,17 +67,53 @@ export class DryRuns implements EngineRuns {
 
   launch(row: ClaimedRun): void {
     this.launched++;
-    const run: DryRun = { row, chain: Promise.resolve(), live: true };
+    const run: DryRun = { row, chain: Promise.resolve(), live: true, writes: 0, timer: undefined };
     this.runs.set(row.id, run);
     this.write(run, 'connecting', 'dry run: no source opened');
     this.write(run, 'running', 'dry run: holding its cost');
+    if (this.d.writeEveryS > 0) this.scheduleCounters(run, Math.random() * this.d.writeEveryS * 1000);
+  }
+
+  /** The next counters write in `ms` (the first at a random phase, so an engine's runs do not write together). */
+  private scheduleCounters(run: DryRun, ms: number): void {
+    run.timer = setTimeout(() => {
+      run.chain = run.chain.then(async () => {
+        if (!run.live) return;
+        run.writes++;
+        const counters = { dry: { engine: this.d.engineId, writes: run.writes } };
+        try {
+          const ok = await updateRunCounters(this.d.pool, { runId: run.row.id, engineId: this.d.engineId, leaseEpoch: run.row.lease_epoch, counters });
+          if (ok) this.accepted++;
+          else this.fencedOut(run, 'counters');
+        } catch (err) {
+          this.d.logger.warn({ runId: run.row.id, err: coerceError(err).message }, 'dry run: counters not written');
+        }
+      });
+      if (run.live) this.scheduleCounters(run, this.d.writeEveryS * 1000);
+    }, ms);
+  }
+
+  private end(run: DryRun): void {
+    run.live = false;
+    clearTimeout(run.timer);
+  }
+
+  private fencedOut(run: DryRun, what: string): void {
+    this.fencedWrites++;
+    this.end(run);
+    this.runs.delete(run.row.id);
+    this.d.logger.warn({ runId: run.row.id, write: what }, 'dry run: write fenced out (another engine holds the run)');
   }
 
   stop(runId: string, reason = 'stop requested'): void {
     const run = this.runs.get(runId);
     if (!run) return;
+    clearTimeout(run.timer);
     this.write(run, 'stopping', reason);
-    this.write(run, 'stopped', null, () => this.runs.delete(runId));
+    this.write(run, 'stopped', null, () => {
+      this.end(run);
+      this.runs.delete(runId);
+    });
   }
 
   async applyConfigChange(): Promise<void> {
@@ -67,7 +123,7 @@ export class DryRuns implements EngineRuns {
   publishCounters(): void {}
 
   logStats(): void {
-    this.d.logger.info({ runs: this.runs.size, claims: this.launched, fencedWrites: this.fencedWrites }, 'dry runs');
+    this.d.logger.info(this.summary(), 'dry runs');
   }
 
   async releaseAll(): Promise<void> {
@@ -75,7 +131,7 @@ export class DryRuns implements EngineRuns {
     this.d.logger.info({ runs: all.length }, `draining: releasing ${all.length} dry run(s) to pending`);
     await Promise.all(
       all.map(async (run) => {
-        run.live = false;
+        this.end(run);
         await run.chain;
         try {
           await releaseRun(this.d.pool, { runId: run.row.id, engineId: this.d.engineId, leaseEpoch: run.row.lease_epoch });
@@ -88,7 +144,7 @@ export class DryRuns implements EngineRuns {
   }
 
   async abandonAll(): Promise<void> {
-    for (const run of this.runs.values()) run.live = false;
+    for (const run of this.runs.values()) this.end(run);
     await Promise.all([...this.runs.values()].map((r) => r.chain));
     this.runs.clear();
   }
@@ -107,13 +163,8 @@ export class DryRuns implements EngineRuns {
           error: null,
           attempts: 0,
         });
-        if (!ok) {
-          this.fencedWrites++;
-          run.live = false;
-          this.runs.delete(run.row.id);
-          this.d.logger.warn({ runId: run.row.id, to }, 'dry run: write fenced out (another engine holds the run)');
-          return;
-        }
+        if (!ok) return this.fencedOut(run, to);
+        this.accepted++;
         after?.();
       } catch (err) {
         this.d.logger.warn({ runId: run.row.id, to, err: coerceError(err).message }, 'dry run: transition not written');

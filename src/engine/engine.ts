@@ -42,6 +42,8 @@ export interface EngineOptions {
   enginePool?: string;
   /** `--dry`: the control plane only; claimed runs are held, never run (src/engine/dryRuns.ts). */
   dry?: boolean;
+  /** `--dry-write-every`: each dry run writes its counters (fenced) this often, as a real run's change; 0 = never. */
+  dryWriteEveryS?: number;
   pollIntervalS: number;
   /** How long our lease lives without a heartbeat; heartbeats come every third of it. */
   leaseTtlS: number;
@@ -66,6 +68,17 @@ export interface EngineOptions {
   inspect?: Observer<InspectionEvent>;
   /** The process's Prometheus metrics: the engine's families and every run's series. */
   metrics?: SieMetrics;
+}
+
+/** What the engine's database connections call themselves (pg_stat_activity): connections per engine are countable. */
+export function engineApplicationName(engineId: string): string {
+  // PostgreSQL keeps 63 bytes of it.
+  return `sie-engine ${engineId}`.slice(0, 63);
+}
+
+/** A new engine's id: host, pid and a random suffix (two engines in one process differ). */
+export function newEngineId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
 /**
@@ -103,7 +116,7 @@ export class Engine {
   private leaseWrittenAt: number | undefined;
 
   constructor(private readonly o: EngineOptions) {
-    this.id = o.engineId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.id = o.engineId ?? newEngineId();
     const log = o.logger.child({ engineId: this.id });
     this.events = createEventStore(o.pool, log);
     const webhook = createWebhookDeliverer({ pool: o.pool, logger: log });
@@ -114,7 +127,7 @@ export class Engine {
     });
     this.background.push(webhook, createEventPruner({ pool: o.pool, logger: log }));
     if (mqtt) this.background.push(mqtt);
-    this.runs = o.dry ? new DryRuns({ pool: o.pool, engineId: this.id, logger: log }) : new RunSupervisor({
+    this.runs = o.dry ? new DryRuns({ pool: o.pool, engineId: this.id, logger: log, writeEveryS: o.dryWriteEveryS ?? 0 }) : new RunSupervisor({
       pool: o.pool,
       engineId: this.id,
       dataDir: o.dataDir,
@@ -140,6 +153,7 @@ export class Engine {
       actors: createPollerActors({
         pool: o.pool,
         databaseUrl: o.databaseUrl,
+        applicationName: engineApplicationName(this.id),
         engineId: this.id,
         advertiseHost: o.advertiseHost,
         rtspPort: () => o.server.port,

@@ -3,7 +3,8 @@ import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xsta
 /**
  * One engine's job taker. Pure: the database work is done by actors provided by src/actors/poller.ts.
  *
- *   registering → active.claiming ⇄ active.waiting      (NOTIFY nudges, polling is the backstop)
+ *   registering → active.claiming ⇄ active.waiting      (NOTIFY nudges, polling is the backstop;
+ *                                                         claiming again at once while rounds take runs)
  *   active → leaseLost → registering                     (our lease expired: runs abandoned, start over)
  *   active → draining → stopped                          (SIGTERM: runs released for other engines)
  */
@@ -38,6 +39,8 @@ export const pollerMachine = setup({
   },
   guards: {
     wasNudged: ({ context }) => context.nudged,
+    /** The round took runs: there may be more (a claim looks at CLAIM_BATCH runs at most). */
+    claimedSome: ({ event }) => Number((event as { output?: unknown }).output) > 0,
   },
   delays: {
     pollInterval: ({ context }) => context.pollIntervalS * 1000,
@@ -88,7 +91,11 @@ export const pollerMachine = setup({
           on: { 'poller.nudge': { actions: 'markNudged' } },
           invoke: {
             src: 'claim',
-            onDone: [{ guard: 'wasNudged', target: 'claiming', reenter: true }, { target: 'waiting' }],
+            onDone: [
+              { guard: 'wasNudged', target: 'claiming', reenter: true },
+              { guard: 'claimedSome', target: 'claiming', reenter: true },
+              { target: 'waiting' },
+            ],
             onError: { target: 'waiting', actions: 'recordError' },
           },
         },

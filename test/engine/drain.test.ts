@@ -33,7 +33,8 @@ describe('engine: drain', () => {
           return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
         }
         return async (...args: unknown[]) => {
-          const text = typeof args[0] === 'string' ? args[0] : '';
+          // A string, or a named statement ({ name, text, values }: the claim is one).
+          const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string } | undefined)?.text ?? '');
           const result = await (target.query as (...a: unknown[]) => Promise<unknown>)(...args);
           if (text.includes('FOR UPDATE SKIP LOCKED') && text.includes('picked')) {
             claimed();

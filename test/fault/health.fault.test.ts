@@ -5,7 +5,7 @@ import { createPool, ensureDatabase } from '../../src/io/db/pool.js';
 import { migrate } from '../../src/io/db/migrate.js';
 import { buildApi } from '../../src/io/http/app.js';
 import { MODELS_DIR } from '../helpers/engineFixtures.js';
-import { createPrivatePostgres, type PrivatePostgres } from '../helpers/privatePostgres.js';
+import { createPrivatePostgres, type PrivatePostgres } from '../../src/bench/privatePostgres.js';
 import { freePort, killAll, start, until } from '../helpers/processes.js';
 import { SIE } from '../helpers/media.js';
 

@@ -9,7 +9,7 @@ import { createLogger, silentLogger } from '../../src/log.js';
 import { startCamera } from '../helpers/cameras.js';
 import { startEngine, stopAllEngines } from '../helpers/engineHarness.js';
 import { insertModelAndConfig, insertRun, waitForRun } from '../helpers/engineFixtures.js';
-import { createPrivatePostgres, type PrivatePostgres } from '../helpers/privatePostgres.js';
+import { createPrivatePostgres, type PrivatePostgres } from '../../src/bench/privatePostgres.js';
 import { freePort, killAll, sleep, start, type Spawned } from '../helpers/processes.js';
 import { progressFrames } from '../helpers/media.js';
 

@@ -13,13 +13,14 @@ export async function listenForNudges(
   databaseUrl: string,
   onNotify: (channel: Channel, payload: string) => void,
   logger: Logger,
+  applicationName = 'sie',
 ): Promise<{ close(): Promise<void> }> {
   // pg-listen is CommonJS with `exports.default`: under NodeNext its default import is the module object.
-  type Create = (config: { connectionString: string }, options: Options) => Subscriber;
+  type Create = (config: { connectionString: string; application_name: string }, options: Options) => Subscriber;
   const mod = pgListen as unknown as Create | { default: Create };
   const createSubscriber: Create = typeof mod === 'function' ? mod : mod.default;
   const sub: Subscriber = createSubscriber(
-    { connectionString: databaseUrl },
+    { connectionString: databaseUrl, application_name: applicationName },
     {
       parse: (s: string) => s,
       retryLimit: Number.POSITIVE_INFINITY,

@@ -9,6 +9,15 @@ export function q<R extends QueryResultRow>(db: Queryable, text: string, values:
   return (db as Pool).query<R>(text, values);
 }
 
+/**
+ * q, as a named statement: parsed and planned once per connection, then only executed. For the statements
+ * every engine sends every second (claims, heartbeats, fenced writes): at 200 engines their planning was a
+ * good part of PostgreSQL's CPU. Needs a session-mode pooler, if any (named statements live in the session).
+ */
+export function qNamed<R extends QueryResultRow>(db: Queryable, name: string, text: string, values: unknown[] = []): Promise<QueryResult<R>> {
+  return (db as Pool).query<R>({ name, text, values });
+}
+
 /** Rows as pg returns them: bigint as string, timestamptz as Date, jsonb parsed. */
 export interface ModelRow {
   id: string;

@@ -14,8 +14,9 @@ import type { Pool } from 'pg';
  * reclaim us meanwhile, and then our fenced writes fail and we stop, as designed.
  */
 export async function reclaimExpiredRuns(pool: Pool, selfId: string | null = null): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>(
-    `WITH dead AS (
+  const { rows } = await pool.query<{ n: string }>({
+    name: 'sie-reclaim-expired-runs',
+    text: `WITH dead AS (
        DELETE FROM engines WHERE lease_expires_at < now() AND id IS DISTINCT FROM $1 RETURNING id
      ), prev AS (
        SELECT r.id, r.state AS old_state, dead.id AS old_engine
@@ -35,7 +36,7 @@ export async function reclaimExpiredRuns(pool: Pool, selfId: string | null = nul
        SELECT id, old_state, state, 'engine ' || old_engine || ' lease expired', NULL FROM moved
      )
      SELECT count(*)::text AS n FROM moved`,
-    [selfId],
-  );
+    values: [selfId],
+  });
   return Number(rows[0]?.n ?? 0);
 }

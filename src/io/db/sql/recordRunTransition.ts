@@ -16,8 +16,9 @@ export interface RunTransitionWrite {
  * we return false — the caller stops the run at once instead of writing over the new owner.
  */
 export async function recordRunTransition(pool: Pool, t: RunTransitionWrite): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    `WITH prev AS (
+  const { rowCount } = await pool.query({
+    name: 'sie-record-run-transition',
+    text: `WITH prev AS (
        SELECT id, state FROM runs WHERE id = $1 AND engine_id = $2 AND lease_epoch = $3::bigint FOR UPDATE
      ), upd AS (
        UPDATE runs r
@@ -31,7 +32,7 @@ export async function recordRunTransition(pool: Pool, t: RunTransitionWrite): Pr
      )
      INSERT INTO run_transitions (run_id, from_state, to_state, reason, error_kind, error_message, engine_id, lease_epoch)
      SELECT id, from_state, $4, $8, $5, $6, $2, $3::bigint FROM upd`,
-    [t.runId, t.engineId, t.leaseEpoch, t.to, t.error?.kind ?? null, t.error?.message ?? null, t.attempts, t.reason],
-  );
+    values: [t.runId, t.engineId, t.leaseEpoch, t.to, t.error?.kind ?? null, t.error?.message ?? null, t.attempts, t.reason],
+  });
   return rowCount === 1;
 }

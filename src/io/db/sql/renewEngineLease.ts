@@ -11,10 +11,10 @@ import type { Pool } from 'pg';
  * registered again nobody would ever reclaim them: they would stay `running` forever.
  */
 export async function renewEngineLease(pool: Pool, engineId: string, leaseTtlS: number): Promise<boolean> {
-  const r = await pool.query(
-    `UPDATE engines SET heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $2)
-     WHERE id = $1`,
-    [engineId, leaseTtlS],
-  );
+  const r = await pool.query({
+    name: 'sie-renew-engine-lease',
+    text: `UPDATE engines SET heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $2) WHERE id = $1`,
+    values: [engineId, leaseTtlS],
+  });
   return r.rowCount === 1;
 }

@@ -5,10 +5,11 @@ import type { Pool } from 'pg';
  * `sie_run_stop` NOTIFY, so a stop is seen within one poll interval even if a notification is lost.
  */
 export async function stopRequestedRuns(pool: Pool, engineId: string): Promise<string[]> {
-  const { rows } = await pool.query<{ id: string }>(
-    `SELECT id FROM runs
+  const { rows } = await pool.query<{ id: string }>({
+    name: 'sie-stop-requested-runs',
+    text: `SELECT id FROM runs
      WHERE engine_id = $1 AND stop_requested_at IS NOT NULL AND state NOT IN ('stopping', 'stopped', 'failed', 'completed')`,
-    [engineId],
-  );
+    values: [engineId],
+  });
   return rows.map((r) => r.id);
 }

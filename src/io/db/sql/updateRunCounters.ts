@@ -1,4 +1,4 @@
-import { q, type Queryable } from '../rows.js';
+import { qNamed, type Queryable } from '../rows.js';
 
 export interface RunCountersWrite {
   runId: string;
@@ -12,8 +12,9 @@ export interface RunCountersWrite {
  * the run is no longer ours (another engine claimed it, or it ended and engine_id was cleared).
  */
 export async function updateRunCounters(db: Queryable, a: RunCountersWrite): Promise<boolean> {
-  const { rowCount } = await q(
+  const { rowCount } = await qNamed(
     db,
+    'sie-update-run-counters',
     `UPDATE runs SET counters = $4::jsonb, counters_at = now() WHERE id = $1 AND engine_id = $2 AND lease_epoch = $3::bigint`,
     [a.runId, a.engineId, a.leaseEpoch, JSON.stringify(a.counters)],
   );

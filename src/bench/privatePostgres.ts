@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { freePort } from './processes.js';
+import { freePort } from './children.js';
 
 const run = promisify(execFile);
 
@@ -13,8 +13,8 @@ export const PG_BIN = process.env.SIE_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 /**
  * A PostgreSQL cluster of our own (initdb in a temp dir, a free port, trust on 127.0.0.1), for tests that
- * must stop and restart the database: the machine's shared server is used by other tests and is never
- * touched. The server runs as the `postgres` OS user (it refuses root); we are root in the test machine,
+ * must stop and restart the database, and for the scale test (hundreds of connections, its CPU read from
+ * /proc): the machine's shared server is used by other tests and is never touched. The server runs as the `postgres` OS user (it refuses root); we are root in the test machine,
  * so pg_ctl goes through runuser.
  */
 export interface PrivatePostgres {
@@ -24,6 +24,8 @@ export interface PrivatePostgres {
   start(): Promise<void>;
   /** `immediate` is a crash (no checkpoint, clients cut off); `fast` a clean shutdown. */
   stop(mode?: 'immediate' | 'fast'): Promise<void>;
+  /** The postmaster's pid now (it changes at each start); its children are the server's processes. */
+  postmasterPid(): number | undefined;
   /** Whether the server answers a query now. */
   ready(): Promise<boolean>;
   /** Stops the server and removes its data directory. */
@@ -35,7 +37,16 @@ async function asPostgres(cmd: string, args: string[], timeoutMs = 60_000): Prom
   return stdout;
 }
 
-export async function createPrivatePostgres(): Promise<PrivatePostgres> {
+export interface PrivatePostgresOptions {
+  /** Default 50. */
+  maxConnections?: number;
+  /** Default 16MB. */
+  sharedBuffers?: string;
+  /** More postgresql.conf lines, e.g. `shared_preload_libraries = 'pg_stat_statements'`. */
+  settings?: string[];
+}
+
+export async function createPrivatePostgres(o: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
   const root = mkdtempSync(join(tmpdir(), 'sie-pg-'));
   const data = join(root, 'data');
   const logFile = join(root, 'server.log');
@@ -46,7 +57,16 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
   // Only TCP on loopback (no socket dir to share), trust as initdb set up; small, quick to start and stop.
   writeFileSync(
     join(data, 'postgresql.auto.conf'),
-    [`port = ${port}`, `listen_addresses = '127.0.0.1'`, `unix_socket_directories = ''`, 'fsync = off', 'max_connections = 50', 'shared_buffers = 16MB', ''].join('\n'),
+    [
+      `port = ${port}`,
+      `listen_addresses = '127.0.0.1'`,
+      `unix_socket_directories = ''`,
+      'fsync = off',
+      `max_connections = ${o.maxConnections ?? 50}`,
+      `shared_buffers = ${o.sharedBuffers ?? '16MB'}`,
+      ...(o.settings ?? []),
+      '',
+    ].join('\n'),
   );
   chownSync(join(data, 'postgresql.auto.conf'), uid, gid);
 
@@ -60,6 +80,14 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
     },
     async stop(mode = 'fast') {
       await pgCtl('-m', mode, '-w', '-t', '60', 'stop');
+    },
+    postmasterPid() {
+      try {
+        const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+      } catch {
+        return undefined;
+      }
     },
     async ready() {
       const c = new pg.Client({ connectionString: url(), connectionTimeoutMillis: 1000 });
