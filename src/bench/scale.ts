@@ -107,7 +107,9 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
     const alive = () => {
       if (unexpectedExits.length > 0) throw new Error(`a dry engine process died: ${unexpectedExits[0]}`);
     };
-    await until(async () => (await count(pool, `SELECT count(*) FROM engines`)) === o.engines, 60_000, 'every engine registered', alive);
+    // A phase that times out says what the engines said last (their warnings and errors).
+    const said = () => fleet.map((p) => p.child.recent().split('\n').filter((l) => l && !l.startsWith('engine: ')).slice(-3).join('\n')).filter(Boolean).slice(0, 3).join('\n');
+    await until(async () => (await count(pool, `SELECT count(*) FROM engines`)) === o.engines, 60_000, 'every engine registered', alive, said);
 
     // 1. The burst: every run in one INSERT.
     say(`scale: ${o.runs} runs inserted at once`);
@@ -130,6 +132,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
       120_000,
       'every run of the burst running',
       alive,
+      said,
     );
     const allRunningS = (performance.now() - burstAt) / 1000;
     const burstCores = burstCpu.cores();
@@ -171,11 +174,11 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
     }
     const steadyCores = steadyCpu.cores();
     const topStatements = await statementsByTime(pool);
-    await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND state = 'pending'`, [churned])) === 0, 30_000, 'the churned runs claimed', alive);
+    await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND state = 'pending'`, [churned])) === 0, 30_000, 'the churned runs claimed', alive, said);
     const churnMs = await claimLatenciesMs(pool, `SELECT unnest($1::uuid[])`, [churned]);
     const deadTuples = await deadTupleCounts(pool);
     const expected = await count(pool, `SELECT count(*) FROM runs WHERE stop_requested_at IS NULL`);
-    await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE state = 'running' AND stop_requested_at IS NULL`)) === expected, 30_000, 'steady: every run running', alive);
+    await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE state = 'running' AND stop_requested_at IS NULL`)) === expected, 30_000, 'steady: every run running', alive, said);
     say(`scale: steady: PostgreSQL ${steadyCores.toFixed(3)} cores, claim p50 ${churnMs.p50.toFixed(0)} ms p99 ${churnMs.p99.toFixed(0)} ms, ${connections.maxPerEngine} connections per engine at most`);
 
     // 3. SIGKILL of two processes: their runs go elsewhere once their leases expire.
@@ -189,7 +192,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
       p.child.proc.kill('SIGKILL');
     }
     const boundS = o.leaseTtlS + o.pollIntervalS;
-    await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND (state <> 'running' OR engine_id = ANY($2))`, [killedRuns, killedIds])) === 0, (boundS + 60) * 1000, 'the killed engines’ runs running elsewhere', alive);
+    await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND (state <> 'running' OR engine_id = ANY($2))`, [killedRuns, killedIds])) === 0, (boundS + 60) * 1000, 'the killed engines’ runs running elsewhere', alive, said);
     const killRecovery = await recoverySeconds(pool, killedRuns, killAt);
     say(`scale: SIGKILL: all ${killedRuns.length} running elsewhere after ${killRecovery.max.toFixed(1)} s (bound ${boundS} s)`);
 
@@ -203,7 +206,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
     const drainExit = await drained.child.exited;
     const drainExitS = (Date.now() - drainAt.getTime()) / 1000;
     if (drainExit.code !== 0) throw new Error(`the drained process exited with ${drainExit.code}:\n${drained.child.recent()}`);
-    await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND state <> 'running'`, [drainedRuns])) === 0, 60_000, 'the drained runs running elsewhere', alive);
+    await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND state <> 'running'`, [drainedRuns])) === 0, 60_000, 'the drained runs running elsewhere', alive, said);
     const drainRecovery = await recoverySeconds(pool, drainedRuns, drainAt);
     const drainLost = await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND (state <> 'running' OR engine_id = ANY($2))`, [drainedRuns, drained.engineIds]);
     say(`scale: drain: process exited after ${drainExitS.toFixed(1)} s, every run running again after ${drainRecovery.max.toFixed(1)} s`);
@@ -217,7 +220,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
     paused.child.proc.kill('SIGSTOP');
     let takenAt: Date;
     try {
-      await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND (state <> 'running' OR engine_id = $2)`, [pausedRuns, pausedId])) === 0, (boundS + 60) * 1000, 'the paused engine’s runs running elsewhere', alive);
+      await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND (state <> 'running' OR engine_id = $2)`, [pausedRuns, pausedId])) === 0, (boundS + 60) * 1000, 'the paused engine’s runs running elsewhere', alive, said);
       takenAt = new Date();
       // Longer than a counters period: every held run has a write due when it wakes.
       await sleep(Math.max(0, o.writeEveryS * 1000 - (Date.now() - stopAt.getTime())));
@@ -243,7 +246,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
     const upAt = new Date();
     const downS = (upAt.getTime() - restartAt.getTime()) / 1000;
     const liveEngines = fleet.filter((p) => p.child.alive).reduce((n, p) => n + p.engines, 0);
-    await until(async () => (await count(pool, `SELECT count(*) FROM engines WHERE heartbeat_at > $1`, [upAt]).catch(() => -1)) >= liveEngines, 60_000, 'every lease renewed after the restart', alive);
+    await until(async () => (await count(pool, `SELECT count(*) FROM engines WHERE heartbeat_at > $1`, [upAt]).catch(() => -1)) >= liveEngines, 60_000, 'every lease renewed after the restart', alive, said);
     const leasesRenewedS = (Date.now() - upAt.getTime()) / 1000;
     const reclaimedRuns = await count(pool, `SELECT count(*) FROM run_transitions WHERE at > $1 AND reason LIKE '% lease expired'`, [restartAt]);
     const claimAfterMs = await claimOne(pool, configId, alive);
@@ -362,12 +365,12 @@ async function idsOf(db: Pool, sql: string, params: unknown[]): Promise<string[]
   return (await db.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
 }
 
-async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string, check: () => void): Promise<void> {
+async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string, check: () => void, said: () => string = () => ''): Promise<void> {
   const end = performance.now() + timeoutMs;
   for (;;) {
     check();
     if (await cond().catch(() => false)) return;
-    if (performance.now() > end) throw new Error(`scale: timed out waiting for ${what}`);
+    if (performance.now() > end) throw new Error(`scale: timed out waiting for ${what}\n${said()}`);
     await sleep(200);
   }
 }

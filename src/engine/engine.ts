@@ -161,6 +161,7 @@ export class Engine {
         capacityUnits: o.capacityUnits ?? UNLIMITED_CAPACITY_UNITS,
         enginePool: o.enginePool ?? 'cpu',
         leaseTtlS: o.leaseTtlS,
+        pollIntervalS: o.pollIntervalS,
         runs: this.runs,
         logger: log,
         onLeaseWritten: (e) => {
