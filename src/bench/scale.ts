@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { createPool } from '../io/db/pool.js';
+import { createPool, ensureDatabase } from '../io/db/pool.js';
 import { migrate } from '../io/db/migrate.js';
 import { createPrivatePostgres, type PrivatePostgres } from './privatePostgres.js';
 import { treeCpuMs } from './procfs.js';
@@ -81,7 +81,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
   let db: Pool | undefined;
   try {
     const url = pg.url('sie');
-    await pgCreateDatabase(pg);
+    await ensureDatabase(url);
     db = createPool(url, { max: 4, applicationName: 'sie-scale-harness' });
     await migrate(db);
     await db.query('CREATE EXTENSION pg_stat_statements');
@@ -323,15 +323,6 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
 function drainedProcess(layout: number[]): number {
   const i = layout.findIndex((n, k) => k >= 3 && n === 10);
   return i >= 0 ? i : 3;
-}
-
-async function pgCreateDatabase(pg: PrivatePostgres): Promise<void> {
-  const admin = createPool(pg.url(), { max: 1 });
-  try {
-    await admin.query('CREATE DATABASE sie');
-  } finally {
-    await admin.end();
-  }
 }
 
 /** A model and a config, as the API stores them; dry engines never open the weights. */
