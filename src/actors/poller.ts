@@ -5,9 +5,8 @@ import { claimRuns, type ClaimedRun } from '../io/db/sql/claimRuns.js';
 import { registerEngine, unregisterEngine } from '../io/db/sql/registerEngine.js';
 import { renewEngineLease } from '../io/db/sql/renewEngineLease.js';
 import { reclaimExpiredRuns } from '../io/db/sql/reclaimExpiredRuns.js';
-import { stopRequestedRuns } from '../io/db/sql/stopRequestedRuns.js';
-import { staleConfigRuns } from '../io/db/sql/configChanges.js';
 import { listenForNudges } from '../io/db/notifications.js';
+import { answersNudge, parseNudge } from './nudgeAnswer.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -39,7 +38,8 @@ export interface PollerDeps {
   enginePool: string;
   /** How long our lease lives without a heartbeat; heartbeats come every third of it. */
   leaseTtlS: number;
-  /** The backstops (reclaim, stop requests, config changes) run at most this often; a nudge only claims. */
+  /** How often to claim while LISTEN is down (and half of it, at most 0.5 s: how long a claimable run waits
+   *  for the nudged engines before any engine's heartbeat claims it). */
   pollIntervalS?: number;
   runs: PollerRuns;
   logger: Logger;
@@ -49,22 +49,46 @@ export interface PollerDeps {
 }
 
 /**
+ * What the poller's actors share: what the heartbeat learnt, whether LISTEN is up, whether a claim is due.
+ *
+ * At 200 engines a fleet that polled every second cost PostgreSQL 4 statements per engine per second
+ * (reclaim, stop requests, config changes, claim), and each NOTIFY woke every engine into a claim. Now the
+ * heartbeat carries the backstops (one statement per engine per third of a TTL), a reclaim is made when a
+ * lease is due to expire, and a claim only when there may be something to take: a nudge this engine
+ * answers, a run the heartbeat saw waiting, the round before took runs, one of our runs ended, or LISTEN is
+ * down (then every poll interval, as before).
+ */
+interface PollerShared {
+  claimWanted: boolean;
+  listening: boolean;
+  place?: { rank: number; peers: number };
+  /** How many runs we held after the last claim: fewer now = room freed, which a waiting run may fit. */
+  runsAfterLastClaim: number;
+  lastClaimed: number;
+  reclaimTimer?: NodeJS.Timeout;
+}
+
+/**
  * The poller machine's actors (src/machines/poller.machine.ts), wired to PostgreSQL and the engine's runs.
  * Pass the result to `pollerMachine.provide({ actors })`.
  */
 export function createPollerActors(d: PollerDeps) {
   // A drain or a lost lease does not cancel a claim already sent: abandonRuns and release wait for it.
   let claimInFlight: Promise<unknown> = Promise.resolve();
-  const backstops = { lastMs: Number.NEGATIVE_INFINITY };
   const database: DatabaseSeen = { reachable: true, backSinceMs: Number.NEGATIVE_INFINITY };
+  const shared: PollerShared = { claimWanted: true, listening: false, runsAfterLastClaim: 0, lastClaimed: 0 };
   return {
-    register: fromPromise(() => registerActor(d)),
-    heartbeat: fromCallback<EventObject>(({ sendBack }) => heartbeatActor(d, sendBack, database)),
-    listener: fromCallback<EventObject>(({ sendBack }) => listenerActor(d, sendBack)),
+    register: fromPromise(async (): Promise<void> => {
+      await registerActor(d);
+      shared.claimWanted = true;
+    }),
+    heartbeat: fromCallback<EventObject>(({ sendBack }) => heartbeatActor(d, sendBack, database, shared)),
+    listener: fromCallback<EventObject>(({ sendBack }) => listenerActor(d, sendBack, shared)),
     claim: fromPromise(() => {
-      const claiming = claimRound(d, backstops, database).catch((err: unknown) => {
+      const claiming = claimRound(d, shared).catch((err: unknown) => {
         // The machine waits a poll interval and tries again; say why this round failed.
         d.logger.warn({ err: coerceError(err).message }, 'claim round failed');
+        shared.claimWanted = true;
         throw err;
       });
       claimInFlight = claiming.catch(() => undefined);
@@ -98,52 +122,115 @@ interface DatabaseSeen {
   backSinceMs: number;
 }
 
-/** heartbeat: renews the lease every third of its TTL; sends lease.lost when another engine has it. */
-function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, database: DatabaseSeen): () => void {
+/**
+ * heartbeat: renews the lease every third of its TTL, and acts on what comes back with it: stop requests
+ * and config changes a notification missed, a run waiting that the nudged engines did not take, the next
+ * lease to expire. Sends lease.lost when another engine has our runs.
+ */
+function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, database: DatabaseSeen, shared: PollerShared): () => void {
   let busy = false;
+  let beats = 0;
+  const intervalMs = (d.leaseTtlS * 1000) / 3;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
     const started = performance.now();
-    renewEngineLease(d.pool, d.engineId, d.leaseTtlS)
-      .then((ok) => {
+    // Config changes a notification missed: once a TTL (every third beat), reading every run we hold.
+    const checkConfigs = beats++ % 3 === 0;
+    renewEngineLease(d.pool, { engineId: d.engineId, leaseTtlS: d.leaseTtlS, pool: d.enginePool, pendingAfterS: pendingAfterS(d), checkConfigs })
+      .then(async (answer) => {
         if (!database.reachable) {
           database.reachable = true;
           database.backSinceMs = performance.now();
         }
-        if (ok) d.onLeaseWritten?.({ kind: 'renewed', seconds: (performance.now() - started) / 1000 });
-        else {
+        if (!answer) {
           d.logger.error('engine lease lost: another engine has taken our runs');
           sendBack({ type: 'lease.lost' });
+          return;
         }
+        d.onLeaseWritten?.({ kind: 'renewed', seconds: (performance.now() - started) / 1000 });
+        shared.place = { rank: answer.rank, peers: answer.peers };
+        if (answer.pendingWaiting) {
+          shared.claimWanted = true;
+          sendBack({ type: 'poller.nudge' });
+        }
+        if (answer.nextOtherExpiryS !== null && answer.nextOtherExpiryS * 1000 < intervalMs) {
+          scheduleReclaim(d, database, shared, Math.max(0, answer.nextOtherExpiryS * 1000));
+        }
+        for (const id of answer.stopRequested) if (d.runs.has(id)) d.runs.stop(id);
+        for (const configId of answer.staleConfigs) await d.runs.applyConfigChange(configId);
       })
       .catch((err: unknown) => {
         database.reachable = false;
         d.logger.warn({ err: coerceError(err).message }, 'heartbeat failed');
       })
       .finally(() => (busy = false));
-  }, (d.leaseTtlS * 1000) / 3);
-  return () => clearInterval(timer);
+  }, intervalMs);
+  return () => {
+    clearInterval(timer);
+    clearTimeout(shared.reclaimTimer);
+  };
+}
+
+/** How long a claimable run waits for the nudged engines before every engine's heartbeat claims it. */
+function pendingAfterS(d: PollerDeps): number {
+  return Math.min(1, d.pollIntervalS ?? 1) / 2;
+}
+
+/**
+ * A reclaim when another engine's lease is due to expire before our next heartbeat: a dead engine's
+ * runs move at its expiry (plus a little, so its own late heartbeat can still win), not at the next poll.
+ * Every engine of the fleet schedules it; the first does the work and the others find nothing.
+ */
+function scheduleReclaim(d: PollerDeps, database: DatabaseSeen, shared: PollerShared, inMs: number): void {
+  clearTimeout(shared.reclaimTimer);
+  shared.reclaimTimer = setTimeout(() => {
+    // Not in the first TTL after the database came back to us: every engine's heartbeat failed alike
+    // meanwhile, and 200 engines reconnecting at once renew late; taking their leases for expired would
+    // stop thousands of healthy streams (the scale test's restart reclaimed 3,244 runs). A dead engine's
+    // runs wait one TTL more.
+    const sinceBack = performance.now() - database.backSinceMs;
+    if (!database.reachable) return;
+    if (sinceBack < d.leaseTtlS * 1000) return scheduleReclaim(d, database, shared, d.leaseTtlS * 1000 - sinceBack);
+    reclaimExpiredRuns(d.pool, d.engineId)
+      .then((n) => {
+        if (n > 0) d.logger.info({ runs: n }, 'runs of expired engines put back to pending');
+      })
+      .catch((err: unknown) => d.logger.warn({ err: coerceError(err).message }, 'reclaim failed'));
+  }, inMs + 50 + Math.random() * 100);
+  shared.reclaimTimer.unref();
 }
 
 /** listener: LISTEN for new runs (poller.nudge), stop requests and config changes, reconnecting. */
-function listenerActor(d: PollerDeps, sendBack: (e: EventObject) => void): () => void {
+function listenerActor(d: PollerDeps, sendBack: (e: EventObject) => void, shared: PollerShared): () => void {
   let closed = false;
   let handle: { close(): Promise<void> } | undefined;
   let retry: NodeJS.Timeout | undefined;
   const onNotify = (channel: string, payload: string) => {
-    // The payload is the pool the run asks for ('' = any; migration 0008): runs for another pool are not ours.
     if (channel === 'sie_runs') {
-      if (payload === '' || payload === d.enginePool) sendBack({ type: 'poller.nudge' });
-    }
-    else if (channel === 'sie_run_stop' && d.runs.has(payload)) d.runs.stop(payload);
+      // The payload is the pool the run asks for ('' = any) and the transaction (migration 0009): runs for
+      // another pool are not ours, and a few engines of ours answer each nudge.
+      const nudge = parseNudge(payload);
+      if ((nudge.pool === '' || nudge.pool === d.enginePool) && answersNudge(nudge.token, shared.place)) {
+        shared.claimWanted = true;
+        sendBack({ type: 'poller.nudge' });
+      }
+    } else if (channel === 'sie_run_stop' && d.runs.has(payload)) d.runs.stop(payload);
     else if (channel === 'sie_config_changed') {
       d.runs.applyConfigChange(payload).catch((err: unknown) => d.logger.warn({ err: coerceError(err).message }, 'config change failed'));
     }
   };
+  const onListening = (listening: boolean) => {
+    // Back after a gap: the nudges sent meanwhile are lost, so look now.
+    if (listening && !shared.listening) {
+      shared.claimWanted = true;
+      sendBack({ type: 'poller.nudge' });
+    }
+    shared.listening = listening;
+  };
   // Polling covers us meanwhile, but LISTEN is what makes pickup immediate: keep trying to get it back.
   const connect = () => {
-    listenForNudges(d.databaseUrl, onNotify, d.logger, d.applicationName)
+    listenForNudges(d.databaseUrl, onNotify, d.logger, d.applicationName, (l) => !closed && onListening(l))
       .then((h) => (closed ? void h.close() : (handle = h)))
       .catch((err: unknown) => {
         d.logger.warn({ err: coerceError(err).message }, 'LISTEN unavailable; polling only, retrying in 5 s');
@@ -153,46 +240,24 @@ function listenerActor(d: PollerDeps, sendBack: (e: EventObject) => void): () =>
   connect();
   return () => {
     closed = true;
+    shared.listening = false;
     clearTimeout(retry);
     void handle?.close();
   };
 }
 
 /**
- * claim: one round. Reclaims dead engines' runs, applies stops and config changes (the backstops, at most
- * once a poll interval), claims what fits. A NOTIFY wakes every engine at once: at 200 engines, each new run
- * meant 800 statements when every round ran the backstops too; a nudge needs only the claim.
+ * claim: one round, when one is due (see PollerShared); most rounds of a busy fleet send nothing. A run
+ * ending here makes one due too: a run waiting for room may fit now (a claim finding nothing pending is
+ * cheap: it stops at the empty candidate list).
  */
-async function claimRound(d: PollerDeps, backstops: { lastMs: number }, database: DatabaseSeen): Promise<number> {
-  const now = performance.now();
-  if (now - backstops.lastMs >= (d.pollIntervalS ?? 0) * 1000) {
-    backstops.lastMs = now;
-    // Not in the first TTL after the database came back to us: every engine's heartbeat failed alike
-    // meanwhile, and 200 engines reconnecting at once renew late; taking their leases for expired would
-    // stop thousands of healthy streams (the scale test's restart reclaimed 3,244 runs). A dead engine's
-    // runs wait one TTL more.
-    if (database.reachable && now - database.backSinceMs >= d.leaseTtlS * 1000) await reclaimDeadEnginesRuns(d);
-    await applyRequestedStops(d);
-    await syncConfigs(d);
-  }
-  return claimNewRuns(d);
-}
-
-/** Runs of engines whose lease expired go back to pending, so this round (or another engine) can take them. */
-async function reclaimDeadEnginesRuns(d: PollerDeps): Promise<void> {
-  await reclaimExpiredRuns(d.pool, d.engineId);
-}
-
-/** Stop requests a missed NOTIFY did not deliver. */
-async function applyRequestedStops(d: PollerDeps): Promise<void> {
-  for (const id of await stopRequestedRuns(d.pool, d.engineId)) d.runs.stop(id);
-}
-
-/** Config changes a missed NOTIFY did not deliver: each changed config once, however many runs use it. */
-async function syncConfigs(d: PollerDeps): Promise<void> {
-  for (const configId of new Set((await staleConfigRuns(d.pool, d.engineId)).map((r) => r.config_id))) {
-    await d.runs.applyConfigChange(configId);
-  }
+async function claimRound(d: PollerDeps, shared: PollerShared): Promise<number> {
+  const roomFreed = d.runs.count < shared.runsAfterLastClaim;
+  if (!(shared.claimWanted || shared.lastClaimed > 0 || roomFreed || !shared.listening)) return 0;
+  shared.claimWanted = false;
+  shared.lastClaimed = await claimNewRuns(d);
+  shared.runsAfterLastClaim = d.runs.count;
+  return shared.lastClaimed;
 }
 
 /** Claims the pending runs that fit our free capacity (runs and cost units) and launches them; returns how many. */

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { createPool, ensureDatabase } from '../io/db/pool.js';
 import { migrate } from '../io/db/migrate.js';
 import { createPrivatePostgres, type PrivatePostgres } from './privatePostgres.js';
-import { treeCpuMs } from './procfs.js';
+import { cpuMsWithReaped, descendants, treeCpuMs } from './procfs.js';
 import { quantiles, type Quantiles } from './latency.js';
 import { fleetLayout, startFleet, type DrySummary, type FleetProcess } from './scaleFleet.js';
 import { sleep } from './children.js';
@@ -45,6 +45,8 @@ export interface ScaleResult {
     seconds: number;
     claimMs: Quantiles & { samples: number; max: number };
     pgCpuCores: number;
+    /** The same CPU by the kind of PostgreSQL process (engines' pool and LISTEN connections, autovacuum…). */
+    pgCpuCoresBy: Record<string, number>;
     connections: { total: number; maxPerEngine: number; enginesOver3: number; engines: number };
     deadTuples: Record<string, { live: number; dead: number }>;
     /** Where the server's time went in the steady phase (pg_stat_statements), most first. */
@@ -146,6 +148,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
     say(`scale: steady for ${o.steadyS} s (${o.churnPerS} runs in and out per second)`);
     await pool.query('SELECT pg_stat_statements_reset()');
     const steadyCpu = pgCpu(pg);
+    const steadyByPid = pgCpuByPid(pg);
     const churned: string[] = [];
     const connections = { total: 0, maxPerEngine: 0, enginesOver3: 0, engines: 0 };
     const steadyEnd = performance.now() + o.steadyS * 1000;
@@ -173,6 +176,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
       await sleep(1000 / o.churnPerS);
     }
     const steadyCores = steadyCpu.cores();
+    const steadyCoresBy = await steadyByPid.coresByKind(pool);
     const topStatements = await statementsByTime(pool);
     await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND state = 'pending'`, [churned])) === 0, 30_000, 'the churned runs claimed', alive, said);
     const churnMs = await claimLatenciesMs(pool, `SELECT unnest($1::uuid[])`, [churned]);
@@ -280,7 +284,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
       totalCostUnits: totalCost,
       postgres: { maxConnections, fsync: false },
       burst: { runs: o.runs, allClaimedS, allRunningS, claimMs: burstClaimMs, pgCpuCores: burstCores },
-      steady: { seconds: o.steadyS, claimMs: churnMs, pgCpuCores: steadyCores, connections, deadTuples, topStatements },
+      steady: { seconds: o.steadyS, claimMs: churnMs, pgCpuCores: steadyCores, pgCpuCoresBy: steadyCoresBy, connections, deadTuples, topStatements },
       kill: {
         processes: killed.length,
         engines: killedIds.length,
@@ -433,6 +437,38 @@ async function deadTupleCounts(db: Pool): Promise<Record<string, { live: number;
 }
 
 /** PostgreSQL's CPU (the postmaster and every backend, with the ones it reaped) from now on, in cores. */
+/**
+ * PostgreSQL's CPU by the kind of process: where it goes besides the statements pg_stat_statements times
+ * (a notification wakes every listener; autovacuum; the WAL writer). Backends are told apart by
+ * pg_stat_activity: an engine's LISTEN connection last ran LISTEN or pg-listen's liveness check.
+ */
+function pgCpuByPid(pg: PrivatePostgres): { coresByKind(db: Pool): Promise<Record<string, number>> } {
+  const pid = pg.postmasterPid();
+  const sample = () => new Map((pid ? [pid, ...descendants(pid)] : []).map((p) => [p, cpuMsWithReaped(p) ?? 0]));
+  const start = { cpu: sample(), at: performance.now() };
+  return {
+    async coresByKind(db) {
+      const end = sample();
+      const seconds = (performance.now() - start.at) / 1000;
+      const { rows } = await db.query<{ pid: number; kind: string }>(
+        `SELECT pid, CASE
+           WHEN backend_type <> 'client backend' THEN backend_type
+           WHEN application_name LIKE 'sie-engine %' AND (query LIKE 'LISTEN %' OR query = 'SELECT pg_backend_pid()') THEN 'engine LISTEN connections'
+           WHEN application_name LIKE 'sie-engine %' THEN 'engine pool connections'
+           ELSE 'other clients (the harness)' END AS kind
+         FROM pg_stat_activity`,
+      );
+      const kindOf = new Map(rows.map((r) => [r.pid, r.kind]));
+      const by: Record<string, number> = {};
+      for (const [p, ms] of end) {
+        const kind = p === pid ? 'postmaster' : (kindOf.get(p) ?? 'exited or unknown');
+        by[kind] = (by[kind] ?? 0) + (ms - (start.cpu.get(p) ?? 0)) / 1000 / seconds;
+      }
+      return Object.fromEntries(Object.entries(by).sort((a, b) => b[1] - a[1]));
+    },
+  };
+}
+
 function pgCpu(pg: PrivatePostgres): { cores(): number } {
   const pid = pg.postmasterPid();
   const start = { cpu: pid ? treeCpuMs(pid) : 0, at: performance.now() };

@@ -32,6 +32,7 @@ export function formatScale(r: ScaleResult): string {
     `scale test: ${o.engines} dry engines in ${o.processes} processes, ${o.runs} runs, lease ${o.leaseTtlS} s, poll ${o.pollIntervalS} s, counters every ${o.writeEveryS} s; ${r.capacityUnitsPerEngine} cost units per engine`,
     `  burst        all claimed ${s(r.burst.allClaimedS)}, all running ${s(r.burst.allRunningS)}; claim p50/p90/p99 ${ms(r.burst.claimMs.p50)}/${ms(r.burst.claimMs.p90)}/${ms(r.burst.claimMs.p99)}; PostgreSQL ${r.burst.pgCpuCores.toFixed(2)} core`,
     `  steady       ${r.steady.seconds} s: claim p50/p90/p99 ${ms(r.steady.claimMs.p50)}/${ms(r.steady.claimMs.p90)}/${ms(r.steady.claimMs.p99)} (${r.steady.claimMs.samples} runs); PostgreSQL ${r.steady.pgCpuCores.toFixed(3)} core; ${r.steady.connections.total} engine connections, ${r.steady.connections.maxPerEngine} per engine at most`,
+    `  PostgreSQL   steady, by process: ${Object.entries(r.steady.pgCpuCoresBy).filter(([, c]) => c >= 0.001).map(([k, c]) => `${k} ${c.toFixed(3)}`).join(', ')}`,
     `  dead tuples  ${Object.entries(r.steady.deadTuples).map(([t, v]) => `${t} ${v.dead} (live ${v.live})`).join(', ')}`,
     `  SIGKILL      ${r.kill.processes} processes, ${r.kill.engines} engines, ${r.kill.runs} runs: running elsewhere after ${s(r.kill.recoveryMaxS)} (median ${s(r.kill.recoveryP50S)})`,
     `  drain        ${r.drain.engines} engines, ${r.drain.runs} runs: exited after ${s(r.drain.exitS)}, running again after ${s(r.drain.recoveryMaxS)}, ${r.drain.lost} lost`,

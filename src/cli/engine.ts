@@ -54,7 +54,7 @@ export const engineOptionsSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a pool name: lower-case letters, digits and "-", e.g. cpu or gpu')
     .default('cpu')
     .meta(help('the kind of engine: it claims runs that ask for this pool, or for none', 'NAME')),
-  'poll-interval': z.coerce.number().min(0.1).max(60).default(1).meta(help('seconds between looks for pending runs (a notification wakes it sooner)', 'S')),
+  'poll-interval': z.coerce.number().min(0.1).max(60).default(1).meta(help('seconds between claims while LISTEN is down; half of it (at most 0.5 s) is how long a run waits for the nudged engines before any engine claims it', 'S')),
   'rtsp-port': portSchema.default(8554).meta(help("port of the RTSP server the runs' annotated outputs are served on; 0: any free port", 'PORT')),
   /** Default 0.0.0.0 for `sie engine`; `sie serve` uses its --host. */
   'rtsp-host': z.string().min(1).optional().meta(help('address the RTSP server listens on', 'HOST', '0.0.0.0; sie serve: its --host')),
@@ -216,7 +216,10 @@ export async function startEngine(
   const tracing = startTracingFromEnv(logger, { sampleEvery: o['trace-sample-every'] });
   const url = databaseUrl();
   const engineId = newEngineId();
-  const pool = createPool(url, { logger, max: o['db-connections'], applicationName: engineApplicationName(engineId) });
+  // Kept open: an engine's few connections are busy every second or so (heartbeat, counters), and one
+  // closed when idle for 30 s and opened again costs PostgreSQL a backend start and a new plan of every
+  // named statement (at 200 engines: a tenth of a core, the scale test's "postmaster" share).
+  const pool = createPool(url, { logger, max: o['db-connections'], applicationName: engineApplicationName(engineId), idleTimeoutMs: 0 });
   await migrate(pool, { logger });
   const server = new RtspServer({ host: o['rtsp-host'] ?? '0.0.0.0', port: o['rtsp-port'], maxConnections: o['rtsp-max-connections'], logger });
   await server.listen();

@@ -9,7 +9,7 @@
 import type { Pool } from 'pg';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
 import { recordRunTransition } from '../io/db/sql/recordRunTransition.js';
-import { updateRunCounters } from '../io/db/sql/updateRunCounters.js';
+import { CountersBatch, type CountersWriter } from '../events/counters.js';
 import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -21,9 +21,10 @@ interface DryRun {
   chain: Promise<void>;
   /** False once released, stopped or fenced out: nothing more is written for it. */
   live: boolean;
-  /** Its counters writes so far, and the timer of the next. */
+  /** Its counters changes so far, the timer of the next, and the engine's batch writer that writes them. */
   writes: number;
   timer: NodeJS.Timeout | undefined;
+  counters: CountersWriter;
 }
 
 /** What a dry engine did, for its last line and the scale harness. */
@@ -42,11 +43,15 @@ export class DryRuns implements EngineRuns {
   private accepted = 0;
   /** Writes refused because another engine holds the run now (fenced out); for tests and the harness. */
   fencedWrites = 0;
+  /** The counters go out as a real engine's do: one statement a second for all runs. */
+  private readonly counters: CountersBatch;
 
-  constructor(private readonly d: { pool: Pool; engineId: string; logger: Logger; writeEveryS: number }) {}
+  constructor(private readonly d: { pool: Pool; engineId: string; logger: Logger; writeEveryS: number }) {
+    this.counters = new CountersBatch({ pool: d.pool, engineId: d.engineId, logger: d.logger });
+  }
 
   summary(): DryRunsSummary {
-    return { claims: this.launched, held: this.runs.size, writes: this.accepted, fencedWrites: this.fencedWrites };
+    return { claims: this.launched, held: this.runs.size, writes: this.accepted + this.counters.written, fencedWrites: this.fencedWrites };
   }
 
   get claims(): number {
@@ -67,35 +72,39 @@ export class DryRuns implements EngineRuns {
 
   launch(row: ClaimedRun): void {
     this.launched++;
-    const run: DryRun = { row, chain: Promise.resolve(), live: true, writes: 0, timer: undefined };
+    const run: DryRun = {
+      row,
+      chain: Promise.resolve(),
+      live: true,
+      writes: 0,
+      timer: undefined,
+      counters: this.counters.writer(row.id, row.lease_epoch, () => this.fencedOut(run, 'counters')),
+    };
     this.runs.set(row.id, run);
     this.write(run, 'connecting', 'dry run: no source opened');
     this.write(run, 'running', 'dry run: holding its cost');
     if (this.d.writeEveryS > 0) this.scheduleCounters(run, Math.random() * this.d.writeEveryS * 1000);
   }
 
-  /** The next counters write in `ms` (the first at a random phase, so an engine's runs do not write together). */
+  /** The next counters change in `ms` (the first at a random phase, so an engine's runs do not change together). */
   private scheduleCounters(run: DryRun, ms: number): void {
     run.timer = setTimeout(() => {
-      run.chain = run.chain.then(async () => {
-        if (!run.live) return;
-        run.writes++;
-        const counters = { dry: { engine: this.d.engineId, writes: run.writes } };
-        try {
-          const ok = await updateRunCounters(this.d.pool, { runId: run.row.id, engineId: this.d.engineId, leaseEpoch: run.row.lease_epoch, counters });
-          if (ok) this.accepted++;
-          else this.fencedOut(run, 'counters');
-        } catch (err) {
-          this.d.logger.warn({ runId: run.row.id, err: coerceError(err).message }, 'dry run: counters not written');
-        }
-      });
-      if (run.live) this.scheduleCounters(run, this.d.writeEveryS * 1000);
+      if (!run.live) return;
+      run.writes++;
+      run.counters.set({ dry: { engine: this.d.engineId, writes: run.writes } });
+      this.scheduleCounters(run, this.d.writeEveryS * 1000);
     }, ms);
   }
 
   private end(run: DryRun): void {
     run.live = false;
+    this.quiet(run);
+  }
+
+  /** No more counters: the run is ending (its last transition clears the owner, after which they are fenced). */
+  private quiet(run: DryRun): void {
     clearTimeout(run.timer);
+    run.counters.discard();
   }
 
   private fencedOut(run: DryRun, what: string): void {
@@ -108,7 +117,7 @@ export class DryRuns implements EngineRuns {
   stop(runId: string, reason = 'stop requested'): void {
     const run = this.runs.get(runId);
     if (!run) return;
-    clearTimeout(run.timer);
+    this.quiet(run);
     this.write(run, 'stopping', reason);
     this.write(run, 'stopped', null, () => {
       this.end(run);

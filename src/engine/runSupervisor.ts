@@ -14,7 +14,7 @@ import type { FrameTimingSink } from '../pipeline/frameTimings.js';
 import type { FrameTracing } from '../observability/tracing.js';
 import type { RunError, RunStateName } from '../machines/run.machine.js';
 import { coerceError, toRunError } from '../errors.js';
-import { createCountersWriter, type CountersWriter } from '../events/counters.js';
+import { CountersBatch, type CountersWriter } from '../events/counters.js';
 import type { RuleEvent } from '../rules/index.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
 import { currentConfigVersion, setRunConfigVersion } from '../io/db/sql/configChanges.js';
@@ -86,8 +86,12 @@ export interface RunSupervisorDeps {
 export class RunSupervisor {
   private readonly runs = new Map<string, SupervisedRun>();
   private launched = 0;
+  /** Every run's rule counters, one fenced statement a second for all of them. */
+  private readonly counters: CountersBatch;
 
-  constructor(private readonly d: RunSupervisorDeps) {}
+  constructor(private readonly d: RunSupervisorDeps) {
+    this.counters = new CountersBatch({ pool: d.pool, engineId: d.engineId, logger: d.logger });
+  }
 
   /** Runs claimed (launched) since the engine started. */
   get claims(): number {
@@ -124,7 +128,7 @@ export class RunSupervisor {
       lastPersisted: 'starting',
       flow: { written: undefined, writing: false },
       source: { written: undefined, writing: false },
-      counters: createCountersWriter({ pool: this.d.pool, runId: row.id, engineId: this.d.engineId, leaseEpoch: row.lease_epoch, logger: log }),
+      counters: this.counters.writer(row.id, row.lease_epoch),
     };
     this.runs.set(row.id, sup);
     let settings;

@@ -5,16 +5,105 @@ import { updateRunCounters } from '../io/db/sql/updateRunCounters.js';
 
 export { updateRunCounters, type RunCountersWrite } from '../io/db/sql/updateRunCounters.js';
 
-export interface CountersWriterOptions {
+export interface CountersBatchOptions {
   pool: Pool;
-  runId: string;
   engineId: string;
-  leaseEpoch: string;
-  /** At most one write per interval (default 1000 ms); unchanged counters are not rewritten. */
+  /** One write per interval for all of the engine's runs (default 1000 ms); unchanged counters are not rewritten. */
   intervalMs?: number;
   logger?: Logger;
-  /** The fenced write matched no row: the run is no longer ours. Called once; the writer stops. */
-  onFenced?: () => void;
+}
+
+interface Entry {
+  leaseEpoch: string;
+  latest: string | undefined;
+  written: string | undefined;
+  onFenced: (() => void) | undefined;
+}
+
+/**
+ * An engine's runs' counters to the database, one statement a tick for all of them: the rules produce
+ * counters per frame, the API needs them about once a second, and at 200 engines one statement per run a
+ * second was PostgreSQL's largest cost. One write at a time; a failed write (database down) is simply
+ * retried at the next tick with the then-latest values, since only the current counters matter.
+ */
+export class CountersBatch {
+  private readonly entries = new Map<string, Entry>();
+  /** Runs' counters written so far (one per run and statement). */
+  written = 0;
+  private writing: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly log: Logger;
+
+  constructor(private readonly o: CountersBatchOptions) {
+    this.log = (o.logger ?? silentLogger).child({ component: 'counters' });
+    this.timer = setInterval(() => void this.flush(), o.intervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** A run's writer: its latest counters go out with the next tick's statement. */
+  writer(runId: string, leaseEpoch: string, onFenced?: () => void): CountersWriter {
+    const entry: Entry = { leaseEpoch, latest: undefined, written: undefined, onFenced };
+    this.entries.set(runId, entry);
+    let closed = false;
+    const fenced = () => this.entries.get(runId) !== entry;
+    return {
+      set: (counters) => {
+        // Serialised now: the caller may mutate its object after this call.
+        if (!closed && !fenced()) entry.latest = JSON.stringify(counters);
+      },
+      flush: async () => {
+        await this.flush();
+        return !fenced();
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await this.flush();
+        if (!fenced()) this.entries.delete(runId);
+      },
+      discard: () => {
+        closed = true;
+        if (!fenced()) this.entries.delete(runId);
+      },
+    };
+  }
+
+  /** Writes every run's latest counters that changed, now (after a write in flight). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+    this.writing = this.write().finally(() => (this.writing = undefined));
+    await this.writing;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private async write(): Promise<void> {
+    const due = [...this.entries].filter(([, e]) => e.latest !== undefined && e.latest !== e.written);
+    if (due.length === 0) return;
+    const values = due.map(([runId, e]) => ({ runId, entry: e, value: e.latest! }));
+    try {
+      const written = await updateRunCounters(
+        this.o.pool,
+        this.o.engineId,
+        values.map((v) => ({ runId: v.runId, leaseEpoch: v.entry.leaseEpoch, counters: JSON.parse(v.value) as Record<string, unknown> })),
+      );
+      for (const v of values) {
+        if (written.has(v.runId)) {
+          v.entry.written = v.value;
+          this.written++;
+        }
+        else if (this.entries.get(v.runId) === v.entry) {
+          this.entries.delete(v.runId);
+          this.log.warn({ run_id: v.runId }, 'counters write fenced: the run is no longer owned by this engine');
+          v.entry.onFenced?.();
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err: redactText((err as Error).message), runs: values.length }, 'counters write failed; retrying at the next tick');
+    }
+  }
 }
 
 export interface CountersWriter {
@@ -24,67 +113,6 @@ export interface CountersWriter {
   flush(): Promise<boolean>;
   /** A last flush, then no more writes. */
   close(): Promise<void>;
-}
-
-/**
- * Throttles a run's counters to the database: the rules produce them per frame, the API needs them about
- * once a second. One write at a time; a failed write (database down) is simply retried at the next tick
- * with the then-latest value, since only the current counters matter.
- */
-export function createCountersWriter(opts: CountersWriterOptions): CountersWriter {
-  const log = (opts.logger ?? silentLogger).child({ component: 'counters', run_id: opts.runId });
-  let latest: string | undefined;
-  let written: string | undefined;
-  let writing: Promise<boolean> | undefined;
-  let fenced = false;
-  let closed = false;
-
-  async function write(): Promise<boolean> {
-    if (fenced) return false;
-    if (latest === undefined || latest === written) return true;
-    const value = latest;
-    try {
-      const ok = await updateRunCounters(opts.pool, {
-        runId: opts.runId,
-        engineId: opts.engineId,
-        leaseEpoch: opts.leaseEpoch,
-        counters: JSON.parse(value) as Record<string, unknown>,
-      });
-      if (!ok) {
-        fenced = true;
-        clearInterval(timer);
-        log.warn('counters write fenced: the run is no longer owned by this engine');
-        opts.onFenced?.();
-        return false;
-      }
-      written = value;
-    } catch (err) {
-      log.warn({ err: redactText((err as Error).message) }, 'counters write failed; retrying at the next tick');
-    }
-    return true;
-  }
-
-  function flush(): Promise<boolean> {
-    writing ??= write().finally(() => (writing = undefined));
-    return writing;
-  }
-
-  const timer = setInterval(() => void flush(), opts.intervalMs ?? 1000);
-  timer.unref();
-
-  return {
-    set(counters) {
-      if (closed || fenced) return;
-      // Serialised now: the caller may mutate its object after this call.
-      latest = JSON.stringify(counters);
-    },
-    flush,
-    async close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(timer);
-      await writing;
-      await flush();
-    },
-  };
+  /** No more writes, and the latest counters are not written (the run is ending or no longer ours). */
+  discard(): void;
 }

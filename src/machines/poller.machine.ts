@@ -3,8 +3,9 @@ import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xsta
 /**
  * One engine's job taker. Pure: the database work is done by actors provided by src/actors/poller.ts.
  *
- *   registering → active.claiming ⇄ active.waiting      (NOTIFY nudges, polling is the backstop;
- *                                                         claiming again at once while rounds take runs)
+ *   registering → active.claiming ⇄ active.waiting      (NOTIFY nudges and the heartbeat's pending check;
+ *                                                         claiming again at once while rounds take runs;
+ *                                                         a round decides whether a claim is due)
  *   active → leaseLost → registering                     (our lease expired: runs abandoned, start over)
  *   active → draining → stopped                          (SIGTERM: runs released for other engines)
  */
@@ -77,7 +78,7 @@ export const pollerMachine = setup({
       after: { registerRetry: 'registering' },
     },
     active: {
-      description: 'Registered: heartbeats renew the lease; pending runs are claimed up to capacity.',
+      description: 'Registered: heartbeats renew the lease and bring the backstops (stops, config changes, waiting runs, expiring leases); pending runs are claimed up to capacity.',
       invoke: [
         { src: 'heartbeat', id: 'heartbeat' },
         { src: 'listener', id: 'listener' },
@@ -86,7 +87,7 @@ export const pollerMachine = setup({
       initial: 'claiming',
       states: {
         claiming: {
-          description: 'Reclaims runs of dead engines, applies stop requests, claims what fits.',
+          description: 'Claims the pending runs that fit, when a claim is due (nudged, a run waiting, room freed, LISTEN down).',
           entry: 'clearNudge',
           on: { 'poller.nudge': { actions: 'markNudged' } },
           invoke: {
@@ -100,7 +101,7 @@ export const pollerMachine = setup({
           },
         },
         waiting: {
-          description: 'Idle until a NOTIFY nudges us or the poll interval passes.',
+          description: 'Idle until a NOTIFY or the heartbeat nudges us, or the poll interval passes.',
           on: { 'poller.nudge': 'claiming' },
           after: { pollInterval: 'claiming' },
         },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCountersWriter, updateRunCounters } from '../../src/events/counters.js';
+import { CountersBatch, updateRunCounters } from '../../src/events/counters.js';
 import { createEventPruner, eventRetentionHours, pruneEvents } from '../../src/events/prune.js';
 import { createEventStore } from '../../src/events/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -74,28 +74,43 @@ describe('run counters', () => {
     const runId = await claimedRun();
     expect(await read(runId)).toEqual({ counters: null, counters_at: null });
     const counters = { door: { in: 3, out: 1 }, lobby: { occupancy: 2 } };
-    expect(await updateRunCounters(db.pool, { runId, engineId: 'e1', leaseEpoch: '1', counters })).toBe(true);
+    expect(await updateRunCounters(db.pool, 'e1', [{ runId, leaseEpoch: '1', counters }])).toEqual(new Set([runId]));
     const r = await read(runId);
     expect(r.counters).toEqual(counters);
     expect(r.counters_at).toBeInstanceOf(Date);
-    expect(await updateRunCounters(db.pool, { runId, engineId: 'e1', leaseEpoch: '0', counters: { x: 1 } })).toBe(false);
-    expect(await updateRunCounters(db.pool, { runId, engineId: 'e2', leaseEpoch: '1', counters: { x: 1 } })).toBe(false);
+    expect(await updateRunCounters(db.pool, 'e1', [{ runId, leaseEpoch: '0', counters: { x: 1 } }])).toEqual(new Set());
+    expect(await updateRunCounters(db.pool, 'e2', [{ runId, leaseEpoch: '1', counters: { x: 1 } }])).toEqual(new Set());
     expect((await read(runId)).counters).toEqual(counters);
   });
 
-  it('the writer throttles to its interval, writes the latest value, and stops when fenced', async () => {
-    const runId = await claimedRun();
+  it('one statement a tick writes the latest counters of every run; a run another engine took is fenced alone', async () => {
+    const [a, b] = [await claimedRun(), await claimedRun()];
+    const batch = new CountersBatch({ pool: db.pool, engineId: 'e1', intervalMs: 50 });
     let fenced = 0;
-    const w = createCountersWriter({ pool: db.pool, runId, engineId: 'e1', leaseEpoch: '1', intervalMs: 50, onFenced: () => fenced++ });
-    for (let i = 1; i <= 100; i++) w.set({ door: { in: i } });
-    await until(async () => JSON.stringify((await read(runId)).counters) === '{"door":{"in":100}}', 5000, 'the latest counters');
-    // Another engine takes the run over: the next write is refused and the writer gives up.
-    await db.pool.query(`UPDATE runs SET lease_epoch = 2 WHERE id = $1`, [runId]);
-    w.set({ door: { in: 101 } });
-    expect(await w.flush()).toBe(false);
+    const wa = batch.writer(a, '1', () => fenced++);
+    const wb = batch.writer(b, '1');
+    for (let i = 1; i <= 100; i++) {
+      wa.set({ door: { in: i } });
+      wb.set({ door: { in: 1000 + i } });
+    }
+    await until(async () => JSON.stringify((await read(a)).counters) === '{"door":{"in":100}}', 5000, 'the latest counters');
+    expect((await read(b)).counters).toEqual({ door: { in: 1100 } });
+    expect(batch.written).toBeLessThanOrEqual(4); // the latest of each, not 200 writes
+    // Another engine takes run a over: its next write is refused, b's goes on.
+    await db.pool.query(`UPDATE runs SET lease_epoch = 2 WHERE id = $1`, [a]);
+    wa.set({ door: { in: 101 } });
+    wb.set({ door: { in: 1101 } });
+    expect(await wa.flush()).toBe(false);
     expect(fenced).toBe(1);
-    w.set({ door: { in: 102 } });
-    await w.close();
-    expect((await read(runId)).counters).toEqual({ door: { in: 100 } });
+    expect((await read(b)).counters).toEqual({ door: { in: 1101 } });
+    wa.set({ door: { in: 102 } });
+    await wa.close();
+    expect((await read(a)).counters).toEqual({ door: { in: 100 } });
+    // Discarded: the latest is dropped; closed: the latest is written first.
+    wb.set({ door: { in: 1102 } });
+    wb.discard();
+    await batch.flush();
+    expect((await read(b)).counters).toEqual({ door: { in: 1101 } });
+    batch.close();
   });
 });

@@ -18,6 +18,8 @@ export interface PoolOptions {
   max?: number;
   logger?: Logger;
   applicationName?: string;
+  /** Close a connection idle this long (default 30 s); 0 = keep it. */
+  idleTimeoutMs?: number;
 }
 
 export function createPool(url: string, opts: PoolOptions = {}): Pool {
@@ -25,7 +27,7 @@ export function createPool(url: string, opts: PoolOptions = {}): Pool {
     connectionString: url,
     max: opts.max ?? 10,
     application_name: opts.applicationName ?? 'sie',
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: opts.idleTimeoutMs ?? 30_000,
     connectionTimeoutMillis: 10_000,
   });
   // An idle client whose server went away emits 'error' on the pool; unhandled, it would kill the

@@ -3,6 +3,7 @@ import { registerEngine } from '../../../src/io/db/sql/registerEngine.js';
 import { renewEngineLease } from '../../../src/io/db/sql/renewEngineLease.js';
 import { reclaimExpiredRuns } from '../../../src/io/db/sql/reclaimExpiredRuns.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { insertModelAndConfig, insertRun } from '../../helpers/engineFixtures.js';
 
 let db: TestDatabase;
 
@@ -16,11 +17,13 @@ afterAll(async () => {
 
 const engine = (id: string) => ({ id, hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS: 10 });
 
+const beat = (engineId: string) => ({ engineId, leaseTtlS: 10, pool: 'cpu', pendingAfterS: 0.5, checkConfigs: true });
+
 describe('engine lease', () => {
   it('a late heartbeat renews a lease that expired but that no engine has reclaimed (the runs are still ours)', async () => {
     await registerEngine(db.pool, engine('late'));
     await db.pool.query(`UPDATE engines SET lease_expires_at = now() - interval '1 second' WHERE id = 'late'`);
-    expect(await renewEngineLease(db.pool, 'late', 10)).toBe(true);
+    expect(await renewEngineLease(db.pool, beat('late'))).not.toBeNull();
     // Renewed: a reclaim now leaves the engine (and its runs) alone.
     await reclaimExpiredRuns(db.pool);
     const { rowCount } = await db.pool.query(`SELECT 1 FROM engines WHERE id = 'late'`);
@@ -31,6 +34,36 @@ describe('engine lease', () => {
     await registerEngine(db.pool, engine('dead'));
     await db.pool.query(`UPDATE engines SET lease_expires_at = now() - interval '1 second' WHERE id = 'dead'`);
     await reclaimExpiredRuns(db.pool);
-    expect(await renewEngineLease(db.pool, 'dead', 10)).toBe(false);
+    expect(await renewEngineLease(db.pool, beat('dead'))).toBeNull();
+  });
+
+  it('the heartbeat brings back the backstops: stops, config changes, a waiting run, our place, the next expiry', async () => {
+    await db.pool.query(`DELETE FROM engines`);
+    for (const id of ['hb-a', 'hb-b', 'hb-c']) await registerEngine(db.pool, engine(id));
+    await registerEngine(db.pool, { ...engine('hb-gpu'), pool: 'gpu' });
+    await db.pool.query(`UPDATE engines SET lease_expires_at = now() + interval '2 seconds' WHERE id = 'hb-c'`);
+    const { configId, modelId } = await insertModelAndConfig(db.pool);
+    // One of our runs carries on: neither stopped nor stale.
+    await insertRun(db.pool, configId, 'rtsp://cam/mine', { state: 'running', engine_id: 'hb-b', config_version: 1 });
+    const stopping = await insertRun(db.pool, configId, 'rtsp://cam/stop', { state: 'running', engine_id: 'hb-b', config_version: 1 });
+    await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [stopping]);
+
+    const first = await renewEngineLease(db.pool, beat('hb-b'));
+    expect(first).toMatchObject({ stopRequested: [stopping], staleConfigs: [], pendingWaiting: false, rank: 1, peers: 3 });
+    expect(first!.nextOtherExpiryS).toBeGreaterThan(0.5);
+    expect(first!.nextOtherExpiryS).toBeLessThanOrEqual(2);
+
+    // A newer config version; a gpu run waiting (not ours) and a cpu run waiting (ours to take).
+    await db.pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) SELECT id, 2, $2, body FROM configs WHERE id = $1`, [configId, modelId]);
+    await db.pool.query(`UPDATE configs SET version = 2 WHERE id = $1`, [configId]);
+    await insertRun(db.pool, configId, 'rtsp://cam/gpu', { pool: 'gpu' });
+    await db.pool.query(`UPDATE runs SET updated_at = now() - interval '2 seconds' WHERE pool = 'gpu'`);
+    const second = await renewEngineLease(db.pool, beat('hb-b'));
+    expect(second).toMatchObject({ staleConfigs: [configId], pendingWaiting: false });
+    await insertRun(db.pool, configId, 'rtsp://cam/any');
+    expect((await renewEngineLease(db.pool, beat('hb-b')))!.pendingWaiting).toBe(false); // just inserted: the nudge's
+    await db.pool.query(`UPDATE runs SET updated_at = now() - interval '2 seconds' WHERE pool IS NULL AND state = 'pending'`);
+    expect((await renewEngineLease(db.pool, beat('hb-b')))!.pendingWaiting).toBe(true);
+    expect((await renewEngineLease(db.pool, { ...beat('hb-gpu'), pool: 'gpu' }))).toMatchObject({ pendingWaiting: true, rank: 0, peers: 1 });
   });
 });

@@ -40,7 +40,9 @@ async function insertRun(extra: Record<string, unknown> = {}): Promise<string> {
   return rows[0]!.id;
 }
 
-const heard = (channel: string, payload: string) => notes.some((n) => n.channel === channel && n.payload === payload);
+// sie_runs says the pool ('' = any) and the transaction (migration 0009): `<pool> <txid>`.
+const poolOf = (n: { channel: string; payload: string }) => (n.channel === 'sie_runs' ? /^([a-z0-9-]*) \d+$/.exec(n.payload)?.[1] : n.payload);
+const heard = (channel: string, payload: string) => notes.some((n) => n.channel === channel && poolOf(n) === payload);
 
 describe('the runs contract', () => {
   it('refuses a run whose config belongs to another client, by INSERT or UPDATE, naming the constraint', async () => {
@@ -68,7 +70,7 @@ describe('the runs contract', () => {
     });
     const t = await db.pool.query('SELECT from_state, to_state, reason FROM run_transitions WHERE run_id = $1', [id]);
     expect(t.rows).toEqual([{ from_state: null, to_state: 'pending', reason: 'created' }]);
-    // The payload is the pool the run asks for, '' for any (migration 0008).
+    // The payload names the pool the run asks for, '' for any (migration 0008).
     await expect.poll(() => heard('sie_runs', '')).toBe(true);
   });
 
@@ -94,7 +96,10 @@ describe('the runs contract', () => {
     );
     await expect.poll(() => heard('sie_runs', 'gpu') && heard('sie_runs', '')).toBe(true);
     await db.pool.query('SELECT pg_sleep(0.05)');
-    expect(notes.filter((n) => n.channel === 'sie_runs').map((n) => n.payload).sort()).toEqual(['', 'gpu']);
+    const nudges = notes.filter((n) => n.channel === 'sie_runs');
+    expect(nudges.map(poolOf).sort()).toEqual(['', 'gpu']);
+    // One transaction: one token.
+    expect(new Set(nudges.map((n) => n.payload.split(' ')[1])).size).toBe(1);
     await db.pool.query(`DELETE FROM runs WHERE source_url LIKE 'rtsp://bulk/%'`);
   });
 

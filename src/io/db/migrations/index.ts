@@ -6,6 +6,7 @@ import { sql as runConfigTenant } from './0005_run_config_tenant.js';
 import { sql as modelBlobs } from './0006_model_blobs.js';
 import { sql as runCost } from './0007_run_cost.js';
 import { sql as controlPlaneScale } from './0008_control_plane_scale.js';
+import { sql as nudgeToken } from './0009_nudge_token.js';
 
 export interface Migration {
   readonly version: number;
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: 'model_blobs', sql: modelBlobs },
   { version: 7, name: 'run_cost', sql: runCost },
   { version: 8, name: 'control_plane_scale', sql: controlPlaneScale },
+  { version: 9, name: 'nudge_token', sql: nudgeToken },
 ];

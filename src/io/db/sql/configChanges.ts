@@ -1,25 +1,5 @@
 import type { Pool } from 'pg';
 
-/**
- * Our runs whose config has a newer version than the one they execute. The backstop for the
- * `sie_config_changed` NOTIFY: checked every poll, so a lost notification delays a change by one poll.
- */
-export async function staleConfigRuns(pool: Pool, engineId: string): Promise<{ run_id: string; config_id: string }[]> {
-  const { rows } = await pool.query<{ run_id: string; config_id: string }>({
-    name: 'sie-stale-config-runs',
-    // Our runs first (MATERIALIZED): planned generically, the join started from the config and read every
-    // run using it, 2 ms a poll when 10,000 runs share one config (the scale test's top statement).
-    text: `WITH mine AS MATERIALIZED (
-       SELECT id, config_id, config_version FROM runs
-       WHERE engine_id = $1 AND state NOT IN ('stopping', 'stopped', 'failed', 'completed')
-     )
-     SELECT m.id AS run_id, m.config_id FROM mine m JOIN configs c ON c.id = m.config_id
-     WHERE c.version > m.config_version AND c.deleted_at IS NULL`,
-    values: [engineId],
-  });
-  return rows;
-}
-
 /** The current version of a config, as a run executes it. */
 export async function currentConfigVersion(pool: Pool, configId: string): Promise<{ version: number; body: unknown; model_id: string } | undefined> {
   const { rows } = await pool.query<{ version: number; body: unknown; model_id: string }>(

@@ -2,21 +2,25 @@ import { qNamed, type Queryable } from '../rows.js';
 
 export interface RunCountersWrite {
   runId: string;
-  engineId: string;
   leaseEpoch: string;
   counters: Record<string, unknown>;
 }
 
 /**
- * The run's current counters (replaced whole), FENCED like every write of the owning engine: false when
- * the run is no longer ours (another engine claimed it, or it ended and engine_id was cleared).
+ * Runs' current counters (each replaced whole), one statement for all of an engine's runs, each FENCED
+ * like every write of the owning engine. Returns the runs written; one missing is no longer ours (another
+ * engine claimed it, or it ended and engine_id was cleared).
  */
-export async function updateRunCounters(db: Queryable, a: RunCountersWrite): Promise<boolean> {
-  const { rowCount } = await qNamed(
+export async function updateRunCounters(db: Queryable, engineId: string, writes: readonly RunCountersWrite[]): Promise<Set<string>> {
+  if (writes.length === 0) return new Set();
+  const { rows } = await qNamed<{ id: string }>(
     db,
-    'sie-update-run-counters',
-    `UPDATE runs SET counters = $4::jsonb, counters_at = now() WHERE id = $1 AND engine_id = $2 AND lease_epoch = $3::bigint`,
-    [a.runId, a.engineId, a.leaseEpoch, JSON.stringify(a.counters)],
+    'sie-update-runs-counters',
+    `UPDATE runs r SET counters = v.counters, counters_at = now()
+     FROM unnest($2::uuid[], $3::bigint[], $4::jsonb[]) AS v(id, epoch, counters)
+     WHERE r.id = v.id AND r.engine_id = $1 AND r.lease_epoch = v.epoch
+     RETURNING r.id::text AS id`,
+    [engineId, writes.map((w) => w.runId), writes.map((w) => w.leaseEpoch), writes.map((w) => JSON.stringify(w.counters))],
   );
-  return rowCount === 1;
+  return new Set(rows.map((r) => r.id));
 }
