@@ -38,6 +38,10 @@ export interface PollerDeps {
   enginePool: string;
   /** How long our lease lives without a heartbeat; heartbeats come every third of it. */
   leaseTtlS: number;
+  /** Whether the runs' own statements are queued (their pool has waiters). A claim round after one that took
+   *  runs waits for them: with the lease on its own connection, claims would otherwise outrun the writes
+   *  of the runs they launched (the scale test's burst: 120 transitions queued on one connection). */
+  runsWritesQueued?(): boolean;
   /** How often to claim while LISTEN is down (and half of it, at most 0.5 s: how long a claimable run waits
    *  for the nudged engines before any engine's heartbeat claims it). */
   pollIntervalS?: number;
@@ -255,9 +259,16 @@ async function claimRound(d: PollerDeps, shared: PollerShared): Promise<number> 
   const roomFreed = d.runs.count < shared.runsAfterLastClaim;
   if (!(shared.claimWanted || shared.lastClaimed > 0 || roomFreed || !shared.listening)) return 0;
   shared.claimWanted = false;
+  if (shared.lastClaimed > 0) await runsWritesCaughtUp(d);
   shared.lastClaimed = await claimNewRuns(d);
   shared.runsAfterLastClaim = d.runs.count;
   return shared.lastClaimed;
+}
+
+/** Waits (at most a lease TTL) until the runs launched by the last round have written what they queued. */
+async function runsWritesCaughtUp(d: PollerDeps): Promise<void> {
+  const until = performance.now() + d.leaseTtlS * 1000;
+  while (d.runsWritesQueued?.() && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** Claims the pending runs that fit our free capacity (runs and cost units) and launches them; returns how many. */

@@ -48,7 +48,7 @@ export const engineOptionsSchema = z.object({
     .min(1)
     .max(50)
     .default(2)
-    .meta(help('database connections in the pool of each engine, besides its LISTEN connection (statements are short: 200 engines must fit a PostgreSQL)', 'N')),
+    .meta(help("database connections of each engine besides its LISTEN connection, one of them the lease's own when 2 or more (statements are short: 200 engines must fit a PostgreSQL)", 'N')),
   pool: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a pool name: lower-case letters, digits and "-", e.g. cpu or gpu')
@@ -219,7 +219,10 @@ export async function startEngine(
   // Kept open: an engine's few connections are busy every second or so (heartbeat, counters), and one
   // closed when idle for 30 s and opened again costs PostgreSQL a backend start and a new plan of every
   // named statement (at 200 engines: a tenth of a core, the scale test's "postmaster" share).
-  const pool = createPool(url, { logger, max: o['db-connections'], applicationName: engineApplicationName(engineId), idleTimeoutMs: 0 });
+  const connections = (max: number) => createPool(url, { logger, max, applicationName: engineApplicationName(engineId), idleTimeoutMs: 0 });
+  // One of them the lease's own (see EngineOptions.controlPool), when there are two or more.
+  const controlPool = o['db-connections'] >= 2 ? connections(1) : undefined;
+  const pool = connections(controlPool ? o['db-connections'] - 1 : 1);
   await migrate(pool, { logger });
   const server = new RtspServer({ host: o['rtsp-host'] ?? '0.0.0.0', port: o['rtsp-port'], maxConnections: o['rtsp-max-connections'], logger });
   await server.listen();
@@ -228,6 +231,7 @@ export async function startEngine(
   const engine = new Engine({
     engineId,
     pool,
+    ...(controlPool ? { controlPool } : {}),
     databaseUrl: url,
     server,
     dataDir: env.dataDir,
@@ -276,6 +280,7 @@ export async function startEngine(
       await tracing?.shutdown();
       await server.close();
       await pool.end();
+      await controlPool?.end();
       await backend.close();
     },
   };

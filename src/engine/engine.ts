@@ -28,6 +28,10 @@ import type { SieMetrics } from '../observability/metrics.js';
 
 export interface EngineOptions {
   pool: Pool;
+  /** The lease's own connection (heartbeats, claims, reclaims); none = `pool`. Apart, a burst of the runs'
+   *  writes cannot hold a heartbeat back past the lease (the scale test's burst: 120 transitions queued
+   *  before it, engines lost their runs). */
+  controlPool?: Pool;
   databaseUrl: string;
   server: RtspServer;
   dataDir: string;
@@ -151,7 +155,9 @@ export class Engine {
     });
     const machine = pollerMachine.provide({
       actors: createPollerActors({
-        pool: o.pool,
+        pool: o.controlPool ?? o.pool,
+        // On one pool, a claim queues behind the runs' writes anyway.
+        ...(o.controlPool ? { runsWritesQueued: () => o.pool.waitingCount > 0 } : {}),
         databaseUrl: o.databaseUrl,
         applicationName: engineApplicationName(this.id),
         engineId: this.id,
