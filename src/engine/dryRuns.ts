@@ -8,7 +8,7 @@
  */
 import type { Pool } from 'pg';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
-import { recordRunTransition } from '../io/db/sql/recordRunTransition.js';
+import { writeTransitionRetrying } from './transitionWrite.js';
 import { CountersBatch, type CountersWriter } from '../events/counters.js';
 import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import { coerceError } from '../errors.js';
@@ -163,15 +163,10 @@ export class DryRuns implements EngineRuns {
     run.chain = run.chain.then(async () => {
       if (!run.live) return;
       try {
-        const ok = await recordRunTransition(this.d.pool, {
-          runId: run.row.id,
-          engineId: this.d.engineId,
-          leaseEpoch: run.row.lease_epoch,
-          to,
-          reason,
-          error: null,
-          attempts: 0,
-        });
+        // Retried as a real run's are: a burst can queue writes past the pool's wait.
+        const t = { runId: run.row.id, engineId: this.d.engineId, leaseEpoch: run.row.lease_epoch, to, reason, error: null, attempts: 0 };
+        const ok = await writeTransitionRetrying(this.d.pool, t, () => run.live, this.d.logger.child({ runId: run.row.id }));
+        if (ok === undefined) return;
         if (!ok) return this.fencedOut(run, to);
         this.accepted++;
         after?.();

@@ -3,7 +3,6 @@ import type { Pool } from 'pg';
 import { startRun, type RunHandle } from '../actors/runSystem.js';
 import { totalDropped } from '../pipeline/runStore.js';
 import { describeFlow } from '../pipeline/flow.js';
-import { recordRunTransition, type RunTransitionWrite } from '../io/db/sql/recordRunTransition.js';
 import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import type { ClaimedRun } from '../io/db/sql/claimRuns.js';
 import type { RtspServer } from '../io/rtsp/index.js';
@@ -15,6 +14,7 @@ import type { FrameTracing } from '../observability/tracing.js';
 import type { RunError, RunStateName } from '../machines/run.machine.js';
 import { coerceError, toRunError } from '../errors.js';
 import { CountersBatch, type CountersWriter } from '../events/counters.js';
+import { writeTransitionRetrying } from './transitionWrite.js';
 import type { RuleEvent } from '../rules/index.js';
 import { runSettingsFromClaim } from './runFromClaim.js';
 import { currentConfigVersion, setRunConfigVersion } from '../io/db/sql/configChanges.js';
@@ -215,7 +215,7 @@ export class RunSupervisor {
           if (last) sup.counters.set(last);
           await sup.counters.close();
         }
-        const ok = await this.writeTransition(sup, {
+        const ok = await writeTransitionRetrying(this.d.pool, {
           runId: sup.row.id,
           engineId: this.d.engineId,
           leaseEpoch: sup.row.lease_epoch,
@@ -223,7 +223,7 @@ export class RunSupervisor {
           reason,
           error: error && (state === 'failed' || state === 'retrying') ? { kind: error.kind, message: error.message } : null,
           attempts: attempt,
-        }, log);
+        }, () => sup.persist, log);
         if (ok === false) {
           // Fenced out: another engine owns this run now. Stop ours without another write.
           log.warn({ state }, 'lease lost for run; stopping it without writing');
@@ -232,32 +232,6 @@ export class RunSupervisor {
         }
       })
       .catch((err: unknown) => log.error({ err: coerceError(err).message, state }, 'could not persist run transition'));
-  }
-
-  /**
-   * One transition, written even across a database outage (a restart, a failover): retried, doubling from
-   * 200 ms to 2 s, until it is written or fenced out, or the run stops persisting (released or abandoned
-   * meanwhile; that path writes its own outcome). Later transitions wait behind it on the chain, so the
-   * history stays in order and complete. Errors in the statement itself (SQLSTATE classes 22, 23, 42)
-   * cannot be cured by waiting: thrown, logged by the caller. undefined = gave up because persist ended.
-   */
-  private async writeTransition(sup: SupervisedRun, t: RunTransitionWrite, log: Logger): Promise<boolean | undefined> {
-    let delayMs = 200;
-    let failures = 0;
-    for (;;) {
-      try {
-        const ok = await recordRunTransition(this.d.pool, t);
-        if (failures > 0) log.info({ state: t.to, failures }, 'run transition written after the database came back');
-        return ok;
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if (typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code)) throw err;
-        if (failures++ === 0) log.warn({ err: coerceError(err).message, state: t.to }, 'could not persist run transition; retrying until the database answers');
-        await new Promise((r) => setTimeout(r, delayMs));
-        delayMs = Math.min(2000, delayMs * 2);
-        if (!sup.persist) return undefined;
-      }
-    }
   }
 
   /**
