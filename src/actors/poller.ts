@@ -120,6 +120,12 @@ async function registerActor(d: PollerDeps): Promise<void> {
   d.logger.info({ maxRuns: d.maxRuns, capacityUnits: d.capacityUnits, pool: d.enginePool, leaseTtlS: d.leaseTtlS }, 'engine registered');
 }
 
+/** A claim is due: the round the nudge starts sends one. */
+function claimNow(shared: PollerShared, sendBack: (e: EventObject) => void): void {
+  shared.claimWanted = true;
+  sendBack({ type: 'poller.nudge' });
+}
+
 /** What the heartbeat saw of the database: whether its last renewal got through, and since when it does again. */
 interface DatabaseSeen {
   reachable: boolean;
@@ -154,10 +160,7 @@ function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, datab
         }
         d.onLeaseWritten?.({ kind: 'renewed', seconds: (performance.now() - started) / 1000 });
         shared.place = { rank: answer.rank, peers: answer.peers };
-        if (answer.pendingWaiting) {
-          shared.claimWanted = true;
-          sendBack({ type: 'poller.nudge' });
-        }
+        if (answer.pendingWaiting) claimNow(shared, sendBack);
         if (answer.nextOtherExpiryS !== null && answer.nextOtherExpiryS * 1000 < intervalMs) {
           scheduleReclaim(d, database, shared, Math.max(0, answer.nextOtherExpiryS * 1000));
         }
@@ -215,10 +218,7 @@ function listenerActor(d: PollerDeps, sendBack: (e: EventObject) => void, shared
       // The payload is the pool the run asks for ('' = any) and the transaction (migration 0009): runs for
       // another pool are not ours, and a few engines of ours answer each nudge.
       const nudge = parseNudge(payload);
-      if ((nudge.pool === '' || nudge.pool === d.enginePool) && answersNudge(nudge.token, shared.place)) {
-        shared.claimWanted = true;
-        sendBack({ type: 'poller.nudge' });
-      }
+      if ((nudge.pool === '' || nudge.pool === d.enginePool) && answersNudge(nudge.token, shared.place)) claimNow(shared, sendBack);
     } else if (channel === 'sie_run_stop' && d.runs.has(payload)) d.runs.stop(payload);
     else if (channel === 'sie_config_changed') {
       d.runs.applyConfigChange(payload).catch((err: unknown) => d.logger.warn({ err: coerceError(err).message }, 'config change failed'));
@@ -226,10 +226,7 @@ function listenerActor(d: PollerDeps, sendBack: (e: EventObject) => void, shared
   };
   const onListening = (listening: boolean) => {
     // Back after a gap: the nudges sent meanwhile are lost, so look now.
-    if (listening && !shared.listening) {
-      shared.claimWanted = true;
-      sendBack({ type: 'poller.nudge' });
-    }
+    if (listening && !shared.listening) claimNow(shared, sendBack);
     shared.listening = listening;
   };
   // Polling covers us meanwhile, but LISTEN is what makes pickup immediate: keep trying to get it back.

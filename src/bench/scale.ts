@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { createPool, ensureDatabase } from '../io/db/pool.js';
 import { migrate } from '../io/db/migrate.js';
 import { createPrivatePostgres, type PrivatePostgres } from './privatePostgres.js';
-import { cpuMsWithReaped, descendants, treeCpuMs } from './procfs.js';
+import { cpuMsWithReaped, descendants } from './procfs.js';
 import { quantiles, type Quantiles } from './latency.js';
 import { fleetLayout, startFleet, type DrySummary, type FleetProcess } from './scaleFleet.js';
 import { sleep } from './children.js';
@@ -148,7 +148,6 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
     say(`scale: steady for ${o.steadyS} s (${o.churnPerS} runs in and out per second)`);
     await pool.query('SELECT pg_stat_statements_reset()');
     const steadyCpu = pgCpu(pg);
-    const steadyByPid = pgCpuByPid(pg);
     const churned: string[] = [];
     const connections = { total: 0, maxPerEngine: 0, enginesOver3: 0, engines: 0 };
     const steadyEnd = performance.now() + o.steadyS * 1000;
@@ -176,7 +175,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
       await sleep(1000 / o.churnPerS);
     }
     const steadyCores = steadyCpu.cores();
-    const steadyCoresBy = await steadyByPid.coresByKind(pool);
+    const steadyCoresBy = await steadyCpu.coresByKind(pool);
     const topStatements = await statementsByTime(pool);
     await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND state = 'pending'`, [churned])) === 0, 30_000, 'the churned runs claimed', alive, said);
     const churnMs = await claimLatenciesMs(pool, `SELECT unnest($1::uuid[])`, [churned]);
@@ -436,20 +435,24 @@ async function deadTupleCounts(db: Pool): Promise<Record<string, { live: number;
   return Object.fromEntries(rows.map((r) => [r.relname, { live: Number(r.live), dead: Number(r.dead) }]));
 }
 
-/** PostgreSQL's CPU (the postmaster and every backend, with the ones it reaped) from now on, in cores. */
 /**
- * PostgreSQL's CPU by the kind of process: where it goes besides the statements pg_stat_statements times
- * (a notification wakes every listener; autovacuum; the WAL writer). Backends are told apart by
- * pg_stat_activity: an engine's LISTEN connection last ran LISTEN or pg-listen's liveness check.
+ * PostgreSQL's CPU from now on (the postmaster and every backend, with the ones it reaped), in cores, and
+ * the same by the kind of process: where it goes besides the statements pg_stat_statements times (a
+ * notification wakes every listener; autovacuum; the WAL writer). One /proc sample per process at each end;
+ * backends are told apart by pg_stat_activity: an engine's LISTEN connection last ran LISTEN or pg-listen's
+ * liveness check.
  */
-function pgCpuByPid(pg: PrivatePostgres): { coresByKind(db: Pool): Promise<Record<string, number>> } {
+function pgCpu(pg: PrivatePostgres): { cores(): number; coresByKind(db: Pool): Promise<Record<string, number>> } {
   const pid = pg.postmasterPid();
   const sample = () => new Map((pid ? [pid, ...descendants(pid)] : []).map((p) => [p, cpuMsWithReaped(p) ?? 0]));
   const start = { cpu: sample(), at: performance.now() };
+  const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  const seconds = () => (performance.now() - start.at) / 1000;
   return {
+    cores: () => (pid ? (sum(sample()) - sum(start.cpu)) / 1000 / seconds() : Number.NaN),
     async coresByKind(db) {
       const end = sample();
-      const seconds = (performance.now() - start.at) / 1000;
+      const s = seconds();
       const { rows } = await db.query<{ pid: number; kind: string }>(
         `SELECT pid, CASE
            WHEN backend_type <> 'client backend' THEN backend_type
@@ -462,17 +465,9 @@ function pgCpuByPid(pg: PrivatePostgres): { coresByKind(db: Pool): Promise<Recor
       const by: Record<string, number> = {};
       for (const [p, ms] of end) {
         const kind = p === pid ? 'postmaster' : (kindOf.get(p) ?? 'exited or unknown');
-        by[kind] = (by[kind] ?? 0) + (ms - (start.cpu.get(p) ?? 0)) / 1000 / seconds;
+        by[kind] = (by[kind] ?? 0) + (ms - (start.cpu.get(p) ?? 0)) / 1000 / s;
       }
-      return Object.fromEntries(Object.entries(by).sort((a, b) => b[1] - a[1]));
+      return Object.fromEntries(Object.entries(by).sort((x, y) => y[1] - x[1]));
     },
-  };
-}
-
-function pgCpu(pg: PrivatePostgres): { cores(): number } {
-  const pid = pg.postmasterPid();
-  const start = { cpu: pid ? treeCpuMs(pid) : 0, at: performance.now() };
-  return {
-    cores: () => (pid ? (treeCpuMs(pid) - start.cpu) / (performance.now() - start.at) : Number.NaN),
   };
 }

@@ -36,7 +36,11 @@ export class CountersBatch {
 
   constructor(private readonly o: CountersBatchOptions) {
     this.log = (o.logger ?? silentLogger).child({ component: 'counters' });
-    this.timer = setInterval(() => void this.flush(), o.intervalMs ?? 1000);
+    // A tick while a write is in flight (the database slow or away) is skipped, not queued behind it: the
+    // next tick writes the then-latest values anyway.
+    this.timer = setInterval(() => {
+      if (!this.writing) void this.flush();
+    }, o.intervalMs ?? 1000);
     this.timer.unref();
   }
 

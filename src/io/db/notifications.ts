@@ -30,8 +30,10 @@ export async function listenForNudges(
       retryInterval: (attempt: number) => Math.min(60_000, 500 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2),
     },
   );
-  sub.events.on('error', (err) => logger.warn({ err: err.message }, 'notification listener error'));
-  sub.events.on('error', () => onListening?.(false));
+  sub.events.on('error', (err) => {
+    logger.warn({ err: err.message }, 'notification listener error');
+    onListening?.(false);
+  });
   sub.events.on('reconnect', (attempt) => logger.info({ attempt }, 'notification listener reconnecting'));
   let initial = true;
   // Emitted after connect() (before our first LISTEN: that one is reported below) and after each
