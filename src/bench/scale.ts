@@ -51,6 +51,10 @@ export interface ScaleResult {
     deadTuples: Record<string, { live: number; dead: number }>;
     /** Where the server's time went in the steady phase (pg_stat_statements), most first. */
     topStatements: StatementTime[];
+    /** The statements run most often: each costs the server its round trip besides its execution. */
+    busiestStatements: StatementTime[];
+    /** Every statement of the steady phase, a second. */
+    statementsPerS: number;
   };
   kill: { processes: number; engines: number; runs: number; recoveryMaxS: number; recoveryP50S: number; boundS: number; lost: number };
   drain: { engines: number; runs: number; exitS: number; recoveryMaxS: number; lost: number };
@@ -176,7 +180,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
     }
     const steadyCores = steadyCpu.cores();
     const steadyCoresBy = await steadyCpu.coresByKind(pool);
-    const topStatements = await statementsByTime(pool);
+    const statements = await steadyStatements(pool, o.steadyS);
     await until(async () => (await count(pool, `SELECT count(*) FROM runs WHERE id = ANY($1) AND state = 'pending'`, [churned])) === 0, 30_000, 'the churned runs claimed', alive, said);
     const churnMs = await claimLatenciesMs(pool, `SELECT unnest($1::uuid[])`, [churned]);
     const deadTuples = await deadTupleCounts(pool);
@@ -283,7 +287,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
       totalCostUnits: totalCost,
       postgres: { maxConnections, fsync: false },
       burst: { runs: o.runs, allClaimedS, allRunningS, claimMs: burstClaimMs, pgCpuCores: burstCores },
-      steady: { seconds: o.steadyS, claimMs: churnMs, pgCpuCores: steadyCores, pgCpuCoresBy: steadyCoresBy, connections, deadTuples, topStatements },
+      steady: { seconds: o.steadyS, claimMs: churnMs, pgCpuCores: steadyCores, pgCpuCoresBy: steadyCoresBy, connections, deadTuples, ...statements },
       kill: {
         processes: killed.length,
         engines: killedIds.length,
@@ -421,11 +425,17 @@ export interface StatementTime {
   meanMs: number;
 }
 
-async function statementsByTime(db: Pool): Promise<StatementTime[]> {
+async function steadyStatements(db: Pool, seconds: number): Promise<{ topStatements: StatementTime[]; busiestStatements: StatementTime[]; statementsPerS: number }> {
   const { rows } = await db.query<{ query: string; calls: string; total: number; mean: number }>(
-    `SELECT query, calls, total_exec_time AS total, mean_exec_time AS mean FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8`,
+    `SELECT query, calls, total_exec_time AS total, mean_exec_time AS mean FROM pg_stat_statements`,
   );
-  return rows.map((r) => ({ query: r.query.replace(/\s+/g, ' ').slice(0, 120), calls: Number(r.calls), totalMs: Math.round(r.total), meanMs: Number(r.mean.toFixed(3)) }));
+  const all = rows.map((r) => ({ query: r.query.replace(/\s+/g, ' ').slice(0, 120), calls: Number(r.calls), totalMs: Math.round(r.total), meanMs: Number(r.mean.toFixed(3)) }));
+  const calls = all.reduce((n, r) => n + r.calls, 0);
+  return {
+    topStatements: [...all].sort((a, b) => b.totalMs - a.totalMs).slice(0, 8),
+    busiestStatements: [...all].sort((a, b) => b.calls - a.calls).slice(0, 8),
+    statementsPerS: calls / seconds,
+  };
 }
 
 async function deadTupleCounts(db: Pool): Promise<Record<string, { live: number; dead: number }>> {
@@ -457,7 +467,10 @@ function pgCpu(pg: PrivatePostgres): { cores(): number; coresByKind(db: Pool): P
         `SELECT pid, CASE
            WHEN backend_type <> 'client backend' THEN backend_type
            WHEN application_name LIKE 'sie-engine %' AND (query LIKE 'LISTEN %' OR query = 'SELECT pg_backend_pid()') THEN 'engine LISTEN connections'
-           WHEN application_name LIKE 'sie-engine %' THEN 'engine pool connections'
+           -- The lease's own connection (1 of --db-connections) sends only these three statements.
+           WHEN application_name LIKE 'sie-engine %' AND (query LIKE 'WITH renewed AS%' OR query LIKE 'WITH alive AS%' OR query LIKE 'WITH dead AS%')
+             THEN 'engine lease connections'
+           WHEN application_name LIKE 'sie-engine %' THEN 'engine runs connections'
            ELSE 'other clients (the harness)' END AS kind
          FROM pg_stat_activity`,
       );

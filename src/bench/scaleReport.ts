@@ -1,4 +1,4 @@
-import type { ScaleResult } from './scale.js';
+import type { ScaleResult, StatementTime } from './scale.js';
 
 /** One target of issue 18 (the full scale test on 2 cores) and whether this run met it. */
 export interface ScaleTarget {
@@ -40,11 +40,17 @@ export function formatScale(r: ScaleResult): string {
     `  restart      PostgreSQL down ${s(r.postgresRestart.downS)}; every lease renewed ${s(r.postgresRestart.leasesRenewedS)} after; ${r.postgresRestart.reclaimedRuns} runs reclaimed; a new run claimed in ${ms(r.postgresRestart.claimAfterMs)}`,
     `  end          ${r.end.releasedToPending} runs released to pending, ${r.end.enginesLeft} engine rows left, ${r.end.processesExitedNonZero} processes exited non-zero`,
     '  top statements, steady (pg_stat_statements):',
-    ...r.steady.topStatements.slice(0, 5).map((t) => `    ${String(t.totalMs).padStart(6)} ms  ${String(t.calls).padStart(6)} calls  ${t.meanMs.toFixed(3)} ms  ${t.query.slice(0, 70)}`),
+    ...r.steady.topStatements.slice(0, 5).map(statementLine),
+    `  busiest statements, steady (${r.steady.statementsPerS.toFixed(0)} a second in all):`,
+    ...r.steady.busiestStatements.slice(0, 5).map(statementLine),
     '',
     'targets:',
     ...scaleTargets(r).map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${t.name.padEnd(44)} ${t.value.padEnd(22)} (${t.goal})`),
     `load average ${r.load.map((x) => x.toFixed(2)).join(' ')}; ${s(r.seconds)} in all`,
   ];
   return lines.join('\n');
+}
+
+function statementLine(t: StatementTime): string {
+  return `    ${String(t.totalMs).padStart(6)} ms  ${String(t.calls).padStart(6)} calls  ${t.meanMs.toFixed(3)} ms  ${t.query.slice(0, 70)}`;
 }

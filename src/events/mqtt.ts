@@ -17,6 +17,9 @@ export function mqttUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | u
   return v ? v : undefined;
 }
 
+/** A batch that failed (no PUBACK in time, a database error) is tried again this soon. */
+const RETRY_MS = 1000;
+
 export interface MqttDelivererOptions {
   pool: Pool;
   /** The broker, e.g. mqtt://127.0.0.1:1883 or mqtts://user:pass@host:8883 (credentials redacted in logs). */
@@ -26,7 +29,11 @@ export interface MqttDelivererOptions {
   topicPrefix?: string;
   /** Events per transaction (default 100). */
   batchSize?: number;
-  /** Backstop poll (default 1000 ms); nudge() wakes the loop sooner. */
+  /**
+   * The longest the loop sleeps with nothing to publish (default 10 s): events of this process's runs wake
+   * it (nudge()), and so does a reconnect; this finds what nobody nudged for (an engine that died before
+   * publishing). After a failed publish it tries again within a second.
+   */
   pollMs?: number;
   /** A batch not acknowledged by then is rolled back and sent again later (default 10 s). */
   publishTimeoutMs?: number;
@@ -62,7 +69,7 @@ export function createMqttDeliverer(opts: MqttDelivererOptions): Deliverer<MqttS
   const log = (opts.logger ?? silentLogger).child({ component: 'mqtt', broker: shownUrl });
   const prefix = opts.topicPrefix ?? 'sie';
   const batchSize = opts.batchSize ?? 100;
-  const pollMs = opts.pollMs ?? 1000;
+  const pollMs = opts.pollMs ?? 10_000;
   const publishTimeoutMs = opts.publishTimeoutMs ?? 10_000;
   const waker = createWaker();
   const logError = rateLimited(10_000);
@@ -89,16 +96,19 @@ export function createMqttDeliverer(opts: MqttDelivererOptions): Deliverer<MqttS
   async function run(c: MqttClient): Promise<void> {
     while (!stopped) {
       let n = 0;
+      let failed = false;
       if (c.connected) {
         try {
           n = await publishBatch(c);
           stats.published += n;
         } catch (err) {
+          failed = true;
           stats.failed++;
           logError((suppressed) => log.warn({ err: redactText((err as Error).message), suppressed }, 'MQTT publish failed; retrying'));
         }
       }
-      if (n < batchSize) await waker.wait(pollMs);
+      if (failed) await waker.wait(Math.min(RETRY_MS, pollMs));
+      else if (n < batchSize) await waker.wait(pollMs);
     }
   }
 

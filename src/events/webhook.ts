@@ -6,6 +6,7 @@ import type { EventRow } from '../io/db/sql/eventRow.js';
 import { claimWebhookEvents } from '../io/db/sql/claimWebhookEvents.js';
 import { getRunWebhook } from '../io/db/sql/getRunWebhook.js';
 import { markWebhookDelivered } from '../io/db/sql/markWebhookDelivered.js';
+import { nextWebhookDueS } from '../io/db/sql/nextWebhookDue.js';
 import { retryWebhookEvents } from '../io/db/sql/retryWebhookEvents.js';
 import { skipWebhookEvents } from '../io/db/sql/skipWebhookEvents.js';
 import { storedEventFromRow } from './view.js';
@@ -41,6 +42,9 @@ export function createConfigWebhookResolver(pool: Pool, opts: { ttlMs?: number; 
   };
 }
 
+/** An event due but held by another engine's claim (or a failed read) is looked at again this soon. */
+const RETRY_MS = 1000;
+
 export interface WebhookDelivererOptions {
   pool: Pool;
   logger?: Logger;
@@ -48,7 +52,12 @@ export interface WebhookDelivererOptions {
   resolveWebhook?: ResolveWebhook;
   /** Requests in flight at most (default 8): a receiver that never answers holds slots, not the loop. */
   concurrency?: number;
-  /** Backstop poll for due events and retries (default 1000 ms); nudge() wakes the loop sooner. */
+  /**
+   * The longest the loop sleeps with nothing due (default 10 s). Events of this process's runs wake it at
+   * once (nudge()), and it wakes when the next retry or another engine's claim lease falls due (read from
+   * the table); this backstop finds what nobody nudged for, such as the events of an engine that died
+   * before sending them. At 200 engines a poll a second each was the busiest statement of the fleet.
+   */
   pollMs?: number;
   /** Backoff per event after a failure: initial·2^(attempts−1), at most max (defaults 1 s, 300 s). */
   backoffInitialS?: number;
@@ -102,7 +111,7 @@ export function createWebhookDeliverer(opts: WebhookDelivererOptions): Deliverer
   const log = (opts.logger ?? silentLogger).child({ component: 'webhook' });
   const resolve = opts.resolveWebhook ?? createConfigWebhookResolver(pool, { logger: log });
   const concurrency = opts.concurrency ?? 8;
-  const pollMs = opts.pollMs ?? 1000;
+  const pollMs = opts.pollMs ?? 10_000;
   const backoff = { initialS: opts.backoffInitialS ?? 1, maxS: opts.backoffMaxS ?? 300 };
   const leaseS = opts.leaseS ?? 90;
   const waker = createWaker();
@@ -172,6 +181,19 @@ export function createWebhookDeliverer(opts: WebhookDelivererOptions): Deliverer
     stats.failed++;
   }
 
+  /** Until the next attempt is due, at most pollMs; RETRY_MS when one is due already (locked by another engine's claim). */
+  async function idleWaitMs(): Promise<number> {
+    try {
+      const s = await nextWebhookDueS(pool);
+      if (s === null) return pollMs;
+      // A few ms past the due time: now() at the next claim must have passed it.
+      return Math.min(pollMs, s <= 0 ? RETRY_MS : s * 1000 + 5);
+    } catch (err) {
+      logDbError((suppressed) => log.warn({ err: redactText((err as Error).message), suppressed }, 'cannot read when the next webhook is due'));
+      return Math.min(RETRY_MS, pollMs);
+    }
+  }
+
   async function run(): Promise<void> {
     while (!stopped) {
       const free = concurrency - inflight.size;
@@ -194,7 +216,8 @@ export function createWebhookDeliverer(opts: WebhookDelivererOptions): Deliverer
         }
       }
       // A full claim means more may be due: go again at once (waiting only for a slot).
-      if (free === 0 || claimed < free) await waker.wait(pollMs);
+      if (free === 0) await waker.wait(pollMs);
+      else if (claimed < free) await waker.wait(await idleWaitMs());
     }
   }
 

@@ -120,6 +120,20 @@ describe('webhook deliverer', () => {
     await Promise.all([hook.stop(), store.close(), rx.close()]);
   });
 
+  it('a retry wakes the loop when it falls due, not at the idle poll', async () => {
+    const rx = await receiver((_b, n) => (n <= 1 ? 500 : 204));
+    const { runId } = await insertRunRow(db.pool);
+    const store = createEventStore(db.pool, undefined, { flushIntervalMs: 20 });
+    // An idle poll longer than the test's timeout: only the next due time can bring the retry.
+    const hook = deliverer({ pool: db.pool, resolveWebhook: () => ({ url: rx.url, timeout_s: 5 }), pollMs: 600_000, backoffInitialS: 0.3, backoffMaxS: 0.3 });
+    store.onFlushed(() => hook.nudge());
+    store.append([ruleEvent(runId, 0)]);
+    await until(() => hook.stats.failed === 1, 10_000, 'the first try failed');
+    await until(() => hook.stats.delivered === 1, 10_000, 'the retry delivered');
+    expect([...rx.tries.values()]).toEqual([2]);
+    await Promise.all([hook.stop(), store.close(), rx.close()]);
+  });
+
   it('a receiver that never answers blocks neither the store nor another receiver', async () => {
     const dead = await receiver(() => 'hang');
     const live = await receiver();

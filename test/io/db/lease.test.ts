@@ -66,4 +66,55 @@ describe('engine lease', () => {
     expect((await renewEngineLease(db.pool, beat('hb-b')))!.pendingWaiting).toBe(true);
     expect((await renewEngineLease(db.pool, { ...beat('hb-gpu'), pool: 'gpu' }))).toMatchObject({ pendingWaiting: true, rank: 0, peers: 1 });
   });
+
+  it("after a burst is claimed, the heartbeat's pending check leaves the pending index's dead entries marked: later scans skip them", async () => {
+    await db.pool.query(`DELETE FROM runs`);
+    await db.pool.query(`DELETE FROM engines`);
+    await registerEngine(db.pool, engine('burst'));
+    const { configId } = await insertModelAndConfig(db.pool);
+    // VACUUM would remove the dead entries itself and prove nothing: this table is left to us.
+    await db.pool.query(`ALTER TABLE runs SET (autovacuum_enabled = false)`);
+    try {
+      await db.pool.query(`INSERT INTO runs (client_id, config_id, source_url) SELECT 'acme', $1, 'rtsp://cam/' || i FROM generate_series(1, 2000) i`, [configId]);
+      await db.pool.query(`UPDATE runs SET state = 'starting', engine_id = 'burst', lease_epoch = lease_epoch + 1`);
+      // What a bitmap scan of the index reads (entries it does not skip), with nothing pending.
+      const entriesRead = async (): Promise<number> => {
+        const c = await db.pool.connect();
+        try {
+          await c.query('BEGIN');
+          await c.query('SET LOCAL enable_indexscan = off');
+          await c.query('SET LOCAL enable_seqscan = off');
+          const { rows } = await c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) SELECT 1 FROM runs WHERE state = 'pending'`);
+          await c.query('ROLLBACK');
+          return findNode(rows[0]!['QUERY PLAN'][0].Plan, 'Bitmap Index Scan')!['Actual Rows'];
+        } finally {
+          c.release();
+        }
+      };
+      expect(await entriesRead()).toBeGreaterThanOrEqual(2000);
+      expect((await renewEngineLease(db.pool, beat('burst')))!.pendingWaiting).toBe(false);
+      expect(await entriesRead()).toBeLessThan(100);
+      // A run that waits is still seen behind them.
+      await insertRun(db.pool, configId, 'rtsp://cam/late');
+      await db.pool.query(`UPDATE runs SET updated_at = now() - interval '2 seconds' WHERE state = 'pending'`);
+      expect((await renewEngineLease(db.pool, beat('burst')))!.pendingWaiting).toBe(true);
+    } finally {
+      await db.pool.query(`ALTER TABLE runs RESET (autovacuum_enabled)`);
+    }
+  });
 });
+
+interface PlanNode {
+  'Node Type': string;
+  'Actual Rows': number;
+  Plans?: PlanNode[];
+}
+
+function findNode(n: PlanNode, type: string): PlanNode | undefined {
+  if (n['Node Type'] === type) return n;
+  for (const c of n.Plans ?? []) {
+    const f = findNode(c, type);
+    if (f) return f;
+  }
+  return undefined;
+}

@@ -7,6 +7,7 @@ import { sql as modelBlobs } from './0006_model_blobs.js';
 import { sql as runCost } from './0007_run_cost.js';
 import { sql as controlPlaneScale } from './0008_control_plane_scale.js';
 import { sql as nudgeToken } from './0009_nudge_token.js';
+import { sql as pendingScan } from './0010_pending_scan.js';
 
 export interface Migration {
   readonly version: number;
@@ -25,4 +26,5 @@ export const migrations: readonly Migration[] = [
   { version: 7, name: 'run_cost', sql: runCost },
   { version: 8, name: 'control_plane_scale', sql: controlPlaneScale },
   { version: 9, name: 'nudge_token', sql: nudgeToken },
+  { version: 10, name: 'pending_scan', sql: pendingScan },
 ];

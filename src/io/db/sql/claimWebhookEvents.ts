@@ -1,4 +1,4 @@
-import { q, type Queryable } from '../rows.js';
+import { qNamed, type Queryable } from '../rows.js';
 import { EVENT_COLUMNS, type EventRow } from './eventRow.js';
 
 /**
@@ -11,8 +11,10 @@ export async function claimWebhookEvents(
   db: Queryable,
   a: { limit: number; leaseS: number },
 ): Promise<(EventRow & { webhook_attempts: number })[]> {
-  const { rows } = await q<EventRow & { webhook_attempts: number }>(
+  const { rows } = await qNamed<EventRow & { webhook_attempts: number }>(
     db,
+    // Named: every engine sends it at every poll, and its planning cost more than running it.
+    'sie-claim-webhook-events',
     `WITH due AS (
        SELECT seq AS due_seq FROM events
        WHERE webhook_delivered_at IS NULL AND webhook_next_at <= now()

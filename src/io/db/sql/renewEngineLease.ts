@@ -60,12 +60,8 @@ export async function renewEngineLease(
             -- Reading every run we hold is what this statement costs most: only when asked ($5).
             ARRAY(SELECT DISTINCT m.config_id::text FROM mine m JOIN configs c ON c.id = m.config_id
                   WHERE $5 AND c.version > m.config_version AND c.deleted_at IS NULL) AS stale_configs,
-            -- The oldest claimable runs only (claims take the oldest first), through runs_pending_idx: a plain
-            -- EXISTS was planned as a scan of all runs, every row of a fleet with nothing pending.
-            EXISTS (SELECT 1 FROM (SELECT r.updated_at FROM runs r
-                                   WHERE r.state = 'pending' AND r.stop_requested_at IS NULL AND (r.pool IS NULL OR r.pool = $3)
-                                   ORDER BY r.created_at LIMIT 32) oldest
-                    WHERE oldest.updated_at < now() - make_interval(secs => $4)) AS pending_waiting,
+            -- Through runs_pending_idx with a plain index scan, which skips the entries of claimed runs (0010).
+            sie_pending_waiting($3, $4) AS pending_waiting,
             fleet.next_other_expiry_s, fleet.rank, fleet.peers
      FROM renewed, fleet`,
     values: [a.engineId, a.leaseTtlS, a.pool, a.pendingAfterS, a.checkConfigs],
