@@ -228,6 +228,7 @@ export class Engine {
       // Even when the drain timed out: no timer, buffered event or delivery loop may outlive the engine.
       clearInterval(this.countersTimer);
       clearInterval(this.statsTimer);
+      this.runs.close();
       await this.events.close();
       await Promise.all(this.background.map((b) => b.stop()));
     }

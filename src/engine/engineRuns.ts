@@ -13,4 +13,6 @@ export interface EngineRuns extends PollerRuns {
   publishCounters(): void;
   /** One `run stats` log line per run. */
   logStats(): void;
+  /** The engine has stopped: no timer of its runs' may outlive it. */
+  close(): void;
 }

@@ -310,6 +310,10 @@ export class RunSupervisor {
       .finally(() => (field.writing = false));
   }
 
+  close(): void {
+    this.counters.close();
+  }
+
   /** One `run stats` log line per run: its state and cumulative frame counters (see RunStats). */
   logStats(): void {
     for (const sup of this.runs.values()) {

@@ -91,7 +91,7 @@ export class CountersBatch {
       const written = await updateRunCounters(
         this.o.pool,
         this.o.engineId,
-        values.map((v) => ({ runId: v.runId, leaseEpoch: v.entry.leaseEpoch, counters: JSON.parse(v.value) as Record<string, unknown> })),
+        values.map((v) => ({ runId: v.runId, leaseEpoch: v.entry.leaseEpoch, countersJson: v.value })),
       );
       for (const v of values) {
         if (written.has(v.runId)) {

@@ -74,12 +74,12 @@ describe('run counters', () => {
     const runId = await claimedRun();
     expect(await read(runId)).toEqual({ counters: null, counters_at: null });
     const counters = { door: { in: 3, out: 1 }, lobby: { occupancy: 2 } };
-    expect(await updateRunCounters(db.pool, 'e1', [{ runId, leaseEpoch: '1', counters }])).toEqual(new Set([runId]));
+    expect(await updateRunCounters(db.pool, 'e1', [{ runId, leaseEpoch: '1', countersJson: JSON.stringify(counters) }])).toEqual(new Set([runId]));
     const r = await read(runId);
     expect(r.counters).toEqual(counters);
     expect(r.counters_at).toBeInstanceOf(Date);
-    expect(await updateRunCounters(db.pool, 'e1', [{ runId, leaseEpoch: '0', counters: { x: 1 } }])).toEqual(new Set());
-    expect(await updateRunCounters(db.pool, 'e2', [{ runId, leaseEpoch: '1', counters: { x: 1 } }])).toEqual(new Set());
+    expect(await updateRunCounters(db.pool, 'e1', [{ runId, leaseEpoch: '0', countersJson: '{"x":1}' }])).toEqual(new Set());
+    expect(await updateRunCounters(db.pool, 'e2', [{ runId, leaseEpoch: '1', countersJson: '{"x":1}' }])).toEqual(new Set());
     expect((await read(runId)).counters).toEqual(counters);
   });
 

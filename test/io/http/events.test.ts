@@ -110,7 +110,7 @@ describe('GET /v1/runs/{id} counters', () => {
        VALUES ('e1', 'h', 'h', 8554, 4, now() + interval '1 minute') ON CONFLICT DO NOTHING`,
     );
     await db.pool.query(`UPDATE runs SET engine_id = 'e1', lease_epoch = 3 WHERE id = $1`, [runId]);
-    expect(await updateRunCounters(db.pool, 'e1', [{ runId, leaseEpoch: '3', counters: { door: { in: 4, out: 2 } } }])).toEqual(new Set([runId]));
+    expect(await updateRunCounters(db.pool, 'e1', [{ runId, leaseEpoch: '3', countersJson: JSON.stringify({ door: { in: 4, out: 2 } }) }])).toEqual(new Set([runId]));
     const run = (await app.inject(`/v1/runs/${runId}`)).json();
     expect(run.counters).toEqual({ door: { in: 4, out: 2 } });
     expect(Date.parse(run.counters_at)).toBeGreaterThan(Date.now() - 60_000);

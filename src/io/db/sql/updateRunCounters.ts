@@ -3,7 +3,8 @@ import { qNamed, type Queryable } from '../rows.js';
 export interface RunCountersWrite {
   runId: string;
   leaseEpoch: string;
-  counters: Record<string, unknown>;
+  /** The counters as JSON text (the batch keeps them serialised: it compares them to what it wrote). */
+  countersJson: string;
 }
 
 /**
@@ -20,7 +21,7 @@ export async function updateRunCounters(db: Queryable, engineId: string, writes:
      FROM unnest($2::uuid[], $3::bigint[], $4::jsonb[]) AS v(id, epoch, counters)
      WHERE r.id = v.id AND r.engine_id = $1 AND r.lease_epoch = v.epoch
      RETURNING r.id::text AS id`,
-    [engineId, writes.map((w) => w.runId), writes.map((w) => w.leaseEpoch), writes.map((w) => JSON.stringify(w.counters))],
+    [engineId, writes.map((w) => w.runId), writes.map((w) => w.leaseEpoch), writes.map((w) => w.countersJson)],
   );
   return new Set(rows.map((r) => r.id));
 }
