@@ -14,6 +14,9 @@ async function main(argv: string[]): Promise<number> {
   const program = sieProgram((c) => (code = c));
   // `sie` alone: the list of commands, as `sie --help` prints it.
   if (argv.length === 0) argv = ['--help'];
+  // `sie help nosuch`: commander prints the whole help and says nothing of the name; parsed as `sie nosuch`
+  // it is an unknown command, said as one (with a suggestion).
+  if (argv[0] === 'help' && argv[1] !== undefined && !program.commands.some((c) => c.name() === argv[1])) argv = argv.slice(1);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

@@ -37,6 +37,7 @@ describe('usage errors name the option or argument, the command, and what is exp
     expect(await usageError(['run', PLAZA, '--modle', MODEL])).toBe(`sie: --modle: not an option of sie run (did you mean --model?)\n${RUN_USAGE}\n`);
     expect(await usageError(['engine', '--max-run', '2'])).toMatch(/^sie: --max-run: not an option of sie engine \(did you mean --max-runs\?\)\nusage: sie engine \[options\]/);
     expect(await usageError(['serv'])).toMatch(/^sie: serv: not a command of sie \(did you mean serve\?\)/);
+    expect(await usageError(['help', 'serv'])).toMatch(/^sie: serv: not a command of sie \(did you mean serve\?\)\nusage: sie COMMAND/);
     expect(await usageError(['run', PLAZA, 'extra.mp4'])).toMatch(/^sie: unexpected argument: sie run takes only SOURCE/);
   });
 
