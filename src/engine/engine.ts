@@ -22,6 +22,7 @@ import { modelResolver } from '../models/engineModels.js';
 import { DEFAULT_MODEL_CACHE_MAX_BYTES, ModelCache } from '../models/modelCache.js';
 import { eventBacklog } from '../io/db/sql/eventBacklog.js';
 import { locateRunMount } from '../io/db/sql/locateRunMount.js';
+import { boundedLocator } from './mountLocator.js';
 import { DryRuns } from './dryRuns.js';
 import type { EngineRuns } from './engineRuns.js';
 import type { SieMetrics } from '../observability/metrics.js';
@@ -209,7 +210,7 @@ export class Engine {
   start(): void {
     // A consumer asking this engine's RTSP server for a run another engine holds is sent there: one
     // URL (a Service in front of every engine) works through failover.
-    this.o.server.setLocator((mount) => locateRunMount(this.o.pool, mount, this.id));
+    this.o.server.setLocator(boundedLocator((mount) => locateRunMount(this.o.pool, mount, this.id)));
     for (const b of this.background) b.start();
     this.countersTimer = setInterval(() => this.runs.publishCounters(), 1000);
     const statsS = this.o.statsIntervalS ?? 0;

@@ -11,7 +11,7 @@
  * PTS and must not go backwards) and with a short GOP: a late reader starts at the cached keyframe.
  */
 export type { VideoCodec } from './types.js';
-export { RtspServer, type RtspServerOptions } from './server.js';
+export { RtspServer, type RtspServerOptions, type MountLocator } from './server.js';
 export type { RtspMount } from './mount.js';
 export type { MountAuth, AuthMethod } from './auth.js';
 export { AccessUnitSplitter } from './annexb.js';
