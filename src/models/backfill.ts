@@ -36,7 +36,8 @@ export async function copyLegacyModels(o: { pool: Pool; dataDir: string; logger:
     try {
       const copied = await withTransaction(o.pool, async (c) => {
         const state = await lockModelBlobState(c, m.sha256);
-        if (!state || state.blob_chunks !== null) return false;
+        // Shared meanwhile (copied by another API, or restored into the S3 store): nothing to do.
+        if (!state || state.blob_chunks !== null || state.object_url !== null) return false;
         await writeModelBlob(c, m.sha256, createReadStream(path), o.chunkBytes ?? DEFAULT_CHUNK_BYTES);
         return true;
       });

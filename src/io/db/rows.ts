@@ -30,6 +30,10 @@ export interface ModelRow {
   input_width: number;
   input_height: number;
   labels: string[];
+  /** Chunks in model_blobs (migration 0006); null: not there. */
+  blob_chunks: number | null;
+  /** s3://bucket/key of the weights in the S3 store (migration 0011); null: not there. */
+  object_url: string | null;
   created_at: Date;
   deleted_at: Date | null;
 }

@@ -8,6 +8,7 @@ import { sql as runCost } from './0007_run_cost.js';
 import { sql as controlPlaneScale } from './0008_control_plane_scale.js';
 import { sql as nudgeToken } from './0009_nudge_token.js';
 import { sql as pendingScan } from './0010_pending_scan.js';
+import { sql as modelObjects } from './0011_model_objects.js';
 
 export interface Migration {
   readonly version: number;
@@ -27,4 +28,5 @@ export const migrations: readonly Migration[] = [
   { version: 8, name: 'control_plane_scale', sql: controlPlaneScale },
   { version: 9, name: 'nudge_token', sql: nudgeToken },
   { version: 10, name: 'pending_scan', sql: pendingScan },
+  { version: 11, name: 'model_objects', sql: modelObjects },
 ];

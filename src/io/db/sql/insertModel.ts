@@ -10,6 +10,8 @@ export interface NewModel {
   inputWidth: number;
   inputHeight: number;
   labels: readonly string[];
+  /** s3://bucket/key when the weights went to the S3 store before the row (then no model_blobs chunks). */
+  objectUrl?: string;
 }
 
 /**
@@ -19,11 +21,11 @@ export interface NewModel {
 export async function insertModel(db: Queryable, m: NewModel): Promise<ModelRow | undefined> {
   const { rows } = await q<ModelRow>(
     db,
-    `INSERT INTO models (name, format, sha256, file_path, labels_path, size_bytes, input_width, input_height, labels)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+    `INSERT INTO models (name, format, sha256, file_path, labels_path, size_bytes, input_width, input_height, labels, object_url)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
      ON CONFLICT (sha256) DO NOTHING
      RETURNING *`,
-    [m.name, m.format, m.sha256, m.filePath, m.labelsPath, m.sizeBytes, m.inputWidth, m.inputHeight, JSON.stringify(m.labels)],
+    [m.name, m.format, m.sha256, m.filePath, m.labelsPath, m.sizeBytes, m.inputWidth, m.inputHeight, JSON.stringify(m.labels), m.objectUrl ?? null],
   );
   return rows[0];
 }
