@@ -85,3 +85,22 @@ export function toRunError(err: unknown, opts: { stage?: string; final?: boolean
 function isRunError(err: unknown): err is RunError {
   return err !== null && typeof err === 'object' && !(err instanceof Error) && 'message' in err && 'kind' in err && isErrorKind(err.kind);
 }
+
+/**
+ * The store that holds big models' weights (S3-compatible) did not take or give them: unreachable, refusing
+ * (5xx, denied, no such bucket), or timed out. Not a run's error: the API answers the upload 503 with it and
+ * stores nothing, so the client can send the same upload again later. `store` names the store (its s3:// URL,
+ * never a credential); the message says what it answered.
+ */
+export class ModelStoreUnavailableError extends Error {
+  readonly kind = 'model_store_unavailable';
+  readonly retryable = true;
+  constructor(
+    readonly store: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ModelStoreUnavailableError';
+  }
+}

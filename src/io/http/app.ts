@@ -9,6 +9,7 @@ import type { ApiContext, ZodApp } from './context.js';
 import { installEdgeChecks } from './edge.js';
 import { frameworkErrors, installErrorHandlers, MAX_PARAM_LENGTH } from './errors.js';
 import { ModelStore } from './modelStore.js';
+import type { ModelObjects } from '../s3/modelObjects.js';
 import { openMediaRoot } from '../mediaRoot.js';
 import { configRoutes } from './routes/configs.js';
 import { eventRoutes, type EventRouteOptions } from './routes/events.js';
@@ -40,6 +41,8 @@ export interface ApiOptions {
   metrics?: SieMetrics;
   /** More readiness and startup checks: the engine's, in `sie serve`. */
   probes?: Probes;
+  /** The S3 store for big models' weights (SIE_MODEL_S3_URL); none: every model's weights go to PostgreSQL. */
+  modelObjects?: ModelObjects;
 }
 
 /** The multipart upload's OpenAPI body: the route has no zod body (it streams its parts itself). */
@@ -110,6 +113,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     maxModelBytes,
     mediaRoot: opts.mediaRoot === undefined ? undefined : openMediaRoot(opts.mediaRoot),
     publicRtspUrl: opts.publicRtspUrl,
+    objects: opts.modelObjects,
   };
   const zapp: ZodApp = app.withTypeProvider<ZodTypeProvider>();
   const own = apiProbes(opts.pool);

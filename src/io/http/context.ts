@@ -7,6 +7,7 @@ import type {
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Pool } from 'pg';
+import type { ModelObjects } from '../s3/modelObjects.js';
 import type { ModelStore } from './modelStore.js';
 
 /** The app as route modules see it: zod schemas give handlers typed params, query and body. */
@@ -27,6 +28,8 @@ export interface ApiContext {
   readonly mediaRoot: string | undefined;
   /** SIE_RTSP_PUBLIC_URL: the base of every run's output_url (see runView); undefined = the engine's own. */
   readonly publicRtspUrl: string | undefined;
+  /** The S3 store big models go to (SIE_MODEL_S3_URL, at SIE_MODEL_S3_MIN_BYTES and above); undefined = none. */
+  readonly objects: ModelObjects | undefined;
 }
 
 /** Status codes every route may answer with an error body; listed in the OpenAPI document. */

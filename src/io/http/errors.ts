@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ModelStoreUnavailableError } from '../../errors.js';
 import { redactText } from '../../redact.js';
 
 /** The `error` word of every error body; clients switch on it, `detail` is for people. */
@@ -11,6 +12,7 @@ export type ApiErrorCode =
   | 'unsupported_media_type'
   | 'unprocessable'
   | 'unavailable'
+  | 'model_store_unavailable'
   | 'internal';
 
 /** Thrown by handlers; the error handler turns it into `{error, detail}` with its status. */
@@ -89,7 +91,12 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     let e: ApiError | undefined;
     if (err instanceof ApiError) e = err;
-    else if (hasZodFastifySchemaValidationErrors(err)) e = badRequest(describeValidation(err));
+    else if (err instanceof ModelStoreUnavailableError) {
+      // Not our bug and not the client's: the store is down or refusing. Logged without a stack (the SDK's
+      // carries nothing useful), answered 503 so the client knows to send the same upload again later.
+      req.log.warn({ store: err.store, error: redactText(err.message) }, 'model store unavailable');
+      e = new ApiError(503, 'model_store_unavailable', `${err.message}; nothing was stored, send the upload again later`);
+    } else if (hasZodFastifySchemaValidationErrors(err)) e = badRequest(describeValidation(err));
     else e = fromFastifyError(err);
     if (!e) {
       const pgDetail = (err as { detail?: unknown }).detail;

@@ -38,6 +38,9 @@ export const modelSchema = z.object({
   size_bytes: z.number(),
   input_size: z.object({ width: z.number(), height: z.number() }),
   labels: z.array(z.string()),
+  store: z
+    .enum(['postgres', 's3', 'api_disk'])
+    .describe("where every engine fetches the weights from: PostgreSQL, the S3-compatible store (big models), or only the API's disk (uploaded before the shared store, until the API copies it in)"),
   created_at: timestamp,
 });
 

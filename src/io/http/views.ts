@@ -18,8 +18,16 @@ export function modelView(m: ModelRow): z.infer<typeof modelSchema> {
     size_bytes: Number(m.size_bytes),
     input_size: { width: m.input_width, height: m.input_height },
     labels: m.labels,
+    store: storeOf(m),
     created_at: iso(m.created_at),
   };
+}
+
+/** Where the weights are, as a word (the object's URL is not shown: the bucket layout is the operator's). */
+function storeOf(m: ModelRow): z.infer<typeof modelSchema>['store'] {
+  if (m.object_url !== null) return 's3';
+  if (m.blob_chunks !== null) return 'postgres';
+  return 'api_disk';
 }
 
 export function configView(c: ConfigRow): z.infer<typeof configSchema> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
-import { buildApi } from '../../../src/io/http/app.js';
+import { buildApi, type ApiOptions } from '../../../src/io/http/app.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 
 export { LABELS, MODEL } from '../../helpers/media.js';
@@ -16,7 +16,9 @@ export interface Harness {
 }
 
 /** A fresh migrated database, a temp data dir and the API on them (not listening: use inject). */
-export async function startApi(opts: { maxModelBytes?: number; mediaRoot?: string; publicRtspUrl?: string } = {}): Promise<Harness> {
+export async function startApi(
+  opts: Pick<ApiOptions, 'maxModelBytes' | 'mediaRoot' | 'publicRtspUrl' | 'modelObjects' | 'logger'> = {},
+): Promise<Harness> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'sie-api-'));
   const app = await buildApi({ pool: db.pool, dataDir, ...opts });

@@ -8,7 +8,7 @@ import { getModel } from '../../db/sql/getModel.js';
 import { insertModel, type NewModel } from '../../db/sql/insertModel.js';
 import { listModels } from '../../db/sql/listModels.js';
 import { lockModel } from '../../db/sql/lockModel.js';
-import { lockModelBlobState } from '../../db/sql/modelBlobs.js';
+import { lockModelBlobState, setModelObjectUrl } from '../../db/sql/modelBlobs.js';
 import { restoreModel } from '../../db/sql/restoreModel.js';
 import { softDeleteModel } from '../../db/sql/softDeleteModel.js';
 import { unfinishedRunsUsingModel } from '../../db/sql/unfinishedRunsUsingModel.js';
@@ -25,6 +25,8 @@ import { modelView } from '../views.js';
 const MAX_LABELS_BYTES = 1 << 20;
 const FIELDS = new Set(['name', 'format']);
 const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema };
+/** The upload also answers 503 when the S3 store its weights go to is down (nothing stored: send it again). */
+const uploadErrors = { ...errors, 503: errorSchema };
 
 interface Upload {
   weights?: SavedUpload;
@@ -41,9 +43,10 @@ export function modelRoutes(app: ZodApp, ctx: ApiContext): void {
         summary: 'Upload a model (multipart: file, labels, name, format)',
         description:
           'multipart/form-data with `file` (ONNX), `labels` (text, one class a line), `name`, `format` (yolox). ' +
-          'Validated in onnxruntime-node before anything is stored. The same weights again answer 200 with the stored model.',
+          'Validated in onnxruntime-node before anything is stored. The same weights again answer 200 with the stored model. ' +
+          'Weights of SIE_MODEL_S3_MIN_BYTES or more go to the S3 store when SIE_MODEL_S3_URL is set; 503 (model_store_unavailable) when it is down, nothing stored.',
         consumes: ['multipart/form-data'],
-        response: { 200: modelSchema, 201: modelSchema, ...errors },
+        response: { 200: modelSchema, 201: modelSchema, ...uploadErrors },
       },
     },
     async (req, reply) => {
@@ -170,6 +173,16 @@ async function storeUpload(ctx: ApiContext, up: Upload): Promise<{ status: 200 |
 
   const size = await ctx.store.validate(weights, labels, format);
   const rel = ctx.store.relativePaths(weights.sha256);
+  // Big weights go to the S3 store when there is one. Only weights that are nowhere yet: a deleted model
+  // uploaded again keeps them where they are.
+  const needsWeights = !existing || (existing.blob_chunks === null && existing.object_url === null);
+  const objects = ctx.objects;
+  // Before the transaction opens: no transaction (nor one of the pool's connections) is held over a network
+  // upload of hundreds of MB. The key is the sha256, so if the transaction then fails the object is an orphan
+  // the next upload of these bytes writes again and uses; it is not deleted, as a concurrent upload of the
+  // same bytes may have committed a row naming it. A store that is down throws ModelStoreUnavailableError
+  // (503) here, before any row.
+  const objectUrl = objects && needsWeights && objects.takes(weights.size) ? await objects.put(weights.sha256, weights.path) : undefined;
   const row: NewModel = {
     name,
     format,
@@ -180,8 +193,9 @@ async function storeUpload(ctx: ApiContext, up: Upload): Promise<{ status: 200 |
     inputWidth: size.width,
     inputHeight: size.height,
     labels,
+    ...(objectUrl ? { objectUrl } : {}),
   };
-  // The row is written first, then its weights into model_blobs, and the files moved in before COMMIT: an upload that loses a race for the same
+  // The row is written first, then its weights into model_blobs (or its object's URL), and the files moved in before COMMIT: an upload that loses a race for the same
   // bytes (no row comes back) never touches the files, and one whose transaction fails takes its files back.
   // One upload of given bytes at a time in this process, from the insert to the undo: a second upload of the
   // same bytes, blocked on the row's unique key, would otherwise reuse the files a failed first one then removes.
@@ -190,13 +204,17 @@ async function storeUpload(ctx: ApiContext, up: Upload): Promise<{ status: 200 |
     try {
       const r = await withTransaction(ctx.pool, async (c) => {
         const inserted = existing ? await restoreModel(c, existing.id, row) : await insertModel(c, row);
-        if (inserted) {
-          // The weights into the database in this transaction (every engine reads them there); a restored
-          // model has them already, unless it was uploaded before the shared store.
-          if ((await lockModelBlobState(c, weights.sha256))?.blob_chunks === null) await ctx.store.storeBlob(c, weights);
-          placement = await ctx.store.place(weights, labelsFile);
+        if (!inserted) return undefined;
+        // The weights into the database in this transaction (every engine reads them there), or the S3
+        // object's URL; a restored model has them already, unless it was uploaded before the shared store.
+        const state = await lockModelBlobState(c, weights.sha256);
+        if (state && state.blob_chunks === null && state.object_url === null) {
+          if (objectUrl) await setModelObjectUrl(c, weights.sha256, objectUrl);
+          else await ctx.store.storeBlob(c, weights);
         }
-        return inserted;
+        placement = await ctx.store.place(weights, labelsFile);
+        // Read back: the row as it commits, with where its weights are (blob_chunks is set after the insert).
+        return findModelBySha(c, weights.sha256);
       });
       await placement?.done();
       return r;
