@@ -18,7 +18,7 @@ import { createMqttDeliverer } from '../events/mqtt.js';
 import { createEventPruner } from '../events/prune.js';
 import type { Logger } from '../log.js';
 import { openMediaRoot } from '../io/mediaRoot.js';
-import { modelResolver } from '../models/engineModels.js';
+import { modelResolver, type ModelObjectSource } from '../models/engineModels.js';
 import { DEFAULT_MODEL_CACHE_MAX_BYTES, ModelCache } from '../models/modelCache.js';
 import { eventBacklog } from '../io/db/sql/eventBacklog.js';
 import { locateRunMount } from '../io/db/sql/locateRunMount.js';
@@ -60,6 +60,8 @@ export interface EngineOptions {
   createDetector?: DetectorFactory;
   /** The engine's copies of the models it runs (SIE_MODEL_CACHE_DIR); default `<dataDir>/model-cache`, 4 GiB. */
   modelCache?: ModelCache;
+  /** The S3 store big models' weights are read from (SIE_MODEL_S3_URL); none = models stored there fail their runs. */
+  modelObjects?: ModelObjectSource;
   /** MQTT broker for events (topic sie/<client_id>/<run_id>/events); none = no MQTT. */
   mqttUrl?: string;
   /** Every this many seconds, one `run stats` log line per run (frames in/out, drops); 0 = none. */
@@ -145,6 +147,7 @@ export class Engine {
         pool: o.pool,
         dataDir: o.dataDir,
         cache: o.modelCache ?? new ModelCache({ dir: join(o.dataDir, 'model-cache'), maxBytes: DEFAULT_MODEL_CACHE_MAX_BYTES, logger: log }),
+        ...(o.modelObjects ? { objects: o.modelObjects } : {}),
       }),
       stallTimeoutS: o.stallTimeoutS ?? 5,
       logger: log,
