@@ -10,6 +10,8 @@ import { defineCommand } from './command.js';
 import { mediaRootOption } from './engine.js';
 import { SieMetrics } from '../observability/metrics.js';
 import { copyLegacyModels } from '../models/backfill.js';
+import { MODEL_S3_ENVIRONMENT } from './environment.js';
+import { openModelObjects } from './modelObjects.js';
 
 const schema = z.object({
   host: z.string().min(1).default('127.0.0.1').meta(help('address the API listens on', 'HOST')),
@@ -25,7 +27,7 @@ export const apiCommandSpec = defineCommand({
     '/healthz and /readyz). Migrates the database first. Runs created here are executed by the sie engine ' +
     'processes on the same database. SIGTERM or Ctrl-C closes it.',
   options: schema,
-  environment: ['SIE_DATABASE_URL', 'SIE_DATA_DIR', 'SIE_MAX_MODEL_BYTES', 'SIE_MEDIA_ROOT', 'SIE_RTSP_PUBLIC_URL', 'SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
+  environment: ['SIE_DATABASE_URL', 'SIE_DATA_DIR', 'SIE_MAX_MODEL_BYTES', ...MODEL_S3_ENVIRONMENT, 'SIE_MEDIA_ROOT', 'SIE_RTSP_PUBLIC_URL', 'SIE_LOG_LEVEL', 'SIE_LOG_FORMAT'],
   examples: ['# on every interface, port 8080', 'SIE_DATABASE_URL=postgres://sie@db/sie sie api --host 0.0.0.0 --port 8080'],
   run: (o) => apiCommand(o),
 });
@@ -44,7 +46,17 @@ async function apiCommand(o: z.output<typeof schema>): Promise<number> {
     const hint = (err as { code?: string }).code === '3D000' ? ' (create it with: sie db create)' : '';
     throw new Error(`database ${redactText(url)}: ${(err as Error).message}${hint}`, { cause: err });
   }
-  const app = await buildApi({ pool, dataDir: env.dataDir, mediaRoot, logger, maxModelBytes: env.maxModelBytes, publicRtspUrl: env.publicRtspUrl, metrics: new SieMetrics() });
+  const objects = await openModelObjects(env.modelS3, logger);
+  const app = await buildApi({
+    pool,
+    dataDir: env.dataDir,
+    mediaRoot,
+    logger,
+    maxModelBytes: env.maxModelBytes,
+    publicRtspUrl: env.publicRtspUrl,
+    metrics: new SieMetrics(),
+    ...(objects ? { modelObjects: objects } : {}),
+  });
   // In the background: serving does not wait for old models to be copied into the shared store.
   const backfill = copyLegacyModels({ pool, dataDir: env.dataDir, logger }).catch((err: unknown) =>
     logger.warn({ err: (err as Error).message }, 'model store: copying older models into the database failed'),
@@ -58,5 +70,6 @@ async function apiCommand(o: z.output<typeof schema>): Promise<number> {
   await app.close();
   await backfill;
   await pool.end();
+  objects?.close();
   return 0;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_DATA_DIR, DEFAULT_MAX_MODEL_BYTES } from '../io/http/app.js';
+import { modelS3FromEnv, S3ConfigError, type ModelS3Config } from '../io/s3/config.js';
 import { UsageError } from './args.js';
 
 /** What the API reads from the environment, validated once at start by `sie api` and `sie serve`. */
@@ -10,6 +11,8 @@ export interface ApiEnvironment {
   readonly maxModelBytes: number;
   /** SIE_RTSP_PUBLIC_URL: the base of every run's output_url; undefined = the holding engine's address. */
   readonly publicRtspUrl?: string;
+  /** SIE_MODEL_S3_URL and the other S3 settings: the store for big models; undefined = PostgreSQL only. */
+  readonly modelS3?: ModelS3Config;
 }
 
 /** rtsp:// or rtsps:// with a host and at most a port: a base the mount is appended to; no credentials. */
@@ -63,9 +66,21 @@ export function apiEnvironment(env: NodeJS.ProcessEnv = process.env): ApiEnviron
     const value = raw[name as keyof typeof raw];
     throw new UsageError(`environment: ${name}=${JSON.stringify(value)}: ${issue.message}`);
   }
+  const modelS3 = modelS3Environment(env);
   return {
     dataDir: r.data.SIE_DATA_DIR,
     maxModelBytes: r.data.SIE_MAX_MODEL_BYTES,
     ...(r.data.SIE_RTSP_PUBLIC_URL ? { publicRtspUrl: r.data.SIE_RTSP_PUBLIC_URL } : {}),
+    ...(modelS3 ? { modelS3 } : {}),
   };
+}
+
+/** The S3 store's settings (src/io/s3/config.ts), a bad one as the CLI's usage error (exit 2), as the API and the engine read them. */
+export function modelS3Environment(env: NodeJS.ProcessEnv = process.env): ModelS3Config | undefined {
+  try {
+    return modelS3FromEnv(env);
+  } catch (err) {
+    if (err instanceof S3ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
 }

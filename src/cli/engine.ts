@@ -11,12 +11,14 @@ import { createLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
 import { UsageError, help, inferenceOptionsShape, inferenceSettings, portSchema } from './args.js';
 import { defineCommand } from './command.js';
-import { TRACING_ENVIRONMENT, type EnvironmentName } from './environment.js';
+import { MODEL_S3_READ_ENVIRONMENT, TRACING_ENVIRONMENT, type EnvironmentName } from './environment.js';
 import { inferenceBackend } from '../inference/workerPool.js';
 import { unambiguousUrl } from '../urlCheck.js';
 import { mediaRootFrom } from '../io/mediaRoot.js';
 import { waitForShutdownSignal } from './signals.js';
-import { dataDirFromEnv } from './apiEnv.js';
+import { dataDirFromEnv, modelS3Environment } from './apiEnv.js';
+import type { ModelS3Config } from '../io/s3/config.js';
+import { ModelObjects } from '../io/s3/modelObjects.js';
 import { mqttUrlFromEnv } from '../events/mqtt.js';
 import { frameTimingsDescription, frameTimingsSchema, openFrameTimingsOption } from './frameTimings.js';
 import { startTracingFromEnv, traceSampleEveryHelp, traceSampleEverySchema } from './tracing.js';
@@ -84,6 +86,7 @@ export const ENGINE_ENVIRONMENT = [
   'SIE_DATA_DIR',
   'SIE_MODEL_CACHE_DIR',
   'SIE_MODEL_CACHE_MAX_BYTES',
+  ...MODEL_S3_READ_ENVIRONMENT,
   'SIE_MEDIA_ROOT',
   'SIE_MQTT_URL',
   'SIE_EVENT_RETENTION_HOURS',
@@ -155,6 +158,8 @@ export interface EngineEnvironment {
   readonly modelCacheDir?: string;
   /** SIE_MODEL_CACHE_MAX_BYTES; absent = 4 GiB. */
   readonly modelCacheMaxBytes?: number;
+  /** SIE_MODEL_S3_URL and co.: where big models' weights are read from; absent = no S3 store. */
+  readonly modelS3?: ModelS3Config;
 }
 
 /**
@@ -174,11 +179,13 @@ export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): EngineE
   if (maxRaw && !(/^\d{1,15}$/.test(maxRaw) && Number(maxRaw) > 0)) {
     throw new UsageError(`environment: SIE_MODEL_CACHE_MAX_BYTES=${JSON.stringify(maxRaw)}: expected a whole number of bytes ≥ 1, e.g. 4294967296 for 4 GiB`);
   }
+  const modelS3 = modelS3Environment(env);
   return {
     dataDir,
     mqttUrl,
     modelCacheDir: resolve(env.SIE_MODEL_CACHE_DIR || join(dataDir, 'model-cache')),
     modelCacheMaxBytes: maxRaw ? Number(maxRaw) : DEFAULT_MODEL_CACHE_MAX_BYTES,
+    ...(modelS3 ? { modelS3 } : {}),
   };
 }
 
@@ -226,7 +233,9 @@ export async function startEngine(
   await migrate(pool, { logger });
   const server = new RtspServer({ host: o['rtsp-host'] ?? '0.0.0.0', port: o['rtsp-port'], maxConnections: o['rtsp-max-connections'], logger });
   await server.listen();
-  // A dry engine never runs a model: no inference threads.
+  // A dry engine never runs a model: no inference threads, and no S3 client.
+  const objects = env.modelS3 && !o.dry ? await ModelObjects.create(env.modelS3, logger) : undefined;
+  if (objects) logger.info({ store: objects.name }, 'model store: the weights of models stored in S3 are read from it');
   const backend = inferenceBackend(o.dry ? { ...inferenceSettings(o), workers: 0 } : inferenceSettings(o));
   const engine = new Engine({
     engineId,
@@ -254,6 +263,7 @@ export async function startEngine(
       maxBytes: env.modelCacheMaxBytes ?? DEFAULT_MODEL_CACHE_MAX_BYTES,
       logger,
     }),
+    ...(objects ? { modelObjects: objects } : {}),
     frameTimings: timings,
     tracing,
     inspect: inspectOption(),
@@ -282,6 +292,7 @@ export async function startEngine(
       await pool.end();
       await controlPool?.end();
       await backend.close();
+      objects?.close();
     },
   };
 }

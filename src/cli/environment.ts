@@ -20,8 +20,17 @@ export const ENVIRONMENT = {
     meaning: "the API's copy of uploaded models (DIR/models/; the weights every engine runs are in PostgreSQL) and the engine's default model cache (DIR/model-cache/)",
     default: './.sie',
   },
-  SIE_MODEL_CACHE_DIR: { meaning: "the engine's cache of model weights fetched from PostgreSQL, by sha256", default: 'SIE_DATA_DIR/model-cache' },
+  SIE_MODEL_CACHE_DIR: { meaning: "the engine's cache of model weights fetched from PostgreSQL or the S3 store, by sha256", default: 'SIE_DATA_DIR/model-cache' },
   SIE_MODEL_CACHE_MAX_BYTES: { meaning: 'the model cache\'s size cap in bytes: past it, models no run uses are removed, least recently used first', default: '4294967296 (4 GiB)' },
+  SIE_MODEL_S3_URL: {
+    meaning:
+      "s3://BUCKET[/PREFIX]: the S3-compatible store for big models' weights, at <PREFIX>/<sha256>.onnx (the API writes there, every engine reads there; credentials from the AWS SDK's chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, web identity, instance role)",
+    default: 'unset: every model in PostgreSQL',
+  },
+  SIE_S3_ENDPOINT: { meaning: 'http(s)://HOST[:PORT] of an S3-compatible server (MinIO, Ceph...), without credentials', default: 'unset: AWS S3' },
+  SIE_S3_REGION: { meaning: "the S3 store's region", default: 'us-east-1' },
+  SIE_S3_FORCE_PATH_STYLE: { meaning: 'true: http://ENDPOINT/BUCKET/KEY, false: http://BUCKET.ENDPOINT/KEY', default: 'true with SIE_S3_ENDPOINT, else false' },
+  SIE_MODEL_S3_MIN_BYTES: { meaning: 'weights of this many bytes or more go to the S3 store, smaller ones to PostgreSQL (0: all to S3)', default: '67108864 (64 MiB)' },
   SIE_MAX_MODEL_BYTES: { meaning: 'the largest ONNX upload accepted, in bytes (larger: 413)', default: '524288000 (500 MB)' },
   SIE_RTSP_PUBLIC_URL: {
     meaning: "the base of every run's output_url, rtsp://host[:port] (a Service in front of every engine: any engine redirects a run it does not hold to the one that does)",
@@ -42,6 +51,11 @@ export const ENVIRONMENT = {
 } as const satisfies Record<string, EnvironmentVariable>;
 
 export type EnvironmentName = keyof typeof ENVIRONMENT;
+
+/** The S3 store as an engine reads it: where, and how to reach it (the threshold is the API's alone). */
+export const MODEL_S3_READ_ENVIRONMENT = ['SIE_MODEL_S3_URL', 'SIE_S3_ENDPOINT', 'SIE_S3_REGION', 'SIE_S3_FORCE_PATH_STYLE'] as const satisfies readonly EnvironmentName[];
+/** The S3 store as the API reads it: the engine's settings and the threshold. */
+export const MODEL_S3_ENVIRONMENT = [...MODEL_S3_READ_ENVIRONMENT, 'SIE_MODEL_S3_MIN_BYTES'] as const satisfies readonly EnvironmentName[];
 
 /** Read by every command that runs a pipeline with tracing: run, engine, serve. */
 export const TRACING_ENVIRONMENT = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'SIE_TRACE_SAMPLE_EVERY', 'SIE_TRACE_SLOW_MS'] as const satisfies readonly EnvironmentName[];

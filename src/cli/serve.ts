@@ -10,6 +10,7 @@ import { help, portSchema } from './args.js';
 import { defineCommand } from './command.js';
 import { SieMetrics } from '../observability/metrics.js';
 import { copyLegacyModels } from '../models/backfill.js';
+import { openModelObjects } from './modelObjects.js';
 
 const schema = engineOptionsSchema.extend({
   host: z.string().default('127.0.0.1').meta(help('address the API listens on, and the RTSP server unless --rtsp-host says otherwise', 'HOST')),
@@ -25,7 +26,7 @@ export const serveCommandSpec = defineCommand({
     '--rtsp-host says otherwise. file:// sources are refused unless --media-root (or SIE_MEDIA_ROOT) names the ' +
     'directory they must be under. SIGTERM or Ctrl-C closes the API and releases the runs.',
   options: schema,
-  environment: [...new Set([...ENGINE_ENVIRONMENT, 'SIE_MAX_MODEL_BYTES', 'SIE_RTSP_PUBLIC_URL'] as const)],
+  environment: [...new Set([...ENGINE_ENVIRONMENT, 'SIE_MAX_MODEL_BYTES', 'SIE_MODEL_S3_MIN_BYTES', 'SIE_RTSP_PUBLIC_URL'] as const)],
   examples: [
     '# everything on this machine: the API and its docs at http://127.0.0.1:8000/docs',
     'sie db create && sie serve',
@@ -51,7 +52,9 @@ async function serveCommand(o: z.output<typeof schema>): Promise<number> {
   const metrics = new SieMetrics();
   const engine = await startEngine({ ...o, 'rtsp-host': o['rtsp-host'] ?? o.host }, logger, engineEnv, metrics);
   const pool = createPool(databaseUrl(), { logger, applicationName: 'sie-api' });
+  const objects = await openModelObjects(env.modelS3, logger);
   const app = await buildApi({
+    ...(objects ? { modelObjects: objects } : {}),
     pool,
     dataDir,
     mediaRoot,
@@ -75,6 +78,7 @@ async function serveCommand(o: z.output<typeof schema>): Promise<number> {
   await engine.stop();
   await backfill;
   await pool.end();
+  objects?.close();
   logger.info('serve stopped');
   process.stdout.write('serve: stopped\n');
   return 0;

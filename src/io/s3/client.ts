@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { silentLogger, type Logger } from '../../log.js';
 import type { ModelS3Config } from './config.js';
 
 /** The SDK's modules, loaded by createS3Client: every other command (and every install without S3) skips them. */
@@ -28,7 +29,8 @@ export const S3_SOCKET_TIMEOUT_MS = 30_000;
  * MinIO); the weights are verified by their sha256 on both ends anyway. Retries: the SDK's standard 3
  * attempts with backoff, so a passing error costs a second, not the upload.
  */
-export async function createS3Client(config: ModelS3Config): Promise<S3Handle> {
+export async function createS3Client(config: ModelS3Config, logger: Logger = silentLogger): Promise<S3Handle> {
+  quietNodeVersionWarning(logger);
   const [sdk, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
   const client = new sdk.S3Client({
     region: config.region,
@@ -40,4 +42,17 @@ export async function createS3Client(config: ModelS3Config): Promise<S3Handle> {
     requestHandler: { connectionTimeout: S3_CONNECT_TIMEOUT_MS, socketTimeout: S3_SOCKET_TIMEOUT_MS },
   });
   return { client, sdk, storage };
+}
+
+/**
+ * The SDK prints a multi-line NodeVersionSupportWarning on stderr when a client is made under Node < 22 (the
+ * Dockerfile's node:20): plain text among the JSON log lines, which breaks whoever parses them. Its own
+ * switch turns it off (unless the operator set it either way), and the notice goes to the log as one line.
+ */
+function quietNodeVersionWarning(logger: Logger): void {
+  const SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+  if (process.env[SWITCH] !== undefined) return;
+  process.env[SWITCH] = 'true';
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 22) logger.warn({ node: process.versions.node }, 'model store: AWS SDK releases after early 2027 need Node 22 or later');
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, pipeline } from 'node:stream';
 import { ModelError, ModelStoreUnavailableError } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import { createS3Client, type S3Handle } from './client.js';
 import { describeModelS3, type ModelS3Config } from './config.js';
 
@@ -32,8 +33,8 @@ export class ModelObjects {
     this.name = describeModelS3(config);
   }
 
-  static async create(config: ModelS3Config): Promise<ModelObjects> {
-    return new ModelObjects(await createS3Client(config), config);
+  static async create(config: ModelS3Config, logger?: Logger): Promise<ModelObjects> {
+    return new ModelObjects(await createS3Client(config, logger), config);
   }
 
   /** Whether weights of this size belong here (SIE_MODEL_S3_MIN_BYTES and above) rather than in PostgreSQL. */
