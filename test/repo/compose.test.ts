@@ -10,8 +10,31 @@ describe('docker-compose.yml', () => {
 
   it('has the services users expect', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['camera', 'engine', 'grafana', 'jaeger', 'mediamtx', 'otel-collector', 'postgres', 'prometheus', 'pusher'].sort(),
+      ['camera', 'engine', 'grafana', 'jaeger', 'mediamtx', 'minio', 'minio-init', 'otel-collector', 'postgres', 'prometheus', 'pusher'].sort(),
     );
+  });
+
+  it('has MinIO only under the s3 profile, and the engine reads the S3 store only from the shell (unset by default)', () => {
+    const profiled = Object.entries(compose.services).filter(([, svc]) => svc.profiles !== undefined);
+    expect(profiled.map(([name, svc]) => [name, svc.profiles])).toEqual([
+      ['minio', ['s3']],
+      ['minio-init', ['s3']],
+    ]);
+    // No service of the default set waits on a profiled one (compose would refuse to start without it).
+    for (const [name, svc] of Object.entries(compose.services).filter(([, x]) => x.profiles === undefined)) {
+      const deps = svc.depends_on;
+      const names = Array.isArray(deps) ? deps : Object.keys((deps as object | undefined) ?? {});
+      for (const d of names) expect(compose.services[d]!.profiles, `${name} depends on ${d}`).toBeUndefined();
+    }
+    const env = compose.services.engine!.environment as Record<string, string>;
+    for (const name of ['SIE_MODEL_S3_URL', 'SIE_S3_ENDPOINT', 'SIE_MODEL_S3_MIN_BYTES', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+      // Empty when the shell does not set it, and sie counts empty as unset: PostgreSQL only.
+      expect(env[name], name).toBe(`\${${name}:-}`);
+    }
+    // The bucket minio-init makes is the one the header's example names.
+    const init = (compose.services['minio-init']!.command as string[]).join(' ');
+    expect(init).toContain('mc mb --ignore-existing local/sie-models');
+    expect(readFileSync('docker-compose.yml', 'utf8')).toContain('SIE_MODEL_S3_URL=s3://sie-models SIE_S3_ENDPOINT=http://minio:9000');
   });
 
   it('depends only on services it defines', () => {

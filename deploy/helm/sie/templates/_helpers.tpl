@@ -73,8 +73,43 @@ so waiting max(release, lease TTL) also means a pod killed at the end has no lea
 - name: SIE_MEDIA_ROOT
   value: {{ . | quote }}
 {{- end }}
+{{- include "sie.s3Env" . }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The S3 store's settings (modelStore.s3), on the API and every engine alike; nothing when url is empty.
+Credentials only as secretKeyRefs: a value here would be readable by anyone who can read the Deployment. */}}
+{{- define "sie.s3Env" -}}
+{{- $s3 := .Values.modelStore.s3 -}}
+{{- if $s3.url }}
+- name: SIE_MODEL_S3_URL
+  value: {{ $s3.url | quote }}
+{{- with $s3.endpoint }}
+- name: SIE_S3_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+- name: SIE_S3_REGION
+  value: {{ $s3.region | default "us-east-1" | quote }}
+- name: SIE_S3_FORCE_PATH_STYLE
+  value: {{ ternary "true" "false" (eq (toString $s3.forcePathStyle) "true") | quote }}
+- name: SIE_MODEL_S3_MIN_BYTES
+  value: {{ $s3.minBytes | int64 | quote }}
+{{- with $s3.credentialsSecret }}
+{{- if .name }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ required "modelStore.s3.credentialsSecret.accessKeyIdKey: the key of the access key id in that Secret" .accessKeyIdKey }}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ required "modelStore.s3.credentialsSecret.secretAccessKeyKey: the key of the secret access key in that Secret" .secretAccessKeyKey }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end -}}
 
