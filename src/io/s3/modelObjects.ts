@@ -91,6 +91,8 @@ export class ModelObjects {
       body.destroy();
     }
     const got = hash.digest('hex');
+    // The file changed after it was validated (it never should). The object is left: a concurrent upload
+    // of the right bytes may have written the same key, and an engine checks the sha256 before any use.
     if (got !== sha256) throw new Error(`model ${sha256}: the bytes sent to ${key} hash to ${got}`);
     return this.urlOf(sha256);
   }

@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ModelStoreUnavailableError } from '../../../src/errors.js';
 import { ModelObjects } from '../../../src/io/s3/modelObjects.js';
 import { silentLogger } from '../../../src/log.js';
 import { copyLegacyModels } from '../../../src/models/backfill.js';
@@ -148,6 +151,30 @@ describe('POST /v1/models with an S3 store', () => {
     const copied = await copyLegacyModels({ pool: h.db.pool, dataDir: h.dataDir, logger: silentLogger });
     expect(copied).toEqual({ copied: [], missing: [expect.any(String)], failed: [] });
     expect(await rowOf(h, sha256)).toMatchObject({ blob_chunks: null, chunks: 0 });
+  });
+
+  it('ModelObjects.put sends a file larger than a part as a multipart upload, byte for byte; bytes that do not hash to the name are refused', async () => {
+    const objects = await ModelObjects.create(s3.config({ prefix: 'multipart' }));
+    const dir = await mkdtemp(join(tmpdir(), 'sie-s3-put-'));
+    try {
+      const big = randomBytes(20 * 1024 * 1024 + 123);
+      const path = join(dir, 'big.onnx');
+      await writeFile(path, big);
+      const bigSha = createHash('sha256').update(big).digest('hex');
+      expect(await objects.put(bigSha, path)).toBe(`s3://${s3.bucket}/multipart/${bigSha}.onnx`);
+      expect((await s3.getObject(`multipart/${bigSha}.onnx`))?.equals(big)).toBe(true);
+      const wrong = '0'.repeat(64);
+      const err = await objects.put(wrong, path).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(err).not.toBeInstanceOf(ModelStoreUnavailableError);
+      expect((err as Error).message).toContain(`hash to ${bigSha}`);
+      // Our own file missing is ours (a 500), not the store's.
+      const gone = await objects.put(bigSha, join(dir, 'nope.onnx')).catch((e: unknown) => e);
+      expect((gone as NodeJS.ErrnoException).code).toBe('ENOENT');
+    } finally {
+      objects.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('never writes the secret key to the log, nor into a response', () => {
