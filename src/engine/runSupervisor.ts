@@ -90,7 +90,7 @@ export class RunSupervisor {
   private readonly counters: CountersBatch;
 
   constructor(private readonly d: RunSupervisorDeps) {
-    this.counters = new CountersBatch({ pool: d.pool, engineId: d.engineId, logger: d.logger });
+    this.counters = new CountersBatch({ pool: d.pool, engineId: d.engineId, logger: d.logger, onStopRequested: (ids) => ids.forEach((id) => this.stop(id)) });
   }
 
   /** Runs claimed (launched) since the engine started. */
@@ -128,7 +128,8 @@ export class RunSupervisor {
       lastPersisted: 'starting',
       flow: { written: undefined, writing: false },
       source: { written: undefined, writing: false },
-      counters: this.counters.writer(row.id, row.lease_epoch),
+      // A counters write refused means the same as a refused transition: the run is another engine's now.
+      counters: this.counters.writer(row.id, row.lease_epoch, () => this.fencedOut(sup, 'counters', log)),
     };
     this.runs.set(row.id, sup);
     let settings;
@@ -224,14 +225,17 @@ export class RunSupervisor {
           error: error && (state === 'failed' || state === 'retrying') ? { kind: error.kind, message: error.message } : null,
           attempts: attempt,
         }, () => sup.persist, log);
-        if (ok === false) {
-          // Fenced out: another engine owns this run now. Stop ours without another write.
-          log.warn({ state }, 'lease lost for run; stopping it without writing');
-          sup.persist = false;
-          void sup.handle?.stop('lease lost');
-        }
+        if (ok === false) this.fencedOut(sup, state, log);
       })
       .catch((err: unknown) => log.error({ err: coerceError(err).message, state }, 'could not persist run transition'));
+  }
+
+  /** A write of this run was fenced out: another engine owns it now. Stops ours without another write. */
+  private fencedOut(sup: SupervisedRun, write: string, log: Logger): void {
+    if (!sup.persist) return;
+    log.warn({ write }, 'lease lost for run; stopping it without writing');
+    sup.persist = false;
+    void sup.handle?.stop('lease lost');
   }
 
   /**

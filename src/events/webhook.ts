@@ -6,7 +6,6 @@ import type { EventRow } from '../io/db/sql/eventRow.js';
 import { claimWebhookEvents } from '../io/db/sql/claimWebhookEvents.js';
 import { getRunWebhook } from '../io/db/sql/getRunWebhook.js';
 import { markWebhookDelivered } from '../io/db/sql/markWebhookDelivered.js';
-import { nextWebhookDueS } from '../io/db/sql/nextWebhookDue.js';
 import { retryWebhookEvents } from '../io/db/sql/retryWebhookEvents.js';
 import { skipWebhookEvents } from '../io/db/sql/skipWebhookEvents.js';
 import { storedEventFromRow } from './view.js';
@@ -181,27 +180,23 @@ export function createWebhookDeliverer(opts: WebhookDelivererOptions): Deliverer
     stats.failed++;
   }
 
-  /** Until the next attempt is due, at most pollMs; RETRY_MS when one is due already (locked by another engine's claim). */
-  async function idleWaitMs(): Promise<number> {
-    try {
-      const s = await nextWebhookDueS(pool);
-      if (s === null) return pollMs;
-      // A few ms past the due time: now() at the next claim must have passed it.
-      return Math.min(pollMs, s <= 0 ? RETRY_MS : s * 1000 + 5);
-    } catch (err) {
-      logDbError((suppressed) => log.warn({ err: redactText((err as Error).message), suppressed }, 'cannot read when the next webhook is due'));
-      return Math.min(RETRY_MS, pollMs);
-    }
+  /** Until the next attempt is due (as the claim read it), at most pollMs; RETRY_MS when one is due already (locked by another engine's claim). */
+  function idleWaitMs(nextDueS: number | null): number {
+    if (nextDueS === null) return pollMs;
+    // A few ms past the due time: now() at the next claim must have passed it.
+    return Math.min(pollMs, nextDueS <= 0 ? RETRY_MS : nextDueS * 1000 + 5);
   }
 
   async function run(): Promise<void> {
     while (!stopped) {
       const free = concurrency - inflight.size;
       let claimed = 0;
+      let idleMs = Math.min(RETRY_MS, pollMs);
       if (free > 0) {
         try {
-          const rows = await claimWebhookEvents(pool, { limit: free, leaseS });
+          const { rows, nextDueS } = await claimWebhookEvents(pool, { limit: free, leaseS });
           claimed = rows.length;
+          idleMs = idleWaitMs(nextDueS);
           for (const row of rows) {
             const p: Promise<void> = deliver(row).finally(() => {
               inflight.delete(p);
@@ -217,7 +212,7 @@ export function createWebhookDeliverer(opts: WebhookDelivererOptions): Deliverer
       }
       // A full claim means more may be due: go again at once (waiting only for a slot).
       if (free === 0) await waker.wait(pollMs);
-      else if (claimed < free) await waker.wait(await idleWaitMs());
+      else if (claimed < free) await waker.wait(idleMs);
     }
   }
 
