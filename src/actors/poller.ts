@@ -208,7 +208,7 @@ function scheduleReclaim(d: PollerDeps, database: DatabaseSeen, shared: PollerSh
   shared.reclaimTimer.unref();
 }
 
-/** listener: LISTEN for new runs (poller.nudge) and config changes, reconnecting (stop requests come with the runs' counters tick). */
+/** listener: LISTEN for new runs (poller.nudge), stop requests and config changes, reconnecting. */
 function listenerActor(d: PollerDeps, sendBack: (e: EventObject) => void, shared: PollerShared): () => void {
   let closed = false;
   let handle: { close(): Promise<void> } | undefined;
@@ -219,7 +219,8 @@ function listenerActor(d: PollerDeps, sendBack: (e: EventObject) => void, shared
       // another pool are not ours, and a few engines of ours answer each nudge.
       const nudge = parseNudge(payload);
       if ((nudge.pool === '' || nudge.pool === d.enginePool) && answersNudge(nudge.token, shared.place)) claimNow(shared, sendBack);
-    } else if (channel === 'sie_config_changed') {
+    } else if (channel === 'sie_run_stop' && d.runs.has(payload)) d.runs.stop(payload);
+    else if (channel === 'sie_config_changed') {
       d.runs.applyConfigChange(payload).catch((err: unknown) => d.logger.warn({ err: coerceError(err).message }, 'config change failed'));
     }
   };

@@ -49,7 +49,7 @@ export class DryRuns implements EngineRuns {
   private readonly counters: CountersBatch;
 
   constructor(private readonly d: { pool: Pool; engineId: string; logger: Logger; writeEveryS: number }) {
-    this.counters = new CountersBatch({ pool: d.pool, engineId: d.engineId, logger: d.logger, onStopRequested: (ids) => ids.forEach((id) => this.stop(id)) });
+    this.counters = new CountersBatch({ pool: d.pool, engineId: d.engineId, logger: d.logger });
   }
 
   summary(): DryRunsSummary {

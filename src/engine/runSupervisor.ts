@@ -90,7 +90,7 @@ export class RunSupervisor {
   private readonly counters: CountersBatch;
 
   constructor(private readonly d: RunSupervisorDeps) {
-    this.counters = new CountersBatch({ pool: d.pool, engineId: d.engineId, logger: d.logger, onStopRequested: (ids) => ids.forEach((id) => this.stop(id)) });
+    this.counters = new CountersBatch({ pool: d.pool, engineId: d.engineId, logger: d.logger });
   }
 
   /** Runs claimed (launched) since the engine started. */

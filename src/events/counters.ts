@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { silentLogger, type Logger } from '../log.js';
 import { redactText } from '../redact.js';
-import { runsTick } from '../io/db/sql/updateRunCounters.js';
+import { updateRunCounters } from '../io/db/sql/updateRunCounters.js';
 
 export { updateRunCounters, type RunCountersWrite } from '../io/db/sql/updateRunCounters.js';
 
@@ -11,10 +11,6 @@ export interface CountersBatchOptions {
   /** One write per interval for all of the engine's runs (default 1000 ms); unchanged counters are not rewritten. */
   intervalMs?: number;
   logger?: Logger;
-  /** Runs held here whose stop was requested, read by every tick (see runsTick): the engine stops them.
-   *  Called again at the next tick while a run has not written `stopping` yet. With it, a tick with no
-   *  counters to write still reads the stop requests, as long as the engine holds a run. */
-  onStopRequested?(runIds: string[]): void;
 }
 
 interface Entry {
@@ -28,9 +24,7 @@ interface Entry {
  * An engine's runs' counters to the database, one statement a tick for all of them: the rules produce
  * counters per frame, the API needs them about once a second, and at 200 engines one statement per run a
  * second was PostgreSQL's largest cost. One write at a time; a failed write (database down) is simply
- * retried at the next tick with the then-latest values, since only the current counters matter. The same
- * statement brings back the stop requests of the engine's runs (onStopRequested): a stop reaches its
- * engine within a tick, without a notification that would wake every engine.
+ * retried at the next tick with the then-latest values, since only the current counters matter.
  */
 export class CountersBatch {
   private readonly entries = new Map<string, Entry>();
@@ -91,16 +85,14 @@ export class CountersBatch {
 
   private async write(): Promise<void> {
     const due = [...this.entries].filter(([, e]) => e.latest !== undefined && e.latest !== e.written);
-    const readStops = this.o.onStopRequested !== undefined && this.entries.size > 0;
-    if (due.length === 0 && !readStops) return;
+    if (due.length === 0) return;
     const values = due.map(([runId, e]) => ({ runId, entry: e, value: e.latest! }));
     try {
-      const answer = await runsTick(
+      const written = await updateRunCounters(
         this.o.pool,
         this.o.engineId,
         values.map((v) => ({ runId: v.runId, leaseEpoch: v.entry.leaseEpoch, countersJson: v.value })),
       );
-      const written = answer.written;
       for (const v of values) {
         if (written.has(v.runId)) {
           v.entry.written = v.value;
@@ -112,8 +104,6 @@ export class CountersBatch {
           v.entry.onFenced?.();
         }
       }
-      const stops = answer.stopRequested.filter((id) => this.entries.has(id));
-      if (stops.length > 0) this.o.onStopRequested?.(stops);
     } catch (err) {
       this.log.warn({ err: redactText((err as Error).message), runs: values.length }, 'counters write failed; retrying at the next tick');
     }

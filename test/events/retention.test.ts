@@ -113,25 +113,4 @@ describe('run counters', () => {
     expect((await read(b)).counters).toEqual({ door: { in: 1101 } });
     batch.close();
   });
-
-  it('the tick brings back the stop requests of the runs it holds, with no counters to write, until they are let go', async () => {
-    const [held, stoppingAlready, notHeld] = [await claimedRun(), await claimedRun(), await claimedRun()];
-    const asked: string[][] = [];
-    const batch = new CountersBatch({ pool: db.pool, engineId: 'e1', intervalMs: 50, onStopRequested: (ids) => asked.push(ids) });
-    const w = batch.writer(held, '1');
-    batch.writer(stoppingAlready, '1');
-    await batch.flush();
-    expect(asked).toEqual([]);
-    // notHeld is e1's in the table but not in this batch: not reported (another process of the same id is not ours to stop).
-    await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = ANY($1)`, [[held, stoppingAlready, notHeld]]);
-    await db.pool.query(`UPDATE runs SET state = 'stopping' WHERE id = $1`, [stoppingAlready]);
-    await until(async () => asked.length >= 2, 5000, 'two ticks reporting the stop');
-    expect(new Set(asked.flat())).toEqual(new Set([held]));
-    w.discard();
-    await batch.flush();
-    const n = asked.length;
-    await batch.flush();
-    expect(asked).toHaveLength(n);
-    batch.close();
-  });
 });

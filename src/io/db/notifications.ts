@@ -1,11 +1,8 @@
 import pgListen, { type Options, type Subscriber } from 'pg-listen';
 import type { Logger } from '../../log.js';
 
-/**
- * Channels the triggers NOTIFY on (payload: `<pool> <txid>` on sie_runs, migration 0009; the config id).
- * Stop requests have none since migration 0012: each notification wakes every listener of the database.
- */
-export const CHANNELS = ['sie_runs', 'sie_config_changed'] as const;
+/** Channels the triggers NOTIFY on (payload: `<pool> <txid>` on sie_runs, migration 0009; the run; the config). */
+export const CHANNELS = ['sie_runs', 'sie_run_stop', 'sie_config_changed'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**

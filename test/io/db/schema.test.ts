@@ -103,14 +103,13 @@ describe('the runs contract', () => {
     await db.pool.query(`DELETE FROM runs WHERE source_url LIKE 'rtsp://bulk/%'`);
   });
 
-  it('notifies nothing when a stop is requested (migration 0012: the owning engine reads it every second)', async () => {
+  it('NOTIFYs sie_run_stop once when a stop is requested', async () => {
     const id = await insertRun();
-    const before = notes.length;
     await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [id]);
-    // A notification sent after this one would arrive after it: the stop's, if there were one, came first.
-    await db.pool.query(`SELECT pg_notify('sie_config_changed', 'marker-' || $1)`, [id]);
-    await expect.poll(() => heard('sie_config_changed', `marker-${id}`)).toBe(true);
-    expect(notes.slice(before).filter((n) => n.payload === id)).toEqual([]);
+    await db.pool.query(`UPDATE runs SET stop_requested_at = now() WHERE id = $1`, [id]);
+    await expect.poll(() => heard('sie_run_stop', id)).toBe(true);
+    await db.pool.query('SELECT pg_sleep(0.05)');
+    expect(notes.filter((n) => n.channel === 'sie_run_stop' && n.payload === id)).toHaveLength(1);
   });
 
   it('NOTIFYs sie_config_changed with the config id for each new version', async () => {

@@ -9,7 +9,6 @@ import { sql as controlPlaneScale } from './0008_control_plane_scale.js';
 import { sql as nudgeToken } from './0009_nudge_token.js';
 import { sql as pendingScan } from './0010_pending_scan.js';
 import { sql as modelObjects } from './0011_model_objects.js';
-import { sql as stopWithoutNotify } from './0012_stop_without_notify.js';
 
 export interface Migration {
   readonly version: number;
@@ -30,5 +29,4 @@ export const migrations: readonly Migration[] = [
   { version: 9, name: 'nudge_token', sql: nudgeToken },
   { version: 10, name: 'pending_scan', sql: pendingScan },
   { version: 11, name: 'model_objects', sql: modelObjects },
-  { version: 12, name: 'stop_without_notify', sql: stopWithoutNotify },
 ];

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 
 /** What a heartbeat brings back besides the renewed lease: the backstops of every notification. */
 export interface HeartbeatAnswer {
-  /** Our runs whose stop was requested and that are not stopping yet (the backstop of the runs' counters tick). */
+  /** Our runs whose stop was requested and that are not stopping yet (a missed `sie_run_stop`). */
   stopRequested: string[];
   /** Configs of our runs that have a newer version than the one the run executes (a missed `sie_config_changed`);
    *  looked for only when `checkConfigs` is set, else empty. */

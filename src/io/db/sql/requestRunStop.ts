@@ -3,8 +3,8 @@ import { q, type Queryable, type RunRow } from '../rows.js';
 /**
  * POST /v1/runs/{id}/stop in one statement. An unclaimed run is finished here and now ('stopped before
  * start', with its transition): no engine would ever look at it. A claimed one only gets
- * stop_requested_at; the owning engine reads it within a second (its runs' counters tick) and stops it
- * and writes the transitions. FOR UPDATE orders us against a claim in progress (the engine's SKIP LOCKED passes over a
+ * stop_requested_at; its trigger NOTIFYs sie_run_stop and the owning engine stops it and writes the
+ * transitions. FOR UPDATE orders us against a claim in progress (the engine's SKIP LOCKED passes over a
  * run we hold; if the engine holds it we wait and see it claimed). No row: unknown or already finished.
  */
 export async function requestRunStop(db: Queryable, id: string): Promise<(RunRow & { prev_state: string }) | undefined> {
