@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertRun, waitForRun } from '../helpers/engineFixtures.js';
@@ -9,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { freePort, killAll, start } from '../helpers/processes.js';
 import { LABELS, MODEL, PLAZA, SHARED, SIE } from '../helpers/media.js';
 import { startS3, type S3TestStore } from '../helpers/s3.js';
+import { tempDirs } from '../helpers/tempDirs.js';
 
 /**
  * The S3 store end to end, through the commands as deployed: `sie api` and `sie engine` as their own
@@ -18,12 +17,8 @@ import { startS3, type S3TestStore } from '../helpers/s3.js';
  */
 let s3: S3TestStore;
 let db: TestDatabase;
-const dirs: string[] = [];
-const tempDir = (name: string) => {
-  const d = mkdtempSync(join(tmpdir(), name));
-  dirs.push(d);
-  return d;
-};
+const temps = tempDirs();
+const tempDir = (name: string) => temps.make(name);
 
 beforeAll(async () => {
   s3 = await startS3();
@@ -33,7 +28,7 @@ afterEach(() => killAll());
 afterAll(async () => {
   await db?.drop();
   await s3?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  temps.removeAll();
 });
 
 describe('sie api and sie engine with SIE_MODEL_S3_URL', () => {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getRun, insertRun, waitForRun } from '../helpers/engineFixtures.js';
@@ -9,6 +8,7 @@ import { createTestDatabase } from '../helpers/db.js';
 import { killAll, freePort, start, until } from '../helpers/processes.js';
 import { LABELS, MODEL, PLAZA, SHARED, SIE } from '../helpers/media.js';
 import { createConfig, modelForm, startApi, type Harness } from '../io/http/harness.js';
+import { tempDirs } from '../helpers/tempDirs.js';
 
 /**
  * The failure this store was made for: a model uploaded to the API lived only on the API's disk, and an
@@ -18,12 +18,8 @@ import { createConfig, modelForm, startApi, type Harness } from '../io/http/harn
  * from PostgreSQL into its cache and runs the run.
  */
 let h: Harness;
-const dirs: string[] = [];
-const tempDir = (name: string) => {
-  const d = mkdtempSync(join(tmpdir(), name));
-  dirs.push(d);
-  return d;
-};
+const temps = tempDirs();
+const tempDir = (name: string) => temps.make(name);
 
 beforeAll(async () => {
   h = await startApi({ mediaRoot: SHARED });
@@ -31,7 +27,7 @@ beforeAll(async () => {
 afterEach(() => killAll());
 afterAll(async () => {
   await h?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  temps.removeAll();
 });
 
 /** `sie engine` started from `cwd`, with `env` on top of the database and media root. */
