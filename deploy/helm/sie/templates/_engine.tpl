@@ -95,7 +95,7 @@ spec:
             - --rtsp-max-connections={{ $e.rtspMaxConnections }}
             - --metrics-host=0.0.0.0
             - --metrics-port={{ $e.metricsPort }}
-            # Output URLs name the pod's IP until stable stream URLs (issue 18, item 3) name a Service.
+            # The pod's own address: where another engine's RTSP redirect sends a reader of a run held here (runs' output_url names the Service).
             - --advertise-host=$(POD_IP)
             - --inference-workers={{ .inferenceWorkers }}
             - --intra-op-threads={{ $e.intraOpThreads }}
