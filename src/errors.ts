@@ -40,7 +40,16 @@ export class SourceInvalidError extends SieError {
 
 export class ModelError extends SieError {
   readonly kind = 'model_error';
-  readonly retryable = false;
+  readonly retryable: boolean = false;
+}
+
+/**
+ * The weights could not be fetched (PostgreSQL or the S3 store unreachable, every try of the model cache
+ * broken off): not the model's fault, so the run loads it again after its backoff, as a lost source is
+ * reconnected, instead of failing for good during an outage of the store.
+ */
+export class ModelFetchError extends ModelError {
+  override readonly retryable: boolean = true;
 }
 
 export class ConfigInvalidError extends SieError {

@@ -176,18 +176,26 @@ export class RunSupervisor {
 
   /**
    * The run's weights, found (and fetched into the cache) when its detector is first made, inside the run's
-   * `starting` state: a fetch that fails fails the run as a model error. Held until the run ends.
+   * `starting` state: a fetch that broke off is tried again after the run's backoff (ModelFetchError), bytes
+   * that are wrong fail the run as a model error. Held until the run ends.
    */
   private runModel(modelId: string, resolve: ModelResolver): { createDetector(base: DetectorFactory): DetectorFactory; release(): void } {
     let held: Promise<RunModel> | undefined;
     let ended = false;
     return {
       createDetector: (base) => async (opts) => {
-        held ??= resolve(modelId).then((m) => {
-          // The run ended while the model was fetched: let it go at once.
-          if (ended) m.release();
-          return m;
-        });
+        held ??= resolve(modelId).then(
+          (m) => {
+            // The run ended while the model was fetched: let it go at once.
+            if (ended) m.release();
+            return m;
+          },
+          (err: unknown) => {
+            // A fetch that failed is not kept: the run's next attempt (after its backoff) fetches again.
+            held = undefined;
+            throw err;
+          },
+        );
         const m = await held;
         // A run's options always name a weights path (runSettingsFromClaim), never a spec.
         if (opts.spec) return base(opts);

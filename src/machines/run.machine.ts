@@ -1,5 +1,5 @@
 import { assign, fromCallback, fromPromise, sendTo, setup, type EventObject } from 'xstate';
-import { SourceLostError, SourceUnreachableError, toRunError, type RunError } from '../errors.js';
+import { ModelError, SourceLostError, SourceUnreachableError, toRunError, type RunError } from '../errors.js';
 
 /**
  * The lifecycle of one run. Pure: it imports no I/O. The stage actors (decoder, inference, rules,
@@ -54,6 +54,8 @@ export type RunStateName =
 
 /** Maps the machine's (possibly nested) state value onto the one persisted name. */
 export function runStateName(value: unknown): RunStateName {
+  // Waiting to load the model again is retrying, as waiting to reconnect is.
+  if (value === 'preparingAgain') return 'retrying';
   if (typeof value === 'string') return value as RunStateName;
   const active = (value as { active?: unknown }).active;
   if (active === 'retrying') return 'retrying';
@@ -87,6 +89,7 @@ export const runMachine = setup({
   },
   guards: {
     isFatal: ({ event }) => 'error' in event && !event.error.retryable,
+    preparationRetryable: ({ event }) => toRunError((event as { error?: unknown }).error).retryable,
     neverConnected: ({ context }) => !context.everConnected,
     // Entered once per attempt: the (max+1)-th entry means every allowed attempt has failed.
     attemptsExhausted: ({ context }) => context.attempt > context.retry.maxAttempts,
@@ -119,6 +122,12 @@ export const runMachine = setup({
           { final: true },
         ),
     }),
+    recordPreparationAttemptsExhausted: assign({
+      error: ({ context }) =>
+        toRunError(new ModelError(`the model could not be loaded in ${context.retry.maxAttempts + 1} attempts; last error: ${context.error?.message ?? 'none'}`), {
+          final: true,
+        }),
+    }),
     markConnected: assign({ everConnected: true, attempt: 0, error: null }),
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     recordStopReason: assign({
@@ -139,8 +148,18 @@ export const runMachine = setup({
         src: 'prepare',
         input: ({ context }) => ({ runId: context.runId }),
         onDone: 'active',
-        onError: { target: 'failed', actions: 'recordErrorFromDone' },
+        onError: [
+          { guard: 'preparationRetryable', target: 'preparingAgain', actions: 'recordErrorFromDone' },
+          { target: 'failed', actions: 'recordErrorFromDone' },
+        ],
       },
+      on: { 'run.stop': { target: 'stopping', actions: 'recordStopReason' } },
+    },
+    preparingAgain: {
+      description: 'The model could not be fetched (its store unreachable): waiting out the backoff, then loading it again.',
+      entry: 'countAttempt',
+      always: { guard: 'attemptsExhausted', target: 'failed', actions: 'recordPreparationAttemptsExhausted' },
+      after: { retryBackoff: 'starting' },
       on: { 'run.stop': { target: 'stopping', actions: 'recordStopReason' } },
     },
     active: {

@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ModelError } from '../errors.js';
+import { ModelError, ModelFetchError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 
 /** 4 GiB: a few dozen detection models of the usual sizes, well below a node's disk. */
@@ -221,8 +221,8 @@ export class ModelCache {
   }
 }
 
-/** The fetch itself broke (not the bytes): worth another try. Still a model error for the run when it is the last. */
-class FetchFailed extends ModelError {}
+/** The fetch itself broke (not the bytes): worth another try here, and for the run after its backoff when it is the last. */
+class FetchFailed extends ModelFetchError {}
 
 /** The sha256 and size of a file, or undefined when there is none. */
 async function hashFile(path: string): Promise<{ sha256: string; size: number } | undefined> {

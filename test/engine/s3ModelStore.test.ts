@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 describe('sie api and sie engine with SIE_MODEL_S3_URL', () => {
-  it('the API stores the upload in S3, an engine with an empty disk fetches it from there and runs it', async () => {
+  it('the API stores the upload in S3, an engine with an empty disk fetches it from there (waiting in retrying while S3 is down) and runs it', async () => {
     const env = {
       SIE_DATABASE_URL: db.url,
       SIE_MEDIA_ROOT: SHARED,
@@ -69,7 +69,13 @@ describe('sie api and sie engine with SIE_MODEL_S3_URL', () => {
     const engineData = tempDir('sie-engine-data-');
     const engine = start(SIE, ['engine', '--rtsp-port', String(await freePort()), '--poll-interval', '0.5'], { ...env, SIE_DATA_DIR: engineData });
     await engine.waitFor(/^engine: /m, 30_000);
+    // The store down when the engine first needs the model: the run waits in retrying (not failed for good)
+    // and loads it once the store answers again.
+    s3.mode({ kind: 'refuse' });
     const id = await insertRun(db.pool, configId, `file://${PLAZA}`);
+    const waiting = await waitForRun(db.pool, id, (x) => x.state === 'retrying' || x.state === 'failed' || x.state === 'running', 60_000);
+    expect(waiting, engine.stderr().slice(-2000)).toMatchObject({ state: 'retrying', error_kind: 'model_error' });
+    s3.mode({ kind: 'pass' });
     const r = await waitForRun(db.pool, id, (x) => x.state === 'running' || x.state === 'failed' || x.state === 'completed', 90_000);
     expect(r, engine.stderr().slice(-2000)).toMatchObject({ error_kind: null });
     expect(['running', 'completed']).toContain(r.state);

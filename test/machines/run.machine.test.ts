@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise, SimulatedClock, type AnyActorRef, type EventObject } from 'xstate';
 import { backoffMs, runMachine, runStateName, type RunEvent, type RunStateName } from '../../src/machines/run.machine.js';
-import { ModelError } from '../../src/errors.js';
+import { ModelError, ModelFetchError } from '../../src/errors.js';
 
 /**
  * The run machine with its stage actors replaced by doubles: pure logic, simulated time.
  * `decoder` exposes sendBack so each test plays the source's part.
  */
-function harness(opts: { prepareFails?: boolean; maxAttempts?: number; connectTimeoutS?: number } = {}) {
+function harness(opts: { prepareFails?: boolean; fetchFailures?: number; maxAttempts?: number; connectTimeoutS?: number } = {}) {
+  let prepares = 0;
   let drained!: () => void;
   let drainStarts = 0;
   const clock = new SimulatedClock();
@@ -19,7 +20,9 @@ function harness(opts: { prepareFails?: boolean; maxAttempts?: number; connectTi
   const machine = runMachine.provide({
     actors: {
       prepare: fromPromise<void, { runId: string }>(async () => {
+        prepares++;
         if (opts.prepareFails) throw new ModelError('bad model');
+        if (prepares <= (opts.fetchFailures ?? 0)) throw new ModelFetchError(`store down (${prepares})`);
       }),
       decoder: fromCallback<EventObject>(({ sendBack }) => {
         decoderStarts++;
@@ -59,7 +62,7 @@ function harness(opts: { prepareFails?: boolean; maxAttempts?: number; connectTi
     clock,
     states,
     source: (e: RunEvent) => decoderSend!(e),
-    counts: () => ({ decoderStarts, decoderStops, drainStarts }),
+    counts: () => ({ decoderStarts, decoderStops, drainStarts, prepares }),
     /** Settles the drain the run started when the file ended. */
     drained: () => drained(),
     publisherHeard,
@@ -159,6 +162,47 @@ describe('run machine', () => {
     await flush();
     expect(h.state()).toBe('failed');
     expect(h.error()).toEqual({ kind: 'model_error', message: 'bad model', retryable: false });
+  });
+
+  it('a model whose store is down is loaded again after the backoff (retrying), then the run connects', async () => {
+    const h = harness({ fetchFailures: 2, maxAttempts: 3 });
+    await flush();
+    expect(h.state()).toBe('retrying');
+    expect(h.error()).toEqual({ kind: 'model_error', message: 'store down (1)', retryable: true });
+    expect(h.counts().decoderStarts).toBe(0);
+    h.clock.increment(999);
+    expect(h.counts().prepares).toBe(1);
+    h.clock.increment(1); // 1 s for attempt 1
+    await flush();
+    expect(h.counts().prepares).toBe(2);
+    expect(h.state()).toBe('retrying');
+    h.clock.increment(2000); // 2 s for attempt 2
+    await flush();
+    expect(h.counts().prepares).toBe(3);
+    expect(h.state()).toBe('connecting');
+    h.source({ type: 'decoder.connected' });
+    expect(h.state()).toBe('running');
+    expect(h.states).toEqual(['starting', 'retrying', 'starting', 'retrying', 'starting', 'connecting', 'running']);
+  });
+
+  it('a model store down through every attempt fails the run for good, with the last error', async () => {
+    const h = harness({ fetchFailures: 99, maxAttempts: 1 });
+    await flush();
+    h.clock.increment(1000);
+    await flush();
+    expect(h.state()).toBe('failed');
+    expect(h.counts().prepares).toBe(2);
+    expect(h.error()?.kind).toBe('model_error');
+    expect(h.error()?.retryable).toBe(false);
+    expect(h.error()?.message).toMatch(/could not be loaded in 2 attempts; last error: store down \(2\)/);
+  });
+
+  it('stop while waiting to load the model again goes to stopped', async () => {
+    const h = harness({ fetchFailures: 99 });
+    await flush();
+    h.actor.send({ type: 'run.stop', reason: 'user' });
+    await flush();
+    expect(h.states.slice(-2)).toEqual(['stopping', 'stopped']);
   });
 
   it('stop goes through stopping to stopped, from any live state', async () => {
