@@ -2,10 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ModelError, ModelFetchError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
+import { hashingTap } from './hashingTap.js';
 
 /** 4 GiB: a few dozen detection models of the usual sizes, well below a node's disk. */
 export const DEFAULT_MODEL_CACHE_MAX_BYTES = 4 * 1024 ** 3;
@@ -152,19 +153,12 @@ export class ModelCache {
   private async download(sha256: string, o: AcquireOptions): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
     const tmp = join(this.tmpDir, `${sha256}.${randomUUID()}.part`);
-    const hash = createHash('sha256');
-    let size = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        size += chunk.length;
-        cb(null, chunk);
-      },
-    });
+    const hashed = hashingTap();
     const started = performance.now();
     try {
-      await pipeline(Readable.from(o.fetch(), { objectMode: false }), tap, createWriteStream(tmp, { flags: 'wx' }));
-      const got = hash.digest('hex');
+      await pipeline(Readable.from(o.fetch(), { objectMode: false }), hashed.tap, createWriteStream(tmp, { flags: 'wx' }));
+      const got = hashed.sha256();
+      const size = hashed.bytes();
       if (got !== sha256 || (o.size !== undefined && size !== o.size)) {
         throw new ModelError(`model ${sha256}: the stored weights hash to ${got} (${size} bytes${o.size === undefined ? '' : `, expected ${o.size}`}); not used`);
       }
@@ -175,7 +169,7 @@ export class ModelCache {
       throw new FetchFailed(`model ${sha256}: could not fetch its weights: ${(err as Error).message}`, { cause: err });
     }
     this.fetches++;
-    this.log.info({ model: sha256, bytes: size, ms: Math.round(performance.now() - started), dir: this.dir }, 'model cache: fetched');
+    this.log.info({ model: sha256, bytes: hashed.bytes(), ms: Math.round(performance.now() - started), dir: this.dir }, 'model cache: fetched');
   }
 
   /** Removes unused models, least recently used first, until the total is within maxBytes. */

@@ -1,13 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SieError } from '../../errors.js';
 import { createDetector } from '../../inference/detector.js';
 import type { ModelFormat } from '../../inference/modelSpec.js';
 import { releaseModelSession } from '../../inference/modelSession.js';
+import { hashingTap } from '../../models/hashingTap.js';
 import { DEFAULT_CHUNK_BYTES, writeModelBlob, type WrittenBlob } from '../../models/modelBlobs.js';
 import type { Queryable } from '../db/rows.js';
 import { ApiError, unprocessable } from './errors.js';
@@ -50,25 +51,16 @@ export class ModelStore {
   async save(field: string, stream: Readable & { truncated?: boolean }, filename: string, maxBytes: number): Promise<SavedUpload> {
     await mkdir(this.tmpDir, { recursive: true });
     const path = join(this.tmpDir, `${randomUUID()}.part`);
-    const hash = createHash('sha256');
-    let size = 0;
     const tooLarge = new ApiError(413, 'too_large', `${field}: larger than the limit of ${maxBytes} bytes`);
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        if (size > maxBytes) return cb(tooLarge);
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
+    const hashed = hashingTap({ maxBytes, tooLarge: () => tooLarge });
     try {
-      await pipeline(stream, tap, createWriteStream(path, { flags: 'wx' }));
+      await pipeline(stream, hashed.tap, createWriteStream(path, { flags: 'wx' }));
       if (stream.truncated) throw tooLarge;
     } catch (err) {
       await unlink(path).catch(() => undefined);
       throw err;
     }
-    return { path, sha256: hash.digest('hex'), size, filename };
+    return { path, sha256: hashed.sha256(), size: hashed.bytes(), filename };
   }
 
   /**

@@ -1,9 +1,9 @@
 import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Transform, pipeline } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { ModelError, ModelStoreUnavailableError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { hashingTap } from '../../models/hashingTap.js';
 import { createS3Client, type S3Handle } from './client.js';
 import { describeModelS3, type ModelS3Config } from './config.js';
 
@@ -58,21 +58,15 @@ export class ModelObjects {
    */
   async put(sha256: string, path: string): Promise<string> {
     const key = this.keyOf(sha256);
-    const hash = createHash('sha256');
+    const hashed = hashingTap();
     let readError: unknown;
     const file = createReadStream(path);
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
     // Our own file failing (not the store): told apart by where the error came from.
     file.once('error', (err) => {
       readError = err;
     });
     // pipeline, not pipe: a read error reaches the body the SDK reads, which fails the upload.
-    const body = pipeline(file, tap, () => undefined);
+    const body = pipeline(file, hashed.tap, () => undefined);
     const upload = new this.s3.storage.Upload({
       client: this.s3.client,
       params: { Bucket: this.config.bucket, Key: key, Body: body, ContentType: 'application/octet-stream' },
@@ -90,7 +84,7 @@ export class ModelObjects {
       file.destroy();
       body.destroy();
     }
-    const got = hash.digest('hex');
+    const got = hashed.sha256();
     // The file changed after it was validated (it never should). The object is left: a concurrent upload
     // of the right bytes may have written the same key, and an engine checks the sha256 before any use.
     if (got !== sha256) throw new Error(`model ${sha256}: the bytes sent to ${key} hash to ${got}`);
