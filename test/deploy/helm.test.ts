@@ -70,12 +70,18 @@ function helm(args: string[]): { status: number | null; stdout: string; stderr: 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function render(extra: string[] = []): K8sObject[] {
+/** One `helm template` into namespace `video`: the objects, and the text they were parsed from. */
+function renderWithText(extra: string[] = []): { objects: K8sObject[]; text: string } {
   const r = helm(['template', 'sie', CHART, '--namespace', 'video', ...extra]);
   expect(r.status, r.stderr).toBe(0);
-  return parseAllDocuments(r.stdout)
+  const objects = parseAllDocuments(r.stdout)
     .map((d) => d.toJS() as K8sObject | null)
     .filter((o): o is K8sObject => o !== null);
+  return { objects, text: r.stdout };
+}
+
+function render(extra: string[] = []): K8sObject[] {
+  return renderWithText(extra).objects;
 }
 
 function validate(o: K8sObject): void {
@@ -230,11 +236,9 @@ describe('Helm chart deploy/helm/sie', () => {
   });
 
   it('GPU and KEDA values: a cuda pool on GPU nodes, a ScaledObject on PostgreSQL with slow scale-in, no fixed CPU replicas', () => {
-    const r = helm(['template', 'sie', CHART, '--namespace', 'video', '-f', GPU_KEDA_VALUES]);
-    expect(r.status, r.stderr).toBe(0);
-    const objects = render(['-f', GPU_KEDA_VALUES]);
+    const { objects, text } = renderWithText(['-f', GPU_KEDA_VALUES]);
     objects.forEach(validate);
-    checkNoLiteralDatabaseUrl(objects, r.stdout);
+    checkNoLiteralDatabaseUrl(objects, text);
 
     const gpu = byKindName(objects, 'Deployment', 'sie-engine-gpu');
     const pod = podOf(gpu);
@@ -299,11 +303,9 @@ describe('Helm chart deploy/helm/sie', () => {
   });
 
   it('the S3 store: its settings on the API and every engine pool, the credentials only from a Secret; nothing by default', () => {
-    const r = helm(['template', 'sie', CHART, '--namespace', 'video', '-f', S3_VALUES]);
-    expect(r.status, r.stderr).toBe(0);
-    const objects = render(['-f', S3_VALUES]);
+    const { objects, text } = renderWithText(['-f', S3_VALUES]);
     objects.forEach(validate);
-    checkNoLiteralDatabaseUrl(objects, r.stdout);
+    checkNoLiteralDatabaseUrl(objects, text);
     const containers = ['sie-api', 'sie-engine-cpu', 'sie-engine-gpu'].map((name) => {
       const c = podOf(byKindName(objects, 'Deployment', name)).containers[0]!;
       return { name, env: c.env ?? [] };
