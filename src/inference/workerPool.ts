@@ -43,13 +43,14 @@ function rethrow(f: WorkerFailure): never {
 }
 
 /**
- * The worker script next to this module. Run from the sources (vitest), this module is a .ts file whose
- * worker exists only compiled: the build in dist/ is used then (test/globalSetup.ts keeps it fresh).
+ * The worker's CommonJS entry next to this module (inferenceWorkerEntry.cts says why it is CommonJS). Run
+ * from the sources (vitest), this module is a .ts file whose worker exists only compiled: the build in
+ * dist/ is used then (test/globalSetup.ts keeps it fresh).
  */
 function workerFile(): URL {
   const here = new URL(import.meta.url);
-  if (here.pathname.endsWith('.ts')) return new URL(here.href.replace(/\/src\/(inference\/)[^/]+\.ts$/, '/dist/$1inferenceWorker.js'));
-  return new URL('./inferenceWorker.js', here);
+  if (here.pathname.endsWith('.ts')) return new URL(here.href.replace(/\/src\/(inference\/)[^/]+\.ts$/, '/dist/$1inferenceWorkerEntry.cjs'));
+  return new URL('./inferenceWorkerEntry.cjs', here);
 }
 
 /**
