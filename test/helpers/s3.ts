@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,10 +40,34 @@ export interface S3TestStore {
   close(): Promise<void>;
 }
 
+/**
+ * S3 answers `Expect: 100-continue` (which the SDK sends with bodies of 2 MiB and more) from the headers:
+ * a request it refuses, say for an unknown key, gets its 403 before the client sends a byte of the body.
+ * s3rver leaves that to Node, which says "100 Continue" at once; the body then races the 403 and the close
+ * that follows, and under load the client sees a reset instead of the refusal. So: "100 Continue" only
+ * when s3rver starts reading the body, and never once it has answered.
+ */
+function answerContinueOnRead(server: S3rver): void {
+  // s3rver is a Koa application; its typings leave out what it inherits.
+  const app = server as unknown as { httpServer: HttpServer; callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void> };
+  const http = app.httpServer;
+  const handle = app.callback();
+  http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const read = req._read.bind(req);
+    req._read = (size: number) => {
+      req._read = read;
+      if (!res.headersSent) res.writeContinue();
+      read(size);
+    };
+    void handle(req, res);
+  });
+}
+
 export async function startS3(bucket = 'sie-models'): Promise<S3TestStore> {
   const dir = await mkdtemp(join(tmpdir(), 'sie-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
+  answerContinueOnRead(server);
   const accessKeyId = `sie-test-${randomBytes(4).toString('hex')}`;
   const secretAccessKey = `sie-secret-${randomBytes(16).toString('hex')}`;
   DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
