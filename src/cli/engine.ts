@@ -226,7 +226,7 @@ export async function startEngine(
   // Kept open: an engine's few connections are busy every second or so (heartbeat, counters), and one
   // closed when idle for 30 s and opened again costs PostgreSQL a backend start and a new plan of every
   // named statement (at 200 engines: a tenth of a core, the scale test's "postmaster" share).
-  const connections = (max: number) => createPool(url, { logger, max, applicationName: engineApplicationName(engineId), idleTimeoutMs: 0 });
+  const connections = (max: number) => createPool(url, { logger, max, applicationName: engineApplicationName(engineId), idleTimeoutMs: 0, genericPlans: true });
   // One of them the lease's own (see EngineOptions.controlPool), when there are two or more.
   const controlPool = o['db-connections'] >= 2 ? connections(1) : undefined;
   const pool = connections(controlPool ? o['db-connections'] - 1 : 1);

@@ -12,6 +12,6 @@ export function randomDatabaseUrl(prefix = 'sie_test'): string {
  * Each test file gets its own database (created, migrated, dropped in afterAll), so files run in
  * parallel without seeing each other's rows, and a failed run leaves nothing that breaks the next.
  */
-export function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export function createTestDatabase(opts: { migrate?: boolean; genericPlans?: boolean } = {}): Promise<TestDatabase> {
   return createScratchDatabase('sie_test', opts);
 }

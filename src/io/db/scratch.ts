@@ -25,11 +25,15 @@ export function randomDatabaseUrl(prefix: string): string {
 /** Creates (and by default migrates) a randomly named database, with a pool on it. */
 export async function createScratchDatabase(
   prefix: string,
-  opts: { migrate?: boolean; max?: number; applicationName?: string } = {},
+  opts: { migrate?: boolean; max?: number; applicationName?: string; genericPlans?: boolean } = {},
 ): Promise<ScratchDatabase> {
   const url = randomDatabaseUrl(prefix);
   await ensureDatabase(url);
-  const pool = createPool(url, { max: opts.max ?? 5, ...(opts.applicationName ? { applicationName: opts.applicationName } : {}) });
+  const pool = createPool(url, {
+    max: opts.max ?? 5,
+    genericPlans: opts.genericPlans ?? false,
+    ...(opts.applicationName ? { applicationName: opts.applicationName } : {}),
+  });
   if (opts.migrate ?? true) await migrate(pool);
   let dropped = false;
   return {

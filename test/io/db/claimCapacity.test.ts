@@ -14,7 +14,8 @@ let every1: string;
 let every3: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
+  // Planned as the engine's connections plan them (src/cli/engine.ts): generically, once per connection.
+  db = await createTestDatabase({ genericPlans: true });
   const m = await db.pool.query<{ id: string }>(
     `INSERT INTO models (name, format, sha256, file_path, labels_path, size_bytes, input_width, input_height, labels)
      VALUES ('m', 'yolox', 'cap', 'models/x.onnx', 'models/x.txt', 1, 416, 416, '["person"]') RETURNING id`,

@@ -8,7 +8,8 @@ import { insertModelAndConfig, insertRun } from '../../helpers/engineFixtures.js
 let db: TestDatabase;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
+  // Planned as the engine's connections plan them (src/cli/engine.ts): generically, once per connection.
+  db = await createTestDatabase({ genericPlans: true });
 });
 
 afterAll(async () => {
