@@ -18,7 +18,6 @@ import { tempDirs } from '../helpers/tempDirs.js';
 let s3: S3TestStore;
 let db: TestDatabase;
 const temps = tempDirs();
-const tempDir = (name: string) => temps.make(name);
 
 beforeAll(async () => {
   s3 = await startS3();
@@ -44,7 +43,7 @@ describe('sie api and sie engine with SIE_MODEL_S3_URL', () => {
       SIE_LOG_FORMAT: 'json',
     };
     const port = await freePort();
-    const api = start(SIE, ['api', '--port', String(port)], { ...env, SIE_DATA_DIR: tempDir('sie-api-data-') });
+    const api = start(SIE, ['api', '--port', String(port)], { ...env, SIE_DATA_DIR: temps.make('sie-api-data-') });
     await api.waitFor(/^sie api: /m, 30_000);
     const form = new FormData();
     form.append('name', 'nano');
@@ -66,7 +65,7 @@ describe('sie api and sie engine with SIE_MODEL_S3_URL', () => {
     expect(config.status).toBe(201);
     const configId = ((await config.json()) as { id: string }).id;
 
-    const engineData = tempDir('sie-engine-data-');
+    const engineData = temps.make('sie-engine-data-');
     const engine = start(SIE, ['engine', '--rtsp-port', String(await freePort()), '--poll-interval', '0.5'], { ...env, SIE_DATA_DIR: engineData });
     await engine.waitFor(/^engine: /m, 30_000);
     // The store down when the engine first needs the model: the run waits in retrying (not failed for good)

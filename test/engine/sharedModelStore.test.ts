@@ -19,7 +19,6 @@ import { tempDirs } from '../helpers/tempDirs.js';
  */
 let h: Harness;
 const temps = tempDirs();
-const tempDir = (name: string) => temps.make(name);
 
 beforeAll(async () => {
   h = await startApi({ mediaRoot: SHARED });
@@ -59,8 +58,8 @@ describe('shared model store', () => {
   });
 
   it('an engine with its own SIE_DATA_DIR and working directory runs a run whose model it never saw', async () => {
-    const engineData = tempDir('sie-engine-data-');
-    const cwd = tempDir('sie-engine-cwd-');
+    const engineData = temps.make('sie-engine-data-');
+    const cwd = temps.make('sie-engine-cwd-');
     expect(readdirSync(engineData)).toEqual([]);
     // Two runs of the model before the engine starts: claimed together, they share one fetch.
     const ids = [await insertRun(h.db.pool, configId, `file://${PLAZA}`), await insertRun(h.db.pool, configId, `file://${PLAZA}`)];
@@ -80,8 +79,8 @@ describe('shared model store', () => {
   }, 120_000);
 
   it('SIE_MODEL_CACHE_DIR puts the cache elsewhere; SIE_DATA_DIR unset, nothing lands in the working directory', async () => {
-    const cacheDir = tempDir('sie-engine-cache-');
-    const cwd = tempDir('sie-engine-cwd-');
+    const cacheDir = temps.make('sie-engine-cache-');
+    const cwd = temps.make('sie-engine-cwd-');
     const engine = await engineIn(cwd, { SIE_MODEL_CACHE_DIR: cacheDir });
     await engine.waitFor(/^engine: /m, 30_000);
     const id = await insertRun(h.db.pool, configId, `file://${PLAZA}`);
@@ -100,7 +99,7 @@ describe('a model uploaded before the shared store', () => {
       const weights = await readFile(MODEL);
       const sha256 = createHash('sha256').update(weights).digest('hex');
       // As a pre-0006 upload left it: the row without chunks, the file on the API's disk only.
-      const apiData = tempDir('sie-api-data-');
+      const apiData = temps.make('sie-api-data-');
       mkdirSync(join(apiData, 'models'));
       copyFileSync(MODEL, join(apiData, `models/${sha256}.onnx`));
       const labels = (await readFile(LABELS, 'utf8')).trim().split('\n');
@@ -121,9 +120,9 @@ describe('a model uploaded before the shared store', () => {
       await until(async () => (await db.pool.query(`SELECT blob_chunks FROM models WHERE sha256 = $1`, [sha256])).rows[0].blob_chunks === 4, 30_000, 'the copy');
       expect(api.stderr()).toMatch(/copied into the database/);
 
-      const engineData = tempDir('sie-engine-data-');
+      const engineData = temps.make('sie-engine-data-');
       const port = await freePort();
-      const engine = start('bash', ['-c', 'cd "$1" && exec "$2" engine --rtsp-port "$3" --poll-interval 0.5', '_', tempDir('sie-engine-cwd-'), SIE, String(port)], {
+      const engine = start('bash', ['-c', 'cd "$1" && exec "$2" engine --rtsp-port "$3" --poll-interval 0.5', '_', temps.make('sie-engine-cwd-'), SIE, String(port)], {
         SIE_DATABASE_URL: db.url,
         SIE_MEDIA_ROOT: SHARED,
         SIE_DATA_DIR: engineData,

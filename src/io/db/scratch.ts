@@ -31,7 +31,7 @@ export async function createScratchDatabase(
   await ensureDatabase(url);
   const pool = createPool(url, {
     max: opts.max ?? 5,
-    genericPlans: opts.genericPlans ?? false,
+    genericPlans: opts.genericPlans,
     ...(opts.applicationName ? { applicationName: opts.applicationName } : {}),
   });
   if (opts.migrate ?? true) await migrate(pool);
