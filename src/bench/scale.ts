@@ -40,6 +40,8 @@ export interface ScaleResult {
   capacityUnitsPerEngine: number;
   totalCostUnits: number;
   postgres: { maxConnections: number; fsync: false };
+  /** How fast this host runs PostgreSQL, to compare runs made on different hosts (see hostSpeed). */
+  host: { select1BackendUs: number };
   burst: { runs: number; allClaimedS: number; allRunningS: number; claimMs: Quantiles; pgCpuCores: number };
   steady: {
     seconds: number;
@@ -62,6 +64,8 @@ export interface ScaleResult {
   postgresRestart: { downS: number; leasesRenewedS: number; reclaimedRuns: number; claimAfterMs: number; lost: number };
   audit: { runEpochsWithTwoHolders: number; runsNotRunning: number };
   end: { releasedToPending: number; enginesLeft: number; processesExitedNonZero: number; summaries: DrySummary };
+  /** The load average when the test began (before PostgreSQL started) and when it ended. */
+  loadAtStart: [number, number, number];
   load: [number, number, number];
   seconds: number;
 }
@@ -76,6 +80,7 @@ const SOURCES: ReadonlyArray<[number, number, number]> = [
 export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
   const say = o.progress ?? (() => undefined);
   const began = performance.now();
+  const loadAtStart = loadavg() as [number, number, number];
   const maxConnections = o.engines * 3 + 60;
   say(`scale: private PostgreSQL (max_connections ${maxConnections})`);
   // pg_stat_statements: which statements the server's CPU goes to, in the report.
@@ -91,6 +96,8 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
     db = createPool(url, { max: 4, applicationName: 'sie-scale-harness' });
     await migrate(db);
     await db.query('CREATE EXTENSION pg_stat_statements');
+    const host = await hostSpeed(db);
+    say(`scale: an idle SELECT 1 costs ${host.select1BackendUs.toFixed(1)} µs of a backend's CPU on this host`);
     const configId = await insertConfig(db);
     const costs = await sourceCosts(db);
     const totalCost = Array.from({ length: o.runs }, (_, i) => costs[i % costs.length]!).reduce((a, b) => a + b, 0);
@@ -286,6 +293,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
       capacityUnitsPerEngine: capacityUnits,
       totalCostUnits: totalCost,
       postgres: { maxConnections, fsync: false },
+      host,
       burst: { runs: o.runs, allClaimedS, allRunningS, claimMs: burstClaimMs, pgCpuCores: burstCores },
       steady: { seconds: o.steadyS, claimMs: churnMs, pgCpuCores: steadyCores, pgCpuCoresBy: steadyCoresBy, connections, deadTuples, ...statements },
       kill: {
@@ -310,6 +318,7 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
       postgresRestart: { downS, leasesRenewedS, reclaimedRuns, claimAfterMs, lost: Math.max(0, lostAfterRestart) },
       audit: { runEpochsWithTwoHolders: twoHolders, runsNotRunning: notRunning },
       end: { releasedToPending: released, enginesLeft, processesExitedNonZero: exitedNonZero, summaries },
+      loadAtStart,
       load: loadavg() as [number, number, number],
       seconds: (performance.now() - began) / 1000,
     };
@@ -323,6 +332,29 @@ export async function runScaleTest(o: ScaleOptions): Promise<ScaleResult> {
     await db?.end().catch(() => undefined);
     await pg.destroy();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The backend CPU of one `SELECT 1` on the private server before the fleet starts (one connection, the
+ * mean of 20,000, from /proc). PostgreSQL's CPU in the steady phase is a few hundred statements a second,
+ * each a fixed cost that moves with the host's speed (this 2-core host ran it 1.5 to 2 times slower on
+ * some days than others): the figure lets runs on different hosts or days be compared.
+ */
+async function hostSpeed(db: Pool): Promise<{ select1BackendUs: number }> {
+  const client = await db.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const pid = rows[0]!.pid;
+    const statement = { name: 'sie-scale-select-1', text: 'SELECT 1' };
+    for (let i = 0; i < 500; i++) await client.query(statement);
+    const n = 20_000;
+    const before = cpuMsWithReaped(pid);
+    for (let i = 0; i < n; i++) await client.query(statement);
+    const after = cpuMsWithReaped(pid);
+    return { select1BackendUs: before === undefined || after === undefined ? Number.NaN : ((after - before) * 1000) / n };
+  } finally {
+    client.release();
   }
 }
 

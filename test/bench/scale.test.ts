@@ -28,6 +28,10 @@ describe('sie bench --scale (50 engines, 2,000 runs)', () => {
       process.stdout.write(`${r.stdout}\n`);
       const got = JSON.parse(readFileSync(report, 'utf8')) as ScaleResult & { targets: ScaleTarget[] };
       expect(got.burst.runs).toBe(2000);
+      // The host's speed, measured on the private server: a backend's CPU for SELECT 1 is tens of µs.
+      expect(got.host.select1BackendUs).toBeGreaterThan(1);
+      expect(got.host.select1BackendUs).toBeLessThan(10_000);
+      expect(got.loadAtStart).toHaveLength(3);
       expect(Number.isFinite(got.burst.allClaimedS)).toBe(true);
       expect(got.steady.claimMs.samples).toBeGreaterThan(10);
       expect(got.steady.connections.engines).toBe(50);
