@@ -203,7 +203,12 @@ function scheduleReclaim(d: PollerDeps, database: DatabaseSeen, shared: PollerSh
       .then((n) => {
         if (n > 0) d.logger.info({ runs: n }, 'runs of expired engines put back to pending');
       })
-      .catch((err: unknown) => d.logger.warn({ err: coerceError(err).message }, 'reclaim failed'));
+      .catch((err: unknown) => {
+        // A claim of the dead engine that committed while this reclaim ran (migration 0012): the next
+        // heartbeat sees the lease still expired and reclaims again, runs and all.
+        if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION) d.logger.info('reclaim raced a claim of the expired engine; trying again at the next heartbeat');
+        else d.logger.warn({ err: coerceError(err).message }, 'reclaim failed');
+      });
   }, inMs + 50 + Math.random() * 100);
   shared.reclaimTimer.unref();
 }
@@ -297,6 +302,17 @@ async function releaseActor(d: PollerDeps, claimInFlight: Promise<unknown>): Pro
   // before the engine row goes (unregistering first would leave them owned by nobody, forever).
   await claimInFlight;
   await d.runs.releaseAll();
-  await unregisterEngine(d.pool, d.engineId);
+  try {
+    await unregisterEngine(d.pool, d.engineId);
+  } catch (err) {
+    // A run whose release failed still names us (migration 0012): the row stays, its lease runs out, and
+    // another engine reclaims the run then, which is all a drain can still do for it.
+    if ((err as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw err;
+    d.logger.warn('engine stopped; some runs could not be released: another engine reclaims them when our lease expires');
+    return;
+  }
   d.logger.info('engine stopped; runs released');
 }
+
+/** SQLSTATE 23503: the engine row is still named by a run that is not finished (migration 0012). */
+const FOREIGN_KEY_VIOLATION = '23503';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerEngine } from '../../../src/io/db/sql/registerEngine.js';
+import { registerEngine, unregisterEngine } from '../../../src/io/db/sql/registerEngine.js';
 import { renewEngineLease } from '../../../src/io/db/sql/renewEngineLease.js';
 import { reclaimExpiredRuns } from '../../../src/io/db/sql/reclaimExpiredRuns.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
@@ -118,4 +118,60 @@ function findNode(n: PlanNode, type: string): PlanNode | undefined {
     if (f) return f;
   }
   return undefined;
+}
+
+describe('a reclaim racing a claim of the expiring engine', () => {
+  it('never leaves the claimed run without an engine: the reclaim fails, and the next one moves the run', async () => {
+    await registerEngine(db.pool, engine('racer'));
+    const { configId } = await insertModelAndConfig(db.pool);
+    const run = await insertRun(db.pool, configId, 'rtsp://cam/race');
+    // The claim, in flight: its write of engine_id locks the engine row (the foreign key's KEY SHARE) until
+    // it commits. Its lease then runs out; a reclaim begins and waits on that lock.
+    const claimer = await db.pool.connect();
+    try {
+      await claimer.query('BEGIN');
+      await claimer.query(`UPDATE runs SET state = 'starting', engine_id = 'racer', lease_epoch = lease_epoch + 1 WHERE id = $1`, [run]);
+      await db.pool.query(`UPDATE engines SET lease_expires_at = now() - interval '1 second' WHERE id = 'racer'`);
+      const reclaim = reclaimExpiredRuns(db.pool).then(
+        (n) => ({ n }),
+        (err: { code?: string }) => ({ code: err.code }),
+      );
+      await waitUntilBlocked();
+      await claimer.query('COMMIT');
+      // Its snapshot saw the run pending, so it had nothing to move; deleting the row must not orphan the run.
+      expect(await reclaim).toEqual({ code: '23503' });
+    } finally {
+      claimer.release();
+    }
+    const held = await db.pool.query(`SELECT state, engine_id FROM runs WHERE id = $1`, [run]);
+    expect(held.rows[0]).toEqual({ state: 'starting', engine_id: 'racer' });
+    // The next reclaim sees the claim and hands the run back.
+    expect(await reclaimExpiredRuns(db.pool)).toBeGreaterThanOrEqual(1);
+    const back = await db.pool.query(`SELECT state, engine_id FROM runs WHERE id = $1`, [run]);
+    expect(back.rows[0]).toEqual({ state: 'pending', engine_id: null });
+    expect((await db.pool.query(`SELECT 1 FROM engines WHERE id = 'racer'`)).rowCount).toBe(0);
+  });
+
+  it('a drain whose release of a run failed cannot remove the engine row: the run is reclaimed at the lease expiry', async () => {
+    await registerEngine(db.pool, engine('drainer'));
+    const { configId } = await insertModelAndConfig(db.pool);
+    const run = await insertRun(db.pool, configId, 'rtsp://cam/unreleased', { state: 'running', engine_id: 'drainer' });
+    await expect(unregisterEngine(db.pool, 'drainer')).rejects.toMatchObject({ code: '23503' });
+    await db.pool.query(`UPDATE engines SET lease_expires_at = now() - interval '1 second' WHERE id = 'drainer'`);
+    await reclaimExpiredRuns(db.pool);
+    const back = await db.pool.query(`SELECT state, engine_id FROM runs WHERE id = $1`, [run]);
+    expect(back.rows[0]).toEqual({ state: 'pending', engine_id: null });
+  });
+});
+
+/** Until a statement of this database waits on a lock (the reclaim behind the claim's transaction). */
+async function waitUntilBlocked(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rowCount } = await db.pool.query(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'WITH dead AS%'`,
+    );
+    if (rowCount) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('the reclaim never waited on the claim');
 }

@@ -138,13 +138,16 @@ describe('the runs contract', () => {
     await expect(insertRun({ output_mount: 'gate' })).resolves.toMatch(/-/);
   });
 
-  it("an engine row's deletion leaves its runs without an engine (history keeps the id)", async () => {
+  it("an engine row cannot be deleted while an unfinished run names it; once the run is finished it can (migration 0012)", async () => {
     await db.pool.query(
       `INSERT INTO engines (id, hostname, advertise_host, rtsp_port, max_runs, lease_expires_at) VALUES ('e1', 'h', '127.0.0.1', 8554, 4, now())`,
     );
     const id = await insertRun({ engine_id: 'e1', state: 'running' });
+    // SET NULL would leave a running run that no engine holds and no reclaim finds (it starts from engines).
+    await expect(db.pool.query(`DELETE FROM engines WHERE id = 'e1'`)).rejects.toMatchObject({ code: '23503' });
+    await db.pool.query(`UPDATE runs SET state = 'stopped', engine_id = NULL, ended_at = now() WHERE id = $1`, [id]);
     await db.pool.query(`DELETE FROM engines WHERE id = 'e1'`);
-    expect((await db.pool.query('SELECT engine_id FROM runs WHERE id = $1', [id])).rows[0].engine_id).toBeNull();
+    expect((await db.pool.query(`SELECT 1 FROM engines WHERE id = 'e1'`)).rowCount).toBe(0);
   });
 
   it('rejects a model format it cannot run', async () => {

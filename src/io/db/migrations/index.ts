@@ -9,6 +9,7 @@ import { sql as controlPlaneScale } from './0008_control_plane_scale.js';
 import { sql as nudgeToken } from './0009_nudge_token.js';
 import { sql as pendingScan } from './0010_pending_scan.js';
 import { sql as modelObjects } from './0011_model_objects.js';
+import { sql as engineRowKeptWhileHeld } from './0012_engine_row_kept_while_held.js';
 
 export interface Migration {
   readonly version: number;
@@ -29,4 +30,5 @@ export const migrations: readonly Migration[] = [
   { version: 9, name: 'nudge_token', sql: nudgeToken },
   { version: 10, name: 'pending_scan', sql: pendingScan },
   { version: 11, name: 'model_objects', sql: modelObjects },
+  { version: 12, name: 'engine_row_kept_while_held', sql: engineRowKeptWhileHeld },
 ];
