@@ -38,6 +38,8 @@ interface SupervisedRun {
   flow: ChangedField;
   /** The source's size and rate last written (`WxH@fps`: the run's cost). */
   source: ChangedField;
+  /** Settles once the run is torn down here (stages stopped, last writes made, gone from the map). */
+  ended: Promise<void>;
 }
 
 /** One fenced field of a run written when it changes: the value last written (as a key), and whether a write is in flight. */
@@ -128,6 +130,7 @@ export class RunSupervisor {
       lastPersisted: 'starting',
       flow: { written: undefined, writing: false },
       source: { written: undefined, writing: false },
+      ended: Promise.resolve(),
       // A counters write refused means the same as a refused transition: the run is another engine's now.
       counters: this.counters.writer(row.id, row.lease_epoch, () => this.fencedOut(sup, 'counters', log)),
     };
@@ -139,7 +142,7 @@ export class RunSupervisor {
       const e = coerceError(err);
       void sup.counters.close();
       this.persist(sup, 'failed', toRunError(e, { final: true }), 0, log);
-      void sup.chain.then(() => this.runs.delete(row.id));
+      sup.ended = sup.chain.then(() => this.forget(sup));
       return;
     }
     const timings = this.d.frameTimings;
@@ -166,12 +169,21 @@ export class RunSupervisor {
       inspect: this.d.inspect,
       metrics: this.d.metrics,
     });
-    void sup.handle.done.then(async () => {
+    sup.ended = sup.handle.done.then(async () => {
       model?.release();
       await sup.chain;
       await sup.counters.close();
-      this.runs.delete(row.id);
+      this.forget(sup);
     });
+  }
+
+  /**
+   * Off the map, unless the run was claimed again meanwhile: an engine that lost its lease and got it back
+   * can claim a run it still tears down, and the old teardown must not drop the new one (it would run on
+   * untracked: stops ignored, never released, its capacity not counted).
+   */
+  private forget(sup: SupervisedRun): void {
+    if (this.runs.get(sup.row.id) === sup) this.runs.delete(sup.row.id);
   }
 
   /**
@@ -373,6 +385,7 @@ export class RunSupervisor {
         } catch (err) {
           this.d.logger.error({ runId: sup.row.id, err: coerceError(err).message }, 'release failed');
         }
+        await sup.ended;
       }),
     );
   }
@@ -383,6 +396,8 @@ export class RunSupervisor {
       [...this.runs.values()].map(async (sup) => {
         sup.persist = false;
         await sup.handle?.stop('lease lost');
+        // Torn down before the poller registers again and claims: a run claimed anew is then a new entry.
+        await sup.ended;
       }),
     );
   }
