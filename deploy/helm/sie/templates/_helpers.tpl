@@ -134,10 +134,22 @@ Credentials only as secretKeyRefs: a value here would be readable by anyone who 
 {{- end }}
 {{- end -}}
 
-{{/* The KEDA query's load, in cost units: the runs pending (not asked to stop) and held that a CPU engine may
-take (no pool, or cpu), less the GPU pool's fixed capacity. */}}
-{{- define "sie.kedaQuery" -}}
+{{/* The runs the CPU pool must carry, as a condition on runs r, the same for both KEDA triggers: unfinished,
+not a pending run asked to stop (it is never claimed, it only waits to be marked stopped), and asking for
+no pool or for cpu. */}}
+{{- define "sie.kedaRunsWhere" -}}
+r.state NOT IN ('stopped', 'failed', 'completed') AND NOT (r.state = 'pending' AND r.stop_requested_at IS NOT NULL) AND (r.pool IS NULL OR r.pool = 'cpu')
+{{- end -}}
+
+{{/* The KEDA cost trigger's load, in cost units: the summed cost of those runs, less the GPU pool's fixed
+capacity. */}}
+{{- define "sie.kedaCostQuery" -}}
 {{- $gpuCapacity := 0 -}}
 {{- if .Values.gpu.enabled -}}{{- $gpuCapacity = mul (int .Values.gpu.replicas) (int .Values.gpu.capacityUnits) -}}{{- end -}}
-SELECT GREATEST(0, COALESCE(sum(c.cost), 0) - {{ $gpuCapacity }}) FROM runs r JOIN run_costs c ON c.run_id = r.id WHERE r.state NOT IN ('stopped', 'failed', 'completed') AND NOT (r.state = 'pending' AND r.stop_requested_at IS NOT NULL) AND (r.pool IS NULL OR r.pool = 'cpu')
+SELECT GREATEST(0, COALESCE(sum(c.cost), 0) - {{ $gpuCapacity }}) FROM runs r JOIN run_costs c ON c.run_id = r.id WHERE {{ include "sie.kedaRunsWhere" . }}
+{{- end -}}
+
+{{/* The KEDA runs trigger's load: how many of those runs there are (an engine holds at most --max-runs). */}}
+{{- define "sie.kedaRunsQuery" -}}
+SELECT count(*) FROM runs r WHERE {{ include "sie.kedaRunsWhere" . }}
 {{- end -}}
