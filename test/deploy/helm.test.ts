@@ -238,7 +238,9 @@ describe('Helm chart deploy/helm/sie', () => {
     // Target: one engine's capacity × the utilisation; the load is pending plus held runs less the GPU pool.
     expect(Number(trigger!.metadata.targetQueryValue)).toBeCloseTo(values.engine.capacityUnits * values.keda.targetUtilization);
     expect(trigger!.metadata.query).toContain("state NOT IN ('stopped', 'failed', 'completed')");
-    expect(trigger!.metadata.query).toContain(`COALESCE(sum(c.cost), 0) - ${2 * values.gpu.capacityUnits}`);
+    // Less the GPU pool's free room as its live engines report it, not its nominal replicas × capacityUnits.
+    expect(trigger!.metadata.query).toContain("e.pool = 'gpu' AND e.lease_expires_at > now()");
+    expect(trigger!.metadata.query).not.toContain(`${2 * values.gpu.capacityUnits}`);
     const auth = byKindName(objects, 'TriggerAuthentication', trigger!.authenticationRef.name).spec as { secretTargetRef: unknown[] };
     expect(auth.secretTargetRef).toEqual([{ parameter: 'connection', name: 'sie-database', key: 'url' }]);
 

@@ -128,6 +128,64 @@ describe('KEDA triggers (templates/keda.yaml) on a real database', () => {
     expect(r.replicas).toBe(6);
   });
 
+  describe('with the GPU pool: only the free room of live GPU engines is subtracted', () => {
+    const gpu = () => triggers(['-f', GPU_KEDA_VALUES]);
+    const GPU = { pool: 'gpu', capacityUnits: 8000, maxRuns: 8 };
+
+    it('no GPU engine (its pods Pending or crash-looping): the CPU pool takes every run', async () => {
+      await reset();
+      await insertRuns(10);
+      await insertIgnoredRuns();
+      const r = await replicas(db.pool, gpu());
+      // The pool's nominal 2 × 8000 units would have cancelled the whole load (1 engine for 9150 units).
+      expect(r).toEqual({ values: { cost: 10 * DEFAULT_COST, runs: 10 }, replicas: 6 });
+    });
+
+    it('a live GPU engine with room: its free cost and slots come off the CPU pool\'s load, what it holds is not counted', async () => {
+      await reset();
+      await insertEngine('gpu-1', { ...GPU, live: true });
+      await insertRuns(4, { state: 'running', engine_id: 'gpu-1' });
+      await insertRuns(10);
+      const r = await replicas(db.pool, gpu());
+      // Free: 8000 - 4 × 915 = 4340 units and 8 - 4 = 4 slots.
+      expect(r.values).toEqual({ cost: 10 * DEFAULT_COST - (8000 - 4 * DEFAULT_COST), runs: 10 - 4 });
+      expect(r.replicas).toBe(4);
+    });
+
+    it('a GPU engine whose lease lapsed: no room, and the runs it held count (they are reclaimed)', async () => {
+      await reset();
+      await insertEngine('gpu-1', { ...GPU, live: false });
+      await insertRuns(4, { state: 'running', engine_id: 'gpu-1' });
+      await insertRuns(10);
+      const r = await replicas(db.pool, gpu());
+      expect(r).toEqual({ values: { cost: 14 * DEFAULT_COST, runs: 14 }, replicas: 9 });
+    });
+
+    it('a full GPU engine takes nothing off, and one over its room (clamped at 0) adds nothing either', async () => {
+      await reset();
+      // 9 runs of its own pool: 8235 units over 8000, 9 runs over 8 slots.
+      await insertEngine('gpu-full', { ...GPU, live: true });
+      await insertRuns(9, { state: 'running', engine_id: 'gpu-full', pool: 'gpu' });
+      await insertRuns(10);
+      expect(await replicas(db.pool, gpu())).toEqual({ values: { cost: 10 * DEFAULT_COST, runs: 10 }, replicas: 6 });
+      // Beside an empty one: only the empty one's room comes off (not less the other's excess).
+      await insertEngine('gpu-empty', { ...GPU, live: true });
+      expect((await replicas(db.pool, gpu())).values).toEqual({ cost: 10 * DEFAULT_COST - 8000, runs: 10 - 8 });
+    });
+
+    it('pending runs asking for the GPU pool take its room first', async () => {
+      await reset();
+      await insertEngine('gpu-1', { ...GPU, live: true });
+      await insertRuns(4, { pool: 'gpu' });
+      await insertRuns(10);
+      const r = await replicas(db.pool, gpu());
+      expect(r.values).toEqual({ cost: 10 * DEFAULT_COST - (8000 - 4 * DEFAULT_COST), runs: 10 - (8 - 4) });
+      // More of them than it has room for: nothing comes off, and nothing is added.
+      await insertRuns(6, { pool: 'gpu' });
+      expect((await replicas(db.pool, gpu())).values).toEqual({ cost: 10 * DEFAULT_COST, runs: 10 });
+    });
+  });
+
   it('nothing to run: both triggers read 0, the pool stays at keda.minReplicas', async () => {
     await reset();
     await insertIgnoredRuns();

@@ -136,20 +136,48 @@ Credentials only as secretKeyRefs: a value here would be readable by anyone who 
 
 {{/* The runs the CPU pool must carry, as a condition on runs r, the same for both KEDA triggers: unfinished,
 not a pending run asked to stop (it is never claimed, it only waits to be marked stopped), and asking for
-no pool or for cpu. */}}
+no pool or for cpu. With the GPU pool, not those a live GPU engine holds: they need no CPU engine (the GPU
+pool's room is subtracted below as what is left free, so counting them too would count them twice). A dead
+engine's runs do count: they go back to pending when reclaimed. */}}
 {{- define "sie.kedaRunsWhere" -}}
 r.state NOT IN ('stopped', 'failed', 'completed') AND NOT (r.state = 'pending' AND r.stop_requested_at IS NOT NULL) AND (r.pool IS NULL OR r.pool = 'cpu')
+{{- if .Values.gpu.enabled }} AND NOT EXISTS (SELECT 1 FROM engines g WHERE g.id = r.engine_id AND g.pool = 'gpu' AND g.lease_expires_at > now()){{ end }}
 {{- end -}}
 
-{{/* The KEDA cost trigger's load, in cost units: the summed cost of those runs, less the GPU pool's fixed
-capacity. */}}
+{{/* What a GPU engine holds (the states the engines' claim counts as held, src/io/db/sql/claimRuns.ts). */}}
+{{- define "sie.kedaHeldStates" -}}
+('starting', 'connecting', 'running', 'retrying', 'stopping')
+{{- end -}}
+
+{{/* The room the GPU pool has left for the runs above, as a scalar subquery: over the GPU engines alive now
+(lease_expires_at ahead; a Pending, crash-looping or deleted pod has no row or a lapsed one), each engine's
+free room, `free` of one engine, clamped at 0 (one can hold more than its room: an empty engine takes a run
+larger than its capacity), less what pending runs asking for the GPU pool will take of it first (they can
+go nowhere else). Called with a dict: free (SQL over engines e: one engine's room), pending (an aggregate
+over runs p, the pending gpu runs: what they take). */}}
+{{- define "sie.kedaGpuFree" -}}
+(SELECT GREATEST(0, COALESCE(sum(GREATEST(0, {{ .free }})), 0) - (SELECT {{ .pending }} FROM runs p WHERE p.pool = 'gpu' AND p.state = 'pending' AND p.stop_requested_at IS NULL)) FROM engines e WHERE e.pool = 'gpu' AND e.lease_expires_at > now())
+{{- end -}}
+
+{{/* The KEDA cost trigger's load, in cost units: the summed cost of those runs, less the GPU pool's free
+room in cost units (capacity_units less the cost its engine holds, run_costs). */}}
 {{- define "sie.kedaCostQuery" -}}
-{{- $gpuCapacity := 0 -}}
-{{- if .Values.gpu.enabled -}}{{- $gpuCapacity = mul (int .Values.gpu.replicas) (int .Values.gpu.capacityUnits) -}}{{- end -}}
-SELECT GREATEST(0, COALESCE(sum(c.cost), 0) - {{ $gpuCapacity }}) FROM runs r JOIN run_costs c ON c.run_id = r.id WHERE {{ include "sie.kedaRunsWhere" . }}
+{{- if .Values.gpu.enabled -}}
+{{- $free := printf "e.capacity_units - (SELECT COALESCE(sum(h.cost), 0) FROM run_costs h WHERE h.engine_id = e.id AND h.state IN %s)" (include "sie.kedaHeldStates" .) -}}
+{{- $pending := "COALESCE(sum((SELECT q.cost FROM run_costs q WHERE q.run_id = p.id)), 0)" -}}
+SELECT GREATEST(0, COALESCE(sum(c.cost), 0) - {{ include "sie.kedaGpuFree" (dict "free" $free "pending" $pending) }}) FROM runs r JOIN run_costs c ON c.run_id = r.id WHERE {{ include "sie.kedaRunsWhere" . }}
+{{- else -}}
+SELECT COALESCE(sum(c.cost), 0) FROM runs r JOIN run_costs c ON c.run_id = r.id WHERE {{ include "sie.kedaRunsWhere" . }}
+{{- end -}}
 {{- end -}}
 
-{{/* The KEDA runs trigger's load: how many of those runs there are (an engine holds at most --max-runs). */}}
+{{/* The KEDA runs trigger's load: how many of those runs there are (an engine holds at most --max-runs),
+less the GPU pool's free slots (max_runs less the runs its engine holds). */}}
 {{- define "sie.kedaRunsQuery" -}}
+{{- if .Values.gpu.enabled -}}
+{{- $free := printf "e.max_runs - (SELECT count(*) FROM runs h WHERE h.engine_id = e.id AND h.state IN %s)" (include "sie.kedaHeldStates" .) -}}
+SELECT GREATEST(0, count(*) - {{ include "sie.kedaGpuFree" (dict "free" $free "pending" "count(*)") }}) FROM runs r WHERE {{ include "sie.kedaRunsWhere" . }}
+{{- else -}}
 SELECT count(*) FROM runs r WHERE {{ include "sie.kedaRunsWhere" . }}
+{{- end -}}
 {{- end -}}
