@@ -323,6 +323,21 @@ describe('Helm chart deploy/helm/sie', () => {
     expect(zero.stderr).toContain('engine.capacityUnits × keda.targetUtilization and engine.maxRuns must be above 0');
   });
 
+  it('refuses the GPU pool without its own image: the CPU image would fail every run a cuda engine claims', () => {
+    const r = helm(['template', 'sie', CHART, '--set', 'gpu.enabled=true']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('gpu.image.repository: the GPU pool needs an image with onnxruntime\'s GPU build');
+    // Given a repository, the tag defaults to image.tag.
+    const given = render(['--set', 'gpu.enabled=true', '--set', 'gpu.image.repository=registry.example/sie-cuda']);
+    expect(podOf(byKindName(given, 'Deployment', 'sie-engine-gpu')).containers[0]!.image).toBe('registry.example/sie-cuda:0.1.0');
+    // The CI values that enable the GPU pool name one.
+    for (const f of [GPU_KEDA_VALUES, S3_VALUES]) {
+      const gpu = (parse(readFileSync(f, 'utf8')) as { gpu: { enabled: boolean; image?: { repository?: string } } }).gpu;
+      expect(gpu.enabled, f).toBe(true);
+      expect(gpu.image?.repository, f).toBeTruthy();
+    }
+  });
+
   it('the example render of a 3-engine install is the chart\'s current output', () => {
     const r = helm(['template', 'sie', CHART, '--namespace', 'video', '--set', 'engine.replicas=3']);
     expect(r.status, r.stderr).toBe(0);
