@@ -70,6 +70,8 @@ interface PollerShared {
   runsAfterLastClaim: number;
   lastClaimed: number;
   reclaimTimer?: NodeJS.Timeout;
+  /** Configs whose new version is being applied to our runs (see applyConfigChange). */
+  applyingConfigs: Set<string>;
 }
 
 /**
@@ -80,7 +82,7 @@ export function createPollerActors(d: PollerDeps) {
   // A drain or a lost lease does not cancel a claim already sent: abandonRuns and release wait for it.
   let claimInFlight: Promise<unknown> = Promise.resolve();
   const database: DatabaseSeen = { reachable: true, backSinceMs: Number.NEGATIVE_INFINITY };
-  const shared: PollerShared = { claimWanted: true, listening: false, runsAfterLastClaim: 0, lastClaimed: 0 };
+  const shared: PollerShared = { claimWanted: true, listening: false, runsAfterLastClaim: 0, lastClaimed: 0, applyingConfigs: new Set() };
   return {
     register: fromPromise(async (): Promise<void> => {
       await registerActor(d);
@@ -148,7 +150,7 @@ function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, datab
     // Config changes a notification missed: once a TTL (every third beat), reading every run we hold.
     const checkConfigs = beats++ % 3 === 0;
     renewEngineLease(d.pool, { engineId: d.engineId, leaseTtlS: d.leaseTtlS, pool: d.enginePool, pendingAfterS: pendingAfterS(d), checkConfigs })
-      .then(async (answer) => {
+      .then((answer) => {
         if (!database.reachable) {
           database.reachable = true;
           database.backSinceMs = performance.now();
@@ -165,7 +167,7 @@ function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, datab
           scheduleReclaim(d, database, shared, Math.max(0, answer.nextOtherExpiryS * 1000));
         }
         for (const id of answer.stopRequested) if (d.runs.has(id)) d.runs.stop(id);
-        for (const configId of answer.staleConfigs) await d.runs.applyConfigChange(configId);
+        for (const configId of answer.staleConfigs) applyConfigChange(d, shared, configId);
       })
       .catch((err: unknown) => {
         database.reachable = false;
@@ -177,6 +179,21 @@ function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, datab
     clearInterval(timer);
     clearTimeout(shared.reclaimTimer);
   };
+}
+
+/**
+ * A config's new version to its runs, in the background: applying it loads a detector per run, seconds
+ * each, and the heartbeat that found it must not wait (its next beats would be skipped past the lease).
+ * One at a time per config: the notification and the heartbeat's backstop may ask together, and a change
+ * missed by the one in flight (a newer version written meanwhile) is found by the next backstop.
+ */
+function applyConfigChange(d: PollerDeps, shared: PollerShared, configId: string): void {
+  if (shared.applyingConfigs.has(configId)) return;
+  shared.applyingConfigs.add(configId);
+  d.runs
+    .applyConfigChange(configId)
+    .catch((err: unknown) => d.logger.warn({ configId, err: coerceError(err).message }, 'config change failed'))
+    .finally(() => shared.applyingConfigs.delete(configId));
 }
 
 /** How long a claimable run waits for the nudged engines before every engine's heartbeat claims it. */
@@ -225,9 +242,7 @@ function listenerActor(d: PollerDeps, sendBack: (e: EventObject) => void, shared
       const nudge = parseNudge(payload);
       if ((nudge.pool === '' || nudge.pool === d.enginePool) && answersNudge(nudge.token, shared.place)) claimNow(shared, sendBack);
     } else if (channel === 'sie_run_stop' && d.runs.has(payload)) d.runs.stop(payload);
-    else if (channel === 'sie_config_changed') {
-      d.runs.applyConfigChange(payload).catch((err: unknown) => d.logger.warn({ err: coerceError(err).message }, 'config change failed'));
-    }
+    else if (channel === 'sie_config_changed') applyConfigChange(d, shared, payload);
   };
   const onListening = (listening: boolean) => {
     // Back after a gap: the nudges sent meanwhile are lost, so look now.
