@@ -47,6 +47,9 @@ const MODELS: Record<string, Record<string, unknown>> = {
   'keda.sh/v1alpha1': keda,
 };
 
+/** Where Kubernetes puts a ServiceAccount token, and where the pod-deletion-cost script reads it. */
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
 let chart: Helm;
 
 function helm(args: string[]): HelmResult {
@@ -254,11 +257,29 @@ describe('Helm chart deploy/helm/sie', () => {
       expect(side.command).toEqual(['node', '/opt/sie/pod-deletion-cost.mjs']);
       expect(side.env.find((e) => e.name === 'SIE_METRICS_URL')?.value).toBe(`http://127.0.0.1:${o['metrics-port'] as number}/metrics`);
     }
+    // patch only: the script never reads a pod (podDeletionCost.test.ts checks it sends nothing but PATCH).
     const role = byKindName(objects, 'Role', 'sie-pod-deletion-cost') as unknown as { rules: unknown[] };
     expect(role.rules).toEqual([
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['patch'] },
     ]);
-    expect((pod as unknown as { automountServiceAccountToken: boolean }).automountServiceAccountToken).toBe(true);
+    // The token in the sidecar only, never in the engine container (which parses untrusted video).
+    const scriptSource = readFileSync(`${CHART}/files/pod-deletion-cost.mjs`, 'utf8');
+    const tokenFile = /SIE_KUBE_TOKEN_FILE \?\? '([^']+)'/.exec(scriptSource)?.[1];
+    expect(tokenFile).toBe(`${SA_DIR}/token`);
+    for (const d of [cpu, gpu]) {
+      const p = podOf(d) as unknown as PodSpec & { automountServiceAccountToken: boolean; volumes: { name: string; projected?: { sources: unknown[] } }[] };
+      expect(p.automountServiceAccountToken, d.metadata.name).toBe(false);
+      const mounts = (name: string) => (p.containers.find((c) => c.name === name) as unknown as { volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }).volumeMounts;
+      expect(mounts('engine').filter((m) => m.mountPath.startsWith('/var/run/secrets') || m.name === 'kube-api-access'), d.metadata.name).toEqual([]);
+      expect(mounts('pod-deletion-cost').filter((m) => m.mountPath === SA_DIR), d.metadata.name).toEqual([{ name: 'kube-api-access', mountPath: SA_DIR, readOnly: true }]);
+      expect(p.volumes.find((v) => v.name === 'kube-api-access')?.projected?.sources, d.metadata.name).toEqual([
+        { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+      ]);
+      const side = p.containers.find((c) => c.name === 'pod-deletion-cost')!;
+      expect(side.env?.find((e) => e.name === 'NODE_EXTRA_CA_CERTS')?.value).toBe(`${SA_DIR}/ca.crt`);
+    }
   });
 
   it('extension points (extra env, volumes, media root, engine flags) render valid objects', () => {

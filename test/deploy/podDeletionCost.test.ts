@@ -43,8 +43,10 @@ describe('pod-deletion-cost sidecar (deploy/helm/sie/files/pod-deletion-cost.mjs
     let runs = 3;
     let failNext = 1; // the API server's first answer is a 500: the sidecar must try again
     const patches: Patch[] = [];
+    const apiMethods: string[] = []; // every request to the Kubernetes API: its Role grants patch only
     server = createServer((req, res) => {
       void (async () => {
+        if (req.url?.startsWith('/api/')) apiMethods.push(req.method ?? '');
         if (req.method === 'GET' && req.url === '/metrics') {
           res.setHeader('content-type', 'application/openmetrics-text; version=1.0.0');
           res.end(`# HELP sie_engine_runs Runs this engine holds now.\n# TYPE sie_engine_runs gauge\nsie_engine_runs ${runs}\nsie_engine_capacity_runs 4\n# EOF\n`);
@@ -106,6 +108,9 @@ describe('pod-deletion-cost sidecar (deploy/helm/sie/files/pod-deletion-cost.mjs
     await until('the second patch', () => patches.length === 2);
     expect(patches[1]!.auth).toBe('Bearer tok-2');
     expect(patches[1]!.body).toEqual({ metadata: { annotations: { 'controller.kubernetes.io/pod-deletion-cost': '1' } } });
+
+    // Nothing but PATCH reached the API (the first one answered 500, then two writes).
+    expect(apiMethods).toEqual(['PATCH', 'PATCH', 'PATCH']);
 
     // SIGTERM (the pod stopping): exits 0 at once.
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));

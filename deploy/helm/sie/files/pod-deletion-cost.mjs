@@ -3,7 +3,8 @@
 // the runs its engine holds (sie_engine_runs on the engine's metrics port), so that when the Deployment
 // scales in, the ReplicaSet controller removes the emptiest engines first (it deletes the lowest cost first).
 // Plain Node (the engine image's), no dependencies: it reads the metrics, and patches the pod through the
-// Kubernetes API with the pod's ServiceAccount token (RBAC: pods get/patch, see the chart's values).
+// Kubernetes API with the pod's ServiceAccount token, mounted in this container only (RBAC: pods patch,
+// see the chart's values; it never reads a pod).
 import { readFile } from 'node:fs/promises';
 
 const env = process.env;

@@ -45,7 +45,9 @@ spec:
         {{- end }}
     spec:
       serviceAccountName: {{ include "sie.serviceAccountName" $root }}
-      automountServiceAccountToken: {{ $v.podDeletionCost.enabled }}
+      # No token in the engine container, which parses untrusted video: the pod-deletion-cost sidecar, the
+      # only one that calls the Kubernetes API, gets its own (kube-api-access, with podDeletionCost.enabled).
+      automountServiceAccountToken: false
       {{- with $v.imagePullSecrets }}
       imagePullSecrets:
         {{- toYaml . | nindent 8 }}
@@ -161,6 +163,11 @@ spec:
             - name: pod-deletion-cost
               mountPath: /opt/sie
               readOnly: true
+            # Where the script (and NODE_EXTRA_CA_CERTS above) read the token and the CA, as an automounted
+            # token would be; mounted in this container only.
+            - name: kube-api-access
+              mountPath: /var/run/secrets/kubernetes.io/serviceaccount
+              readOnly: true
         {{- end }}
       volumes:
         {{- include "sie.volumes" $root | nindent 8 }}
@@ -168,5 +175,24 @@ spec:
         - name: pod-deletion-cost
           configMap:
             name: {{ include "sie.fullname" $root }}-pod-deletion-cost
+        # What automountServiceAccountToken would mount in every container: a bound token the kubelet
+        # rotates (the script re-reads it at every patch), the cluster CA, the namespace.
+        - name: kube-api-access
+          projected:
+            defaultMode: 0444
+            sources:
+              - serviceAccountToken:
+                  path: token
+                  expirationSeconds: 3600
+              - configMap:
+                  name: kube-root-ca.crt
+                  items:
+                    - key: ca.crt
+                      path: ca.crt
+              - downwardAPI:
+                  items:
+                    - path: namespace
+                      fieldRef:
+                        fieldPath: metadata.namespace
         {{- end }}
 {{- end -}}
