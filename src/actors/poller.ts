@@ -5,6 +5,7 @@ import { claimRuns, type ClaimedRun } from '../io/db/sql/claimRuns.js';
 import { registerEngine, unregisterEngine } from '../io/db/sql/registerEngine.js';
 import { renewEngineLease } from '../io/db/sql/renewEngineLease.js';
 import { reclaimExpiredRuns } from '../io/db/sql/reclaimExpiredRuns.js';
+import { releaseRun } from '../io/db/sql/releaseEngineRuns.js';
 import { listenForNudges } from '../io/db/notifications.js';
 import { answersNudge, parseNudge } from './nudgeAnswer.js';
 import { coerceError } from '../errors.js';
@@ -167,6 +168,7 @@ function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, datab
           scheduleReclaim(d, database, shared, Math.max(0, answer.nextOtherExpiryS * 1000));
         }
         for (const id of answer.stopRequested) if (d.runs.has(id)) d.runs.stop(id);
+        for (const held of answer.heldRuns) if (!d.runs.has(held.id)) handBack(d, held);
         for (const configId of answer.staleConfigs) applyConfigChange(d, shared, configId);
       })
       .catch((err: unknown) => {
@@ -179,6 +181,17 @@ function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, datab
     clearInterval(timer);
     clearTimeout(shared.reclaimTimer);
   };
+}
+
+/**
+ * A run the database says we hold, claimed a TTL ago, that we do not run: nothing else would ever hand it
+ * back (our heartbeats keep the lease, so no reclaim comes). Released, fenced by its epoch, as a drain would.
+ */
+function handBack(d: PollerDeps, held: { id: string; leaseEpoch: string }): void {
+  d.logger.warn({ runId: held.id }, 'run held in the database but not running here (a claim whose answer was lost, or an end not written): handing it back');
+  releaseRun(d.pool, { runId: held.id, engineId: d.engineId, leaseEpoch: held.leaseEpoch, reason: 'released: held in the database but not run by its engine' }).catch(
+    (err: unknown) => d.logger.warn({ runId: held.id, err: coerceError(err).message }, 'hand-back failed; tried again at a later heartbeat'),
+  );
 }
 
 /**

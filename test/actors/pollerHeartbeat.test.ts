@@ -21,6 +21,16 @@ afterAll(async () => {
   await db?.drop();
 });
 
+const quietRuns = (has: (id: string) => boolean): PollerRuns => ({
+  count: 0,
+  has,
+  launch: () => undefined,
+  stop: () => undefined,
+  applyConfigChange: async () => undefined,
+  abandonAll: async () => undefined,
+  releaseAll: async () => undefined,
+});
+
 describe('the heartbeat actor', () => {
   it('keeps renewing the lease while a stale config it found is still being applied', async () => {
     const leaseTtlS = 0.6; // a beat every 200 ms
@@ -32,35 +42,14 @@ describe('the heartbeat actor', () => {
 
     const applying: string[] = [];
     const runs: PollerRuns = {
-      count: 1,
-      has: () => true,
-      launch: () => undefined,
-      stop: () => undefined,
+      ...quietRuns(() => true),
       applyConfigChange: (id) => {
         applying.push(id);
         return new Promise<void>(() => undefined); // never done
       },
-      abandonAll: async () => undefined,
-      releaseAll: async () => undefined,
     };
     let renewed = 0;
-    const actors = createPollerActors({
-      pool: db.pool,
-      databaseUrl: db.url,
-      engineId: 'hb',
-      advertiseHost: '127.0.0.1',
-      rtspPort: () => 8554,
-      maxRuns: 4,
-      capacityUnits: 1600,
-      enginePool: 'cpu',
-      leaseTtlS,
-      runs,
-      logger: silentLogger,
-      onLeaseWritten: (e) => {
-        if (e.kind === 'renewed') renewed++;
-      },
-    });
-    const heartbeat = createActor(actors.heartbeat).start();
+    const heartbeat = startHeartbeat('hb', leaseTtlS, runs, () => renewed++);
     try {
       await expect.poll(() => renewed, { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
     } finally {
@@ -69,4 +58,47 @@ describe('the heartbeat actor', () => {
     // Asked once: the later backstops found it still in flight.
     expect(applying).toEqual([configId]);
   });
+
+  it('hands back a run the database says it holds but it does not run (a claim whose answer was lost)', async () => {
+    const leaseTtlS = 0.6;
+    await registerEngine(db.pool, { id: 'lost', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS });
+    const { configId } = await insertModelAndConfig(db.pool);
+    const claimedAgo = `now() - interval '1 minute'`;
+    const orphan = await insertRun(db.pool, configId, 'rtsp://cam/orphan', { state: 'starting', engine_id: 'lost', lease_epoch: 3 });
+    const ours = await insertRun(db.pool, configId, 'rtsp://cam/ours', { state: 'running', engine_id: 'lost', lease_epoch: 1 });
+    // Claimed just now: its answer may still be on its way, so it is left alone.
+    const fresh = await insertRun(db.pool, configId, 'rtsp://cam/fresh', { state: 'starting', engine_id: 'lost', lease_epoch: 1 });
+    await db.pool.query(`UPDATE runs SET claimed_at = ${claimedAgo} WHERE id = ANY($1)`, [[orphan, ours]]);
+    await db.pool.query(`UPDATE runs SET claimed_at = now() + interval '1 hour' WHERE id = $1`, [fresh]);
+    const heartbeat = startHeartbeat('lost', leaseTtlS, quietRuns((id) => id === ours));
+    try {
+      await expect.poll(async () => (await db.pool.query(`SELECT state FROM runs WHERE id = $1`, [orphan])).rows[0].state, { timeout: 10_000 }).toBe('pending');
+    } finally {
+      heartbeat.stop();
+    }
+    const states = await db.pool.query<{ id: string; state: string }>(`SELECT id, state FROM runs WHERE id = ANY($1)`, [[ours, fresh]]);
+    expect(Object.fromEntries(states.rows.map((r) => [r.id, r.state]))).toEqual({ [ours]: 'running', [fresh]: 'starting' });
+    const why = await db.pool.query(`SELECT reason, lease_epoch::int AS epoch FROM run_transitions WHERE run_id = $1 AND to_state = 'pending' AND from_state = 'starting'`, [orphan]);
+    expect(why.rows).toEqual([{ reason: 'released: held in the database but not run by its engine', epoch: 3 }]);
+  });
 });
+
+function startHeartbeat(engineId: string, leaseTtlS: number, runs: PollerRuns, onRenewed: () => void = () => undefined) {
+  const actors = createPollerActors({
+    pool: db.pool,
+    databaseUrl: db.url,
+    engineId,
+    advertiseHost: '127.0.0.1',
+    rtspPort: () => 8554,
+    maxRuns: 4,
+    capacityUnits: 1600,
+    enginePool: 'cpu',
+    leaseTtlS,
+    runs,
+    logger: silentLogger,
+    onLeaseWritten: (e) => {
+      if (e.kind === 'renewed') onRenewed();
+    },
+  });
+  return createActor(actors.heartbeat).start();
+}

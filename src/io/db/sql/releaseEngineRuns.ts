@@ -3,9 +3,10 @@ import type { Pool } from 'pg';
 /**
  * Clean shutdown (SIGTERM): hands one of our unfinished runs back to `pending` for another engine,
  * fenced like every write; the runs table's trigger NOTIFYs waiting engines. A run whose stop was
- * requested is finished as `stopped` instead of being handed on.
+ * requested is finished as `stopped` instead of being handed on. Also what the heartbeat's backstop does
+ * with a run the database says we hold and we do not run (`reason` says which).
  */
-export async function releaseRun(pool: Pool, a: { runId: string; engineId: string; leaseEpoch: string }): Promise<boolean> {
+export async function releaseRun(pool: Pool, a: { runId: string; engineId: string; leaseEpoch: string; reason?: string }): Promise<boolean> {
   const { rowCount } = await pool.query(
     `WITH prev AS (
        SELECT id, state, stop_requested_at FROM runs
@@ -21,8 +22,8 @@ export async function releaseRun(pool: Pool, a: { runId: string; engineId: strin
        RETURNING r.id, r.state, prev.state AS from_state
      )
      INSERT INTO run_transitions (run_id, from_state, to_state, reason, engine_id, lease_epoch)
-     SELECT id, from_state, state, 'released: engine shutting down', $2, $3::bigint FROM upd`,
-    [a.runId, a.engineId, a.leaseEpoch],
+     SELECT id, from_state, state, $4, $2, $3::bigint FROM upd`,
+    [a.runId, a.engineId, a.leaseEpoch, a.reason ?? 'released: engine shutting down'],
   );
   return rowCount === 1;
 }

@@ -7,6 +7,10 @@ export interface HeartbeatAnswer {
   /** Configs of our runs that have a newer version than the one the run executes (a missed `sie_config_changed`);
    *  looked for only when `checkConfigs` is set, else empty. */
   staleConfigs: string[];
+  /** Our unfinished runs in the database claimed more than a TTL ago (with their epochs), looked for only with
+   *  `checkConfigs`: one we do not run is a claim whose answer never reached us (the connection broke after the
+   *  COMMIT) or an end whose write failed, which nothing else would ever hand back. */
+  heldRuns: { id: string; leaseEpoch: string }[];
   /** A run our pool can take has been pending longer than `pendingAfterS` (the nudged engines did not take it). */
   pendingWaiting: boolean;
   /** Seconds until the earliest lease of another engine expires; null when there is no other engine. */
@@ -36,6 +40,7 @@ export async function renewEngineLease(
   const { rows } = await pool.query<{
     stop_requested: string[];
     stale_configs: string[];
+    held_runs: string[];
     pending_waiting: boolean;
     next_other_expiry_s: number | null;
     rank: number;
@@ -46,7 +51,7 @@ export async function renewEngineLease(
        UPDATE engines SET heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $2) WHERE id = $1 RETURNING id
      ), mine AS MATERIALIZED (
        -- Our runs first: planned generically, a join starting from a config shared by 10,000 runs read them all.
-       SELECT id, config_id, config_version FROM runs
+       SELECT id, config_id, config_version, lease_epoch, claimed_at FROM runs
        WHERE engine_id = $1 AND state NOT IN ('stopping', 'stopped', 'failed', 'completed')
      ), fleet AS (
        SELECT count(*) FILTER (WHERE pool = $3 AND id < $1)::int AS rank,
@@ -60,6 +65,9 @@ export async function renewEngineLease(
             -- Reading every run we hold is what this statement costs most: only when asked ($5).
             ARRAY(SELECT DISTINCT m.config_id::text FROM mine m JOIN configs c ON c.id = m.config_id
                   WHERE $5 AND c.version > m.config_version AND c.deleted_at IS NULL) AS stale_configs,
+            -- 'id:epoch'; claimed a TTL ago at least, so a claim whose answer is on its way is not among them.
+            ARRAY(SELECT m.id::text || ':' || m.lease_epoch FROM mine m
+                  WHERE $5 AND m.claimed_at < now() - make_interval(secs => $2)) AS held_runs,
             -- Through runs_pending_idx with a plain index scan, which skips the entries of claimed runs (0010).
             sie_pending_waiting($3, $4) AS pending_waiting,
             fleet.next_other_expiry_s, fleet.rank, fleet.peers
@@ -71,6 +79,10 @@ export async function renewEngineLease(
   return {
     stopRequested: r.stop_requested,
     staleConfigs: r.stale_configs,
+    heldRuns: r.held_runs.map((h) => {
+      const [id, leaseEpoch] = h.split(':') as [string, string];
+      return { id, leaseEpoch };
+    }),
     pendingWaiting: r.pending_waiting,
     nextOtherExpiryS: r.next_other_expiry_s,
     rank: r.rank,
