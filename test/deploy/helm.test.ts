@@ -216,7 +216,11 @@ describe('Helm chart deploy/helm/sie', () => {
     expect((gpu.spec as unknown as DeploymentSpec).strategy.rollingUpdate.maxUnavailable).toBe(0);
     expect(pod.containers[0]!.resources.limits?.['nvidia.com/gpu']).toBe(1);
     expect(pod.containers[0]!.image).toBe('registry.example/sie-cuda:0.1.0');
-    expect(pod.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
+    // No node selector by default: the GPU limit schedules the pods (nvidia.com/gpu.present exists only
+    // where GPU Feature Discovery runs); one given in values is passed on.
+    expect(pod.nodeSelector).toBeUndefined();
+    const selected = podOf(byKindName(render(['-f', GPU_KEDA_VALUES, '--set-string', 'gpu.nodeSelector.nvidia\\.com/gpu\\.present=true']), 'Deployment', 'sie-engine-gpu'));
+    expect(selected.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
     expect(pod.tolerations?.map((t) => t.key)).toContain('nvidia.com/gpu');
     byKindName(objects, 'PodDisruptionBudget', 'sie-engine-gpu');
 
