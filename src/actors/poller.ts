@@ -71,6 +71,8 @@ interface PollerShared {
   runsAfterLastClaim: number;
   lastClaimed: number;
   reclaimTimer?: NodeJS.Timeout;
+  /** The drain has begun: a claim round still waiting to send its claim sends none. */
+  draining: boolean;
   /** Configs whose new version is being applied to our runs (see applyConfigChange). */
   applyingConfigs: Set<string>;
 }
@@ -83,7 +85,7 @@ export function createPollerActors(d: PollerDeps) {
   // A drain or a lost lease does not cancel a claim already sent: abandonRuns and release wait for it.
   let claimInFlight: Promise<unknown> = Promise.resolve();
   const database: DatabaseSeen = { reachable: true, backSinceMs: Number.NEGATIVE_INFINITY };
-  const shared: PollerShared = { claimWanted: true, listening: false, runsAfterLastClaim: 0, lastClaimed: 0, applyingConfigs: new Set() };
+  const shared: PollerShared = { claimWanted: true, listening: false, runsAfterLastClaim: 0, lastClaimed: 0, draining: false, applyingConfigs: new Set() };
   return {
     register: fromPromise(async (): Promise<void> => {
       await registerActor(d);
@@ -102,7 +104,10 @@ export function createPollerActors(d: PollerDeps) {
       return claiming;
     }),
     abandonRuns: fromPromise(() => abandonRunsActor(d, claimInFlight)),
-    release: fromPromise(() => releaseActor(d, claimInFlight)),
+    release: fromPromise(() => {
+      shared.draining = true;
+      return releaseActor(d, claimInFlight);
+    }),
   };
 }
 
@@ -290,6 +295,8 @@ async function claimRound(d: PollerDeps, shared: PollerShared): Promise<number> 
   if (!(shared.claimWanted || shared.lastClaimed > 0 || roomFreed || !shared.listening)) return 0;
   shared.claimWanted = false;
   if (shared.lastClaimed > 0) await runsWritesCaughtUp(d);
+  // The drain began while this round waited: it claims nothing (the drain would only start and release them).
+  if (shared.draining) return (shared.lastClaimed = 0);
   shared.lastClaimed = await claimNewRuns(d);
   shared.runsAfterLastClaim = d.runs.count;
   return shared.lastClaimed;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
+import { createActor, toPromise } from 'xstate';
 import { createPollerActors, type PollerRuns } from '../../src/actors/poller.js';
 import { registerEngine } from '../../src/io/db/sql/registerEngine.js';
 import { silentLogger } from '../../src/log.js';
@@ -83,8 +83,39 @@ describe('the heartbeat actor', () => {
   });
 });
 
+describe('a claim round that waits for the runs\' writes', () => {
+  it('claims nothing once the drain has begun', async () => {
+    await db.pool.query(`DELETE FROM runs`);
+    await registerEngine(db.pool, { id: 'drainer', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 8, capacityUnits: 100_000, pool: 'cpu', leaseTtlS: 10 });
+    const { configId } = await insertModelAndConfig(db.pool);
+    const first = await insertRun(db.pool, configId, 'rtsp://cam/first');
+    const launched: string[] = [];
+    let writesQueued = false;
+    const runs: PollerRuns = { ...quietRuns((id) => launched.includes(id)), launch: (row) => void launched.push(row.id) };
+    const actors = pollerActors('drainer', 10, runs, { runsWritesQueued: () => writesQueued });
+    // A round that took runs: the next one waits until their writes have gone out.
+    await toPromise(createActor(actors.claim).start());
+    expect(launched).toEqual([first]);
+    const second = await insertRun(db.pool, configId, 'rtsp://cam/second');
+    writesQueued = true;
+    const waiting = toPromise(createActor(actors.claim).start());
+    await new Promise((r) => setTimeout(r, 100));
+    // SIGTERM: the drain begins while that round waits; then the writes catch up.
+    const release = toPromise(createActor(actors.release).start());
+    writesQueued = false;
+    expect(await waiting).toBe(0);
+    await release;
+    expect(launched).toEqual([first]);
+    expect((await db.pool.query(`SELECT state FROM runs WHERE id = $1`, [second])).rows[0].state).toBe('pending');
+  });
+});
+
 function startHeartbeat(engineId: string, leaseTtlS: number, runs: PollerRuns, onRenewed: () => void = () => undefined) {
-  const actors = createPollerActors({
+  return createActor(pollerActors(engineId, leaseTtlS, runs, { onRenewed }).heartbeat).start();
+}
+
+function pollerActors(engineId: string, leaseTtlS: number, runs: PollerRuns, o: { onRenewed?: () => void; runsWritesQueued?: () => boolean } = {}) {
+  return createPollerActors({
     pool: db.pool,
     databaseUrl: db.url,
     engineId,
@@ -96,9 +127,9 @@ function startHeartbeat(engineId: string, leaseTtlS: number, runs: PollerRuns, o
     leaseTtlS,
     runs,
     logger: silentLogger,
+    ...(o.runsWritesQueued ? { runsWritesQueued: o.runsWritesQueued } : {}),
     onLeaseWritten: (e) => {
-      if (e.kind === 'renewed') onRenewed();
+      if (e.kind === 'renewed') o.onRenewed?.();
     },
   });
-  return createActor(actors.heartbeat).start();
 }
