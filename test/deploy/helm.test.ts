@@ -7,7 +7,7 @@ import * as core from 'kubernetes-models/v1';
 import * as policy from 'kubernetes-models/policy/v1';
 import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import * as keda from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { engineCommandSpec } from '../../src/cli/engine.js';
+import { engineCommandSpec, engineEnvironment } from '../../src/cli/engine.js';
 import { apiCommandSpec } from '../../src/cli/api.js';
 import { apiEnvironment } from '../../src/cli/apiEnv.js';
 import { byKindName, CHART, EXTRAS_VALUES, GPU_KEDA_VALUES, S3_VALUES, unpackHelm, type Helm, type HelmResult, type K8sObject } from './chart.js';
@@ -346,6 +346,36 @@ describe('Helm chart deploy/helm/sie', () => {
     const zero = helm(['template', 'sie', CHART, '--set', 'keda.enabled=true', '--set', 'engine.maxRuns=0']);
     expect(zero.status).not.toBe(0);
     expect(zero.stderr).toContain('engine.capacityUnits × keda.targetUtilization and engine.maxRuns must be above 0');
+  });
+
+  it('modelStore.existingClaim: the claim in every pod, read-only in engines, whose caches stay on an emptyDir of their own', () => {
+    type Mount = { name: string; mountPath: string; readOnly?: boolean };
+    type Pod = PodSpec & { volumes: { name: string; emptyDir?: object; persistentVolumeClaim?: { claimName: string } }[] };
+    const engineCache = (objects: K8sObject[], name: string) => {
+      const pod = podOf(byKindName(objects, 'Deployment', name)) as Pod;
+      const c = pod.containers.find((x) => x.name === 'engine')!;
+      const asEnv = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+      // Where the engine puts its cache, as the engine itself reads its environment.
+      const dir = engineEnvironment(asEnv).modelCacheDir!;
+      const mounts = (c as unknown as { volumeMounts: Mount[] }).volumeMounts;
+      const mount = mounts.filter((m) => dir === m.mountPath || dir.startsWith(`${m.mountPath}/`)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+      expect(mount, `${name}: a mount holds ${dir}`).toBeDefined();
+      return { dir, mount: mount!, volume: pod.volumes.find((v) => v.name === mount!.name)!, models: mounts.find((m) => m.name === 'models')! };
+    };
+    const claim = render(['-f', GPU_KEDA_VALUES]);
+    for (const name of ['sie-engine-cpu', 'sie-engine-gpu']) {
+      const e = engineCache(claim, name);
+      expect(e.volume.emptyDir, `${name}: cache ${e.dir} on ${e.mount.name}`).toEqual({});
+      expect(e.models).toEqual({ name: 'models', mountPath: '/data', readOnly: true });
+    }
+    const api = podOf(byKindName(claim, 'Deployment', 'sie-api')) as Pod;
+    expect(api.volumes.find((v) => v.name === 'models')?.persistentVolumeClaim).toEqual({ claimName: 'sie-models' });
+    expect((api.containers[0] as unknown as { volumeMounts: Mount[] }).volumeMounts).toEqual([{ name: 'models', mountPath: '/data' }]);
+    // No claim: the cache is SIE_DATA_DIR's model-cache/, on the pod's emptyDir, as before.
+    const e = engineCache(render(), 'sie-engine-cpu');
+    expect([e.dir, e.mount.name, e.volume.emptyDir]).toEqual(['/data/model-cache', 'models', {}]);
+    // The meaning of the claim is documented where it is set.
+    expect(readFileSync(`${CHART}/values.yaml`, 'utf8')).toMatch(/existingClaim[\s\S]*ReadWriteMany|ReadWriteMany[\s\S]*existingClaim: ""/);
   });
 
   it('refuses the GPU pool without its own image: the CPU image would fail every run a cuda engine claims', () => {

@@ -112,6 +112,11 @@ spec:
               valueFrom: { fieldRef: { fieldPath: metadata.name } }
             - name: POD_NAMESPACE
               valueFrom: { fieldRef: { fieldPath: metadata.namespace } }
+            {{- if $v.modelStore.existingClaim }}
+            # The cache on the pod's own emptyDir, not on the shared claim (before sie.env: extraEnv may override it).
+            - name: SIE_MODEL_CACHE_DIR
+              value: {{ include "sie.engineCacheDir" $root | quote }}
+            {{- end }}
             {{- include "sie.env" $root | nindent 12 }}
           ports:
             - name: rtsp
@@ -137,7 +142,7 @@ spec:
             {{- end }}
             {{- toYaml $res | nindent 12 }}
           volumeMounts:
-            {{- include "sie.volumeMounts" $root | nindent 12 }}
+            {{- include "sie.engineVolumeMounts" $root | nindent 12 }}
         {{- if $v.podDeletionCost.enabled }}
         # Keeps controller.kubernetes.io/pod-deletion-cost equal to the runs the engine holds.
         - name: pod-deletion-cost
@@ -171,6 +176,10 @@ spec:
         {{- end }}
       volumes:
         {{- include "sie.volumes" $root | nindent 8 }}
+        {{- if $v.modelStore.existingClaim }}
+        - name: model-cache
+          emptyDir: {}
+        {{- end }}
         {{- if $v.podDeletionCost.enabled }}
         - name: pod-deletion-cost
           configMap:

@@ -134,6 +134,30 @@ Credentials only as secretKeyRefs: a value here would be readable by anyone who 
 {{- end }}
 {{- end -}}
 
+{{/* Where an engine keeps its model cache when modelStore.existingClaim is mounted at SIE_DATA_DIR: a
+directory of the pod's own (an emptyDir), never the claim, which every API and engine pod mounts. */}}
+{{- define "sie.engineCacheDir" -}}
+/model-cache
+{{- end -}}
+
+{{/* An engine container's mounts: with modelStore.existingClaim, the claim read-only (an engine writes
+nothing to SIE_DATA_DIR but its cache; it only reads models uploaded before the database store, at
+<SIE_DATA_DIR>/<file_path>) and its cache on the pod's own emptyDir (SIE_MODEL_CACHE_DIR, set in _engine.tpl):
+engines sharing one cache directory would evict each other's files. Without a claim, the emptyDir at
+SIE_DATA_DIR is already the pod's own. */}}
+{{- define "sie.engineVolumeMounts" -}}
+- name: models
+  mountPath: {{ .Values.modelStore.mountPath }}
+{{- if .Values.modelStore.existingClaim }}
+  readOnly: true
+- name: model-cache
+  mountPath: {{ include "sie.engineCacheDir" . }}
+{{- end }}
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
 {{/* The runs the CPU pool must carry, as a condition on runs r, the same for both KEDA triggers: unfinished,
 not a pending run asked to stop (it is never claimed, it only waits to be marked stopped), and asking for
 no pool or for cpu. With the GPU pool, not those a live GPU engine holds: they need no CPU engine (the GPU
