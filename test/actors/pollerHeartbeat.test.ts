@@ -121,8 +121,9 @@ function pollerActors(engineId: string, leaseTtlS: number, runs: PollerRuns, o: 
     engineId,
     advertiseHost: '127.0.0.1',
     rtspPort: () => 8554,
-    maxRuns: 4,
-    capacityUnits: 1600,
+    // Room for every run these tests insert (1080p25 each, 915 units, when the source is unmeasured).
+    maxRuns: 8,
+    capacityUnits: 100_000,
     enginePool: 'cpu',
     leaseTtlS,
     runs,
