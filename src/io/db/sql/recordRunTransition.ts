@@ -32,7 +32,16 @@ export async function recordRunTransition(pool: Pool, t: RunTransitionWrite): Pr
      )
      INSERT INTO run_transitions (run_id, from_state, to_state, reason, error_kind, error_message, engine_id, lease_epoch)
      SELECT id, from_state, $4, $8, $5, $6, $2, $3::bigint FROM upd`,
-    values: [t.runId, t.engineId, t.leaseEpoch, t.to, t.error?.kind ?? null, t.error?.message ?? null, t.attempts, t.reason],
+    values: [t.runId, t.engineId, t.leaseEpoch, t.to, t.error?.kind ?? null, storableText(t.error?.message), t.attempts, storableText(t.reason)],
   });
   return rowCount === 1;
+}
+
+/**
+ * Text PostgreSQL stores: an error message can carry a NUL byte (a source's or ffmpeg's own words), which
+ * a text column refuses outright (22021), and a run's last transition refused that way left it `running`
+ * in the database after it had ended here.
+ */
+function storableText(text: string | null | undefined): string | null {
+  return text == null ? null : text.replaceAll('\u0000', '\uFFFD');
 }
