@@ -113,6 +113,18 @@ describe('claims that fit', () => {
     expect(await claim('e1', 100_000, 'cpu', 1)).toEqual([a]);
   });
 
+  it("writes the engine's address into the run's output URL, an IPv6 one in brackets", async () => {
+    const args = { maxRuns: 10, capacityUnits: 100_000, pool: 'cpu', rtspPort: 8554 };
+    await registerEngine(db.pool, { id: 'v6', hostname: 'h', advertiseHost: 'fd00::5', rtspPort: 8554, maxRuns: 10, capacityUnits: 100_000, pool: 'cpu', leaseTtlS: 10 });
+    const urls: string[] = [];
+    for (const advertiseHost of ['fd00::5', '[fd00::6]', '10.0.0.7', 'engine-0.sie']) {
+      const id = await run({ size: [768, 576, 10] });
+      const [claimed] = await claimRuns(db.pool, { engineId: 'v6', advertiseHost, ...args });
+      urls.push(claimed!.output_url.replace(id, 'ID'));
+    }
+    expect(urls).toEqual(['rtsp://[fd00::5]:8554/ID', 'rtsp://[fd00::6]:8554/ID', 'rtsp://10.0.0.7:8554/ID', 'rtsp://engine-0.sie:8554/ID']);
+  });
+
   it('only with a live lease: an engine whose row was reclaimed, or whose lease ran out, claims nothing', async () => {
     const a = await run({ size: [768, 576, 10] });
     const args = { maxRuns: 10, capacityUnits: 1600, pool: 'cpu', advertiseHost: '127.0.0.1', rtspPort: 8554 };

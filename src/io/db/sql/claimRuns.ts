@@ -79,7 +79,8 @@ export async function claimRuns(
        UPDATE runs r
        SET state = 'starting', engine_id = $1, lease_epoch = r.lease_epoch + 1, claimed_at = now(), updated_at = now(),
            config_version = COALESCE(r.config_version, c.version),
-           output_url = 'rtsp://' || $3 || ':' || $4::int || '/' || COALESCE(r.output_mount, r.id::text),
+           -- An IPv6 address is bracketed in a URL (the 302's Location): rtsp://[fd00::5]:8554/mount.
+           output_url = 'rtsp://' || CASE WHEN strpos($3, ':') > 0 AND left($3, 1) <> '[' THEN '[' || $3 || ']' ELSE $3 END || ':' || $4::int || '/' || COALESCE(r.output_mount, r.id::text),
            error_kind = NULL, error_message = NULL
        FROM picked, configs c
        WHERE r.id = picked.id AND c.id = r.config_id
