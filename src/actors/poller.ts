@@ -148,6 +148,9 @@ interface DatabaseSeen {
 function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, database: DatabaseSeen, shared: PollerShared): () => void {
   let busy = false;
   let beats = 0;
+  // An answer that comes after the actor stopped (lease lost, drain) acts on nothing: no reclaim timer
+  // would be cleared any more, no stop or hand-back is ours to make.
+  let stopped = false;
   const intervalMs = (d.leaseTtlS * 1000) / 3;
   const timer = setInterval(() => {
     if (busy) return;
@@ -157,6 +160,7 @@ function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, datab
     const checkConfigs = beats++ % 3 === 0;
     renewEngineLease(d.pool, { engineId: d.engineId, leaseTtlS: d.leaseTtlS, pool: d.enginePool, pendingAfterS: pendingAfterS(d), checkConfigs })
       .then((answer) => {
+        if (stopped) return;
         if (!database.reachable) {
           database.reachable = true;
           database.backSinceMs = performance.now();
@@ -183,6 +187,7 @@ function heartbeatActor(d: PollerDeps, sendBack: (e: EventObject) => void, datab
       .finally(() => (busy = false));
   }, intervalMs);
   return () => {
+    stopped = true;
     clearInterval(timer);
     clearTimeout(shared.reclaimTimer);
   };
