@@ -150,6 +150,12 @@ describe('the runs contract', () => {
     expect((await db.pool.query(`SELECT 1 FROM engines WHERE id = 'e1'`)).rowCount).toBe(0);
   });
 
+  it('refuses a run naming a config version that does not exist (migration 0013); none means the current one', async () => {
+    await expect(insertRun({ config_version: 99 })).rejects.toMatchObject({ code: '23503', constraint: 'runs_config_version_fkey' });
+    const id = await insertRun({});
+    expect((await db.pool.query('SELECT config_version FROM runs WHERE id = $1', [id])).rows[0].config_version).toBeNull();
+  });
+
   it('rejects a model format it cannot run', async () => {
     await expect(
       db.pool.query(

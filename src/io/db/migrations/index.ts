@@ -10,6 +10,7 @@ import { sql as nudgeToken } from './0009_nudge_token.js';
 import { sql as pendingScan } from './0010_pending_scan.js';
 import { sql as modelObjects } from './0011_model_objects.js';
 import { sql as engineRowKeptWhileHeld } from './0012_engine_row_kept_while_held.js';
+import { sql as runConfigVersionExists } from './0013_run_config_version_exists.js';
 
 export interface Migration {
   readonly version: number;
@@ -31,4 +32,5 @@ export const migrations: readonly Migration[] = [
   { version: 10, name: 'pending_scan', sql: pendingScan },
   { version: 11, name: 'model_objects', sql: modelObjects },
   { version: 12, name: 'engine_row_kept_while_held', sql: engineRowKeptWhileHeld },
+  { version: 13, name: 'run_config_version_exists', sql: runConfigVersionExists },
 ];
