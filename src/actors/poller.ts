@@ -73,8 +73,9 @@ interface PollerShared {
   reclaimTimer?: NodeJS.Timeout;
   /** The drain has begun: a claim round still waiting to send its claim sends none. */
   draining: boolean;
-  /** Configs whose new version is being applied to our runs (see applyConfigChange). */
-  applyingConfigs: Set<string>;
+  /** Configs whose new version is being applied to our runs, and whether it was asked for again meanwhile
+   *  (see applyConfigChange). */
+  applyingConfigs: Map<string, boolean>;
 }
 
 /**
@@ -85,7 +86,7 @@ export function createPollerActors(d: PollerDeps) {
   // A drain or a lost lease does not cancel a claim already sent: abandonRuns and release wait for it.
   let claimInFlight: Promise<unknown> = Promise.resolve();
   const database: DatabaseSeen = { reachable: true, backSinceMs: Number.NEGATIVE_INFINITY };
-  const shared: PollerShared = { claimWanted: true, listening: false, runsAfterLastClaim: 0, lastClaimed: 0, draining: false, applyingConfigs: new Set() };
+  const shared: PollerShared = { claimWanted: true, listening: false, runsAfterLastClaim: 0, lastClaimed: 0, draining: false, applyingConfigs: new Map() };
   return {
     register: fromPromise(async (): Promise<void> => {
       await registerActor(d);
@@ -207,16 +208,23 @@ function handBack(d: PollerDeps, held: { id: string; leaseEpoch: string }): void
 /**
  * A config's new version to its runs, in the background: applying it loads a detector per run, seconds
  * each, and the heartbeat that found it must not wait (its next beats would be skipped past the lease).
- * One at a time per config: the notification and the heartbeat's backstop may ask together, and a change
- * missed by the one in flight (a newer version written meanwhile) is found by the next backstop.
+ * One at a time per config (the notification and the heartbeat's backstop may ask together); asked again
+ * meanwhile (a newer version may have been written since the one in flight read it), it runs once more after.
  */
 function applyConfigChange(d: PollerDeps, shared: PollerShared, configId: string): void {
-  if (shared.applyingConfigs.has(configId)) return;
-  shared.applyingConfigs.add(configId);
+  if (shared.applyingConfigs.has(configId)) {
+    shared.applyingConfigs.set(configId, true);
+    return;
+  }
+  shared.applyingConfigs.set(configId, false);
   d.runs
     .applyConfigChange(configId)
     .catch((err: unknown) => d.logger.warn({ configId, err: coerceError(err).message }, 'config change failed'))
-    .finally(() => shared.applyingConfigs.delete(configId));
+    .finally(() => {
+      const again = shared.applyingConfigs.get(configId);
+      shared.applyingConfigs.delete(configId);
+      if (again) applyConfigChange(d, shared, configId);
+    });
 }
 
 /** How long a claimable run waits for the nudged engines before every engine's heartbeat claims it. */

@@ -59,6 +59,36 @@ describe('the heartbeat actor', () => {
     expect(applying).toEqual([configId]);
   });
 
+  it('asked again while a change is being applied, applies it once more after (a newer version may be there)', async () => {
+    const leaseTtlS = 0.6;
+    await registerEngine(db.pool, { id: 'again', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS });
+    const { configId, modelId } = await insertModelAndConfig(db.pool);
+    await insertRun(db.pool, configId, 'rtsp://cam/again', { state: 'running', engine_id: 'again', config_version: 1 });
+    await db.pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) SELECT id, 2, $2, body FROM configs WHERE id = $1`, [configId, modelId]);
+    await db.pool.query(`UPDATE configs SET version = 2 WHERE id = $1`, [configId]);
+    let finishFirst!: () => void;
+    const applying: string[] = [];
+    const runs: PollerRuns = {
+      ...quietRuns(() => true),
+      applyConfigChange: (id) => {
+        applying.push(id);
+        return applying.length === 1 ? new Promise<void>((resolve) => (finishFirst = resolve)) : new Promise<void>(() => undefined);
+      },
+    };
+    let renewed = 0;
+    const heartbeat = startHeartbeat('again', leaseTtlS, runs, () => renewed++);
+    try {
+      // Beats 0 and 3 check configs: the second ask comes while the first is in flight.
+      await expect.poll(() => renewed, { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+    } finally {
+      heartbeat.stop();
+    }
+    expect(applying).toHaveLength(1);
+    // No heartbeat asks any more: only the ask that waited can apply it again.
+    finishFirst();
+    await expect.poll(() => applying.length, { timeout: 5_000 }).toBe(2);
+  });
+
   it('hands back a run the database says it holds but it does not run (a claim whose answer was lost)', async () => {
     const leaseTtlS = 0.6;
     await registerEngine(db.pool, { id: 'lost', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS });
