@@ -73,9 +73,9 @@ interface PollerShared {
   reclaimTimer?: NodeJS.Timeout;
   /** The drain has begun: a claim round still waiting to send its claim sends none. */
   draining: boolean;
-  /** Configs whose new version is being applied to our runs, and whether it was asked for again meanwhile
-   *  (see applyConfigChange). */
-  applyingConfigs: Map<string, boolean>;
+  /** Configs whose new version is being applied to our runs: since when, and whether it was asked for again
+   *  meanwhile (see applyConfigChange). */
+  applyingConfigs: Map<string, { sinceMs: number; again: boolean }>;
 }
 
 /**
@@ -212,20 +212,27 @@ function handBack(d: PollerDeps, held: { id: string; leaseEpoch: string }): void
  * meanwhile (a newer version may have been written since the one in flight read it), it runs once more after.
  */
 function applyConfigChange(d: PollerDeps, shared: PollerShared, configId: string): void {
-  if (shared.applyingConfigs.has(configId)) {
-    shared.applyingConfigs.set(configId, true);
+  const inFlight = shared.applyingConfigs.get(configId);
+  // One that has not finished in a few TTLs is stuck (a fetch that never answers): it no longer holds back
+  // the versions written since.
+  if (inFlight && performance.now() - inFlight.sinceMs < APPLY_STUCK_TTLS * d.leaseTtlS * 1000) {
+    inFlight.again = true;
     return;
   }
-  shared.applyingConfigs.set(configId, false);
+  const entry = { sinceMs: performance.now(), again: false };
+  shared.applyingConfigs.set(configId, entry);
   d.runs
     .applyConfigChange(configId)
     .catch((err: unknown) => d.logger.warn({ configId, err: coerceError(err).message }, 'config change failed'))
     .finally(() => {
-      const again = shared.applyingConfigs.get(configId);
+      if (shared.applyingConfigs.get(configId) !== entry) return;
       shared.applyingConfigs.delete(configId);
-      if (again) applyConfigChange(d, shared, configId);
+      if (entry.again) applyConfigChange(d, shared, configId);
     });
 }
+
+/** How many lease TTLs a config change may take to apply before a newer ask starts another beside it. */
+const APPLY_STUCK_TTLS = 3;
 
 /** How long a claimable run waits for the nudged engines before every engine's heartbeat claims it. */
 function pendingAfterS(d: PollerDeps): number {

@@ -55,8 +55,32 @@ describe('the heartbeat actor', () => {
     } finally {
       heartbeat.stop();
     }
-    // Asked once: the later backstops found it still in flight.
-    expect(applying).toEqual([configId]);
+    // The later backstops found it in flight (and, after three TTLs, stuck: see the next test).
+    expect(applying[0]).toBe(configId);
+  });
+
+  it('a change that has not finished in three TTLs no longer holds back a newer ask', async () => {
+    const leaseTtlS = 0.6;
+    await registerEngine(db.pool, { id: 'stuck', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS });
+    const { configId, modelId } = await insertModelAndConfig(db.pool);
+    await insertRun(db.pool, configId, 'rtsp://cam/stuck', { state: 'running', engine_id: 'stuck', config_version: 1 });
+    await db.pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) SELECT id, 2, $2, body FROM configs WHERE id = $1`, [configId, modelId]);
+    await db.pool.query(`UPDATE configs SET version = 2 WHERE id = $1`, [configId]);
+    const asked: number[] = [];
+    const runs: PollerRuns = {
+      ...quietRuns(() => true),
+      applyConfigChange: () => {
+        asked.push(performance.now());
+        return new Promise<void>(() => undefined); // never done
+      },
+    };
+    const heartbeat = startHeartbeat('stuck', leaseTtlS, runs);
+    try {
+      await expect.poll(() => asked.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    } finally {
+      heartbeat.stop();
+    }
+    expect(asked[1]! - asked[0]!).toBeGreaterThanOrEqual(3 * leaseTtlS * 1000);
   });
 
   it('asked again while a change is being applied, applies it once more after (a newer version may be there)', async () => {
