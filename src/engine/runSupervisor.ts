@@ -24,6 +24,7 @@ import { updateRunFlow } from '../io/db/sql/updateRunFlow.js';
 import { describeZodError } from '../config/zodError.js';
 import type { Logger } from '../log.js';
 import type { SieMetrics } from '../observability/metrics.js';
+import { withTimeout } from '../events/waker.js';
 
 interface SupervisedRun {
   row: ClaimedRun;
@@ -397,8 +398,15 @@ export class RunSupervisor {
         sup.persist = false;
         await sup.handle?.stop('lease lost');
         // Torn down before the poller registers again and claims: a run claimed anew is then a new entry.
-        await sup.ended;
+        // Not forever: a last write blocked on a row lock (there is no statement timeout) must not keep the
+        // engine from registering again; the entry's identity keeps a later claim of the run apart anyway.
+        await withTimeout(sup.ended, TEARDOWN_WAIT_MS, 'teardown still writing').catch(() =>
+          this.d.logger.warn({ runId: sup.row.id }, 'run teardown still writing after the lease was lost; going on without it'),
+        );
       }),
     );
   }
 }
+
+/** How long abandonAll waits for one run's teardown (its last writes) before it goes on. */
+const TEARDOWN_WAIT_MS = 10_000;

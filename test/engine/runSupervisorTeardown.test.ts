@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Pool } from 'pg';
 import type { RunHandle, RunOutcome } from '../../src/actors/runSystem.js';
 import type { ClaimedRun } from '../../src/io/db/sql/claimRuns.js';
@@ -85,4 +85,22 @@ describe('the run supervisor, when a run is claimed again while its old teardown
     await p;
     expect(s.has(row('1').id)).toBe(false);
   });
+
+  it('abandonAll goes on after a while when a teardown never ends (a last write blocked on a lock)', async () => {
+    ends.length = 0;
+    vi.useFakeTimers();
+    const s = supervisor();
+    s.launch(row('1'));
+    let abandoned = false;
+    const p = s.abandonAll().then(() => (abandoned = true));
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(abandoned).toBe(false);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await p;
+    expect(abandoned).toBe(true);
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
