@@ -34,11 +34,7 @@ const quietRuns = (has: (id: string) => boolean): PollerRuns => ({
 describe('the heartbeat actor', () => {
   it('keeps renewing the lease while a stale config it found is still being applied', async () => {
     const leaseTtlS = 0.6; // a beat every 200 ms
-    await registerEngine(db.pool, { id: 'hb', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS });
-    const { configId, modelId } = await insertModelAndConfig(db.pool);
-    await insertRun(db.pool, configId, 'rtsp://cam/1', { state: 'running', engine_id: 'hb', config_version: 1 });
-    await db.pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) SELECT id, 2, $2, body FROM configs WHERE id = $1`, [configId, modelId]);
-    await db.pool.query(`UPDATE configs SET version = 2 WHERE id = $1`, [configId]);
+    const configId = await engineWithStaleRun('hb', leaseTtlS);
 
     const applying: string[] = [];
     const runs: PollerRuns = {
@@ -61,11 +57,7 @@ describe('the heartbeat actor', () => {
 
   it('a change that has not finished in three TTLs no longer holds back a newer ask', async () => {
     const leaseTtlS = 0.6;
-    await registerEngine(db.pool, { id: 'stuck', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS });
-    const { configId, modelId } = await insertModelAndConfig(db.pool);
-    await insertRun(db.pool, configId, 'rtsp://cam/stuck', { state: 'running', engine_id: 'stuck', config_version: 1 });
-    await db.pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) SELECT id, 2, $2, body FROM configs WHERE id = $1`, [configId, modelId]);
-    await db.pool.query(`UPDATE configs SET version = 2 WHERE id = $1`, [configId]);
+    await engineWithStaleRun('stuck', leaseTtlS);
     const asked: number[] = [];
     const runs: PollerRuns = {
       ...quietRuns(() => true),
@@ -85,11 +77,7 @@ describe('the heartbeat actor', () => {
 
   it('asked again while a change is being applied, applies it once more after (a newer version may be there)', async () => {
     const leaseTtlS = 0.6;
-    await registerEngine(db.pool, { id: 'again', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS });
-    const { configId, modelId } = await insertModelAndConfig(db.pool);
-    await insertRun(db.pool, configId, 'rtsp://cam/again', { state: 'running', engine_id: 'again', config_version: 1 });
-    await db.pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) SELECT id, 2, $2, body FROM configs WHERE id = $1`, [configId, modelId]);
-    await db.pool.query(`UPDATE configs SET version = 2 WHERE id = $1`, [configId]);
+    await engineWithStaleRun('again', leaseTtlS);
     let finishFirst!: () => void;
     const applying: string[] = [];
     const runs: PollerRuns = {
@@ -163,6 +151,16 @@ describe('a claim round that waits for the runs\' writes', () => {
     expect((await db.pool.query(`SELECT state FROM runs WHERE id = $1`, [second])).rows[0].state).toBe('pending');
   });
 });
+
+/** An engine holding one running run of a config that has a newer version since (what the backstop finds). */
+async function engineWithStaleRun(engineId: string, leaseTtlS: number): Promise<string> {
+  await registerEngine(db.pool, { id: engineId, hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS });
+  const { configId, modelId } = await insertModelAndConfig(db.pool);
+  await insertRun(db.pool, configId, `rtsp://cam/${engineId}`, { state: 'running', engine_id: engineId, config_version: 1 });
+  await db.pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) SELECT id, 2, $2, body FROM configs WHERE id = $1`, [configId, modelId]);
+  await db.pool.query(`UPDATE configs SET version = 2 WHERE id = $1`, [configId]);
+  return configId;
+}
 
 function startHeartbeat(engineId: string, leaseTtlS: number, runs: PollerRuns, onRenewed: () => void = () => undefined) {
   return createActor(pollerActors(engineId, leaseTtlS, runs, { onRenewed }).heartbeat).start();
