@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pool } from 'pg';
 import { createActor, toPromise } from 'xstate';
 import { createPollerActors, type PollerRuns } from '../../src/actors/poller.js';
 import { registerEngine } from '../../src/io/db/sql/registerEngine.js';
@@ -125,6 +126,32 @@ describe('the heartbeat actor', () => {
   });
 });
 
+describe('a heartbeat answer that comes after the actor stopped', () => {
+  it('acts on nothing: no reclaim is scheduled from it', async () => {
+    await registerEngine(db.pool, { id: 'late-hb', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS: 0.6 });
+    // Another engine whose lease runs out within our next beat: an answer would schedule its reclaim.
+    await registerEngine(db.pool, { id: 'expiring', hostname: 'h', advertiseHost: '127.0.0.1', rtspPort: 8554, maxRuns: 4, capacityUnits: 1600, pool: 'cpu', leaseTtlS: 0.1 });
+    // The heartbeat's answer takes 400 ms to come back; the actor is stopped meanwhile (a lost lease, a drain).
+    let sent = false;
+    const slow = new Proxy(db.pool, {
+      get(target, key, receiver) {
+        if (key !== 'query') return Reflect.get(target, key, receiver);
+        return async (...args: Parameters<typeof target.query>) => {
+          sent = true;
+          const result = await (target.query as (...a: unknown[]) => Promise<unknown>)(...args);
+          await new Promise((r) => setTimeout(r, 400));
+          return result;
+        };
+      },
+    });
+    const heartbeat = createActor(pollerActors('late-hb', 0.6, quietRuns(() => false), { pool: slow }).heartbeat).start();
+    await expect.poll(() => sent, { timeout: 5_000 }).toBe(true);
+    heartbeat.stop();
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await db.pool.query(`SELECT 1 FROM engines WHERE id = 'expiring'`)).rowCount).toBe(1);
+  });
+});
+
 describe('a claim round that waits for the runs\' writes', () => {
   it('claims nothing once the drain has begun', async () => {
     await db.pool.query(`DELETE FROM runs`);
@@ -166,9 +193,9 @@ function startHeartbeat(engineId: string, leaseTtlS: number, runs: PollerRuns, o
   return createActor(pollerActors(engineId, leaseTtlS, runs, { onRenewed }).heartbeat).start();
 }
 
-function pollerActors(engineId: string, leaseTtlS: number, runs: PollerRuns, o: { onRenewed?: () => void; runsWritesQueued?: () => boolean } = {}) {
+function pollerActors(engineId: string, leaseTtlS: number, runs: PollerRuns, o: { onRenewed?: () => void; runsWritesQueued?: () => boolean; pool?: Pool } = {}) {
   return createPollerActors({
-    pool: db.pool,
+    pool: o.pool ?? db.pool,
     databaseUrl: db.url,
     engineId,
     advertiseHost: '127.0.0.1',
