@@ -9,6 +9,7 @@ import { Child, SIE_MAIN, freePort, sleep } from './children.js';
 import { parseFrameTimings, summariseLatency, type FrameTimingLine, type LatencySummary } from './latency.js';
 import { treeCpuMs, treeRssKb } from './procfs.js';
 import type { BenchClip } from './clips.js';
+import { formatLoad } from './loadAverage.js';
 
 /** A stream holds when its output has at least this share of the source's rate in new frames (24.5 of 25)… */
 export const HOLD_FPS_SHARE = 0.98;
@@ -216,7 +217,7 @@ export async function measureCapacity(o: CapacityOptions): Promise<CapacityTrial
       o.print(
         `live ${tag}: ${k} stream(s) ${held ? 'held' : 'did NOT hold'}: slowest ${worst.fps.toFixed(1)} fps, ` +
           `dropped up to ${Math.max(...per.map((s) => s.droppedPct)).toFixed(1)}%, latency p50/p99 ${step.latency.endToEnd.p50.toFixed(0)}/${step.latency.endToEnd.p99.toFixed(0)} ms, ` +
-          `${step.cpuMsPerFrame.toFixed(1)} CPU ms/frame, ${step.rssMb.toFixed(0)} MB, load ${step.load.map((x) => x.toFixed(2)).join(' ')}\n`,
+          `${step.cpuMsPerFrame.toFixed(1)} CPU ms/frame, ${step.rssMb.toFixed(0)} MB, load ${formatLoad(step.load)}\n`,
       );
       if (!held) break;
     }

@@ -1,4 +1,5 @@
 import type { ScaleResult, StatementTime } from './scale.js';
+import { formatLoad } from './loadAverage.js';
 
 /** One target of issue 18 (the full scale test on 2 cores) and whether this run met it. */
 export interface ScaleTarget {
@@ -46,13 +47,9 @@ export function formatScale(r: ScaleResult): string {
     '',
     'targets:',
     ...scaleTargets(r).map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${t.name.padEnd(44)} ${t.value.padEnd(22)} (${t.goal})`),
-    `load average ${load(r.loadAtStart)} at the start, ${load(r.load)} at the end; an idle SELECT 1 cost ${r.host.select1BackendUs.toFixed(1)} µs of a backend's CPU (the host's speed); ${s(r.seconds)} in all`,
+    `load average ${formatLoad(r.loadAtStart)} at the start, ${formatLoad(r.load)} at the end; an idle SELECT 1 cost ${r.host.select1BackendUs.toFixed(1)} µs of a backend's CPU (the host's speed); ${s(r.seconds)} in all`,
   ];
   return lines.join('\n');
-}
-
-function load(l: readonly number[]): string {
-  return l.map((x) => x.toFixed(2)).join(' ');
 }
 
 function statementLine(t: StatementTime): string {

@@ -7,6 +7,7 @@ import { Child, SIE_MAIN, freePort, sleep } from './children.js';
 import { descendants, fdCount, rssKb } from './procfs.js';
 import { createSoakDatabase, dropBenchDatabase, insertSoakRuns, prepareMedia } from './benchSetup.js';
 import { formatSummary, summarise, type OutageRecord, type RunSample, type Sample, type SoakSummary } from './soakReport.js';
+import { formatLoad } from './loadAverage.js';
 
 export interface SoakOptions {
   streams: number;
@@ -228,7 +229,7 @@ export async function runSoak(o: SoakOptions, io: SoakIo): Promise<SoakResult> {
       io.print(
         `[${String(Math.round(s.tS)).padStart(5)} s] rss ${(s.engine.rssKb / 1024).toFixed(1)} MB  fds ${s.engine.fds}  children ${s.engine.children}  ` +
           `frames in ${s.totals.framesIn} out ${s.totals.framesOut} dropped ${s.totals.dropped}  ` +
-          `running ${runs.filter((r) => r.state === 'running').length}/${runs.length}  load ${s.load.map((x) => x.toFixed(2)).join(' ')}\n`,
+          `running ${runs.filter((r) => r.state === 'running').length}/${runs.length}  load ${formatLoad(s.load)}\n`,
       );
     };
 

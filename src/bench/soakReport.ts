@@ -1,3 +1,5 @@
+import { formatLoad } from './loadAverage.js';
+
 /**
  * The soak's records (one JSON line each in the --out file) and the summary computed from them. Pure:
  * no I/O, so the arithmetic behind PASS/MISS is unit-tested on its own.
@@ -202,7 +204,7 @@ export function formatSummary(s: SoakSummary): string {
   const r = (x: { min: number; max: number } | null) => (x ? `${x.min}..${x.max}` : '-');
   const lines = [
     `soak: ${s.streams} streams, ${s.durationS} s, warm-up ${s.warmupS} s, ${s.samples} samples`,
-    `  load average (end): ${s.load.end.map((x) => x.toFixed(2)).join(' ')}   mean 1-min load during the soak: ${s.load.mean1m.toFixed(2)}`,
+    `  load average (end): ${formatLoad(s.load.end)}   mean 1-min load during the soak: ${s.load.mean1m.toFixed(2)}`,
     `  engine RSS: ${mb(s.rssKbWarmupEnd)} at warm-up end, ${mb(s.rssKbEnd)} at the end, growth ${s.rssGrowthPct ?? '-'}%`,
     `  engine fds after warm-up: ${r(s.fdsAfterWarmup)}   child processes after warm-up: ${r(s.childrenAfterWarmup)}`,
     `  frames in ${s.framesIn}, out ${s.framesOut}, dropped ${s.dropped} (${s.dropPct ?? '-'}%)`,

@@ -2,6 +2,7 @@ import type { PipelineFigures } from './fileRuns.js';
 import type { LatencySummary } from './latency.js';
 import { HOLD_FPS_SHARE, HOLD_MAX_DROPPED_PCT } from './liveCapacity.js';
 import type { ThroughputResult } from './throughput.js';
+import { formatLoad } from './loadAverage.js';
 
 /** Columns padded to their widest cell; the first column left-aligned, the others right-aligned. */
 function table(rows: string[][]): string {
@@ -12,7 +13,6 @@ function table(rows: string[][]): string {
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const nth = (n: number) => (n === 1 ? 'every frame' : `every ${n}rd frame`);
-const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
 
 function figuresRow(clip: string, way: string, f: PipelineFigures): string[] {
   return [clip, way, f1(f.fps), f1(f.cpuMsPerFrame), f2(f.ratioToLimit), f.peakRssMb > 0 ? f1(f.peakRssMb) : '-'];
@@ -30,7 +30,7 @@ function latencyRows(what: string, s: LatencySummary): string[][] {
 export function formatThroughput(r: ThroughputResult): string {
   const out: string[] = [];
   out.push(`sie bench: ${r.machine.cores} cores (${r.machine.cpu}), node ${r.machine.node}${r.quick ? ', --quick (short clips: figures are rough)' : ''}`);
-  out.push(`load average ${load(r.machine.loadAtStart)} at the start, ${load(r.machine.loadAtEnd)} at the end`);
+  out.push(`load average ${formatLoad(r.machine.loadAtStart)} at the start, ${formatLoad(r.machine.loadAtEnd)} at the end`);
   out.push('');
   const rows: string[][] = [['clip', 'way', 'fps', 'CPU ms/frame', '× limit', 'peak RSS MB']];
   for (const c of r.clips) {
@@ -56,7 +56,7 @@ export function formatThroughput(r: ThroughputResult): string {
         s ? f1(Math.max(...s.perStream.map((p) => p.droppedPct))) : '-',
         s ? f1(s.cpuMsPerFrame) : '-',
         s ? f1(s.rssMb) : '-',
-        s ? load(s.load) : '-',
+        s ? formatLoad(s.load) : '-',
       ]);
     }
     out.push(table(cap), '');
