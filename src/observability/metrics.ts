@@ -3,6 +3,7 @@ import type { StageName } from '../frame.js';
 import type { FrameOutputTiming } from '../pipeline/frameTimings.js';
 import type { RunStats } from '../pipeline/runStore.js';
 import { FLOW_STATES, type BlockedAt, type FlowReading } from '../pipeline/flow.js';
+import { withTimeout } from '../events/waker.js';
 
 /**
  * The process's Prometheus metrics (prom-client), served as OpenMetrics text (the format that carries
@@ -73,14 +74,6 @@ const LEASE_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 /** How long a scrape waits for a database-backed gauge before leaving it out. */
 const DB_GAUGE_TIMEOUT_MS = 1000;
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** The type declarations lack the constructor's content-type argument; setContentType says the same. */
 function openMetricsRegistry(): Registry<OpenMetricsContentType> {
@@ -268,7 +261,7 @@ export class SieMetrics {
         const e = engine();
         if (!e) return;
         try {
-          const backlog = await withTimeout(e.eventBacklog(), DB_GAUGE_TIMEOUT_MS);
+          const backlog = await withTimeout(e.eventBacklog(), DB_GAUGE_TIMEOUT_MS, `no answer in ${DB_GAUGE_TIMEOUT_MS} ms`);
           for (const [sink, n] of Object.entries(backlog)) this.set({ sink }, n);
         } catch {
           // The database is away: no value is better than a stale one (readiness says why).
@@ -293,7 +286,7 @@ export class SieMetrics {
         const a = api();
         if (!a) return;
         try {
-          for (const [state, n] of Object.entries(await withTimeout(a.runsByState(), DB_GAUGE_TIMEOUT_MS))) this.set({ state }, n);
+          for (const [state, n] of Object.entries(await withTimeout(a.runsByState(), DB_GAUGE_TIMEOUT_MS, `no answer in ${DB_GAUGE_TIMEOUT_MS} ms`))) this.set({ state }, n);
         } catch {
           // As for the backlog: absent rather than stale.
         }
