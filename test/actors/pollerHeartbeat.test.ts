@@ -45,13 +45,7 @@ describe('the heartbeat actor', () => {
         return new Promise<void>(() => undefined); // never done
       },
     };
-    let renewed = 0;
-    const heartbeat = startHeartbeat('hb', leaseTtlS, runs, () => renewed++);
-    try {
-      await expect.poll(() => renewed, { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
-    } finally {
-      heartbeat.stop();
-    }
+    await beatUntilRenewed('hb', leaseTtlS, runs, 6);
     // The later backstops found it in flight (and, after three TTLs, stuck: see the next test).
     expect(applying[0]).toBe(configId);
   });
@@ -88,14 +82,8 @@ describe('the heartbeat actor', () => {
         return applying.length === 1 ? new Promise<void>((resolve) => (finishFirst = resolve)) : new Promise<void>(() => undefined);
       },
     };
-    let renewed = 0;
-    const heartbeat = startHeartbeat('again', leaseTtlS, runs, () => renewed++);
-    try {
-      // Beats 0 and 3 check configs: the second ask comes while the first is in flight.
-      await expect.poll(() => renewed, { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
-    } finally {
-      heartbeat.stop();
-    }
+    // Beats 0 and 3 check configs: the second ask comes while the first is in flight.
+    await beatUntilRenewed('again', leaseTtlS, runs, 5);
     expect(applying).toHaveLength(1);
     // No heartbeat asks any more: only the ask that waited can apply it again.
     finishFirst();
@@ -187,6 +175,17 @@ async function engineWithStaleRun(engineId: string, leaseTtlS: number): Promise<
   await db.pool.query(`INSERT INTO config_versions (config_id, version, model_id, body) SELECT id, 2, $2, body FROM configs WHERE id = $1`, [configId, modelId]);
   await db.pool.query(`UPDATE configs SET version = 2 WHERE id = $1`, [configId]);
   return configId;
+}
+
+/** Runs the heartbeat until it has renewed the lease `renewals` times (10 s at most), then stops it. */
+async function beatUntilRenewed(engineId: string, leaseTtlS: number, runs: PollerRuns, renewals: number): Promise<void> {
+  let renewed = 0;
+  const heartbeat = startHeartbeat(engineId, leaseTtlS, runs, () => renewed++);
+  try {
+    await expect.poll(() => renewed, { timeout: 10_000 }).toBeGreaterThanOrEqual(renewals);
+  } finally {
+    heartbeat.stop();
+  }
 }
 
 function startHeartbeat(engineId: string, leaseTtlS: number, runs: PollerRuns, onRenewed: () => void = () => undefined) {
