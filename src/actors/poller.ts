@@ -261,7 +261,7 @@ function scheduleReclaim(d: PollerDeps, database: DatabaseSeen, shared: PollerSh
       .catch((err: unknown) => {
         // A claim of the dead engine that committed while this reclaim ran (migration 0012): the next
         // heartbeat sees the lease still expired and reclaims again, runs and all.
-        if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION) d.logger.info('reclaim raced a claim of the expired engine; trying again at the next heartbeat');
+        if (isEngineRowStillNamed(err)) d.logger.info('reclaim raced a claim of the expired engine; trying again at the next heartbeat');
         else d.logger.warn({ err: coerceError(err).message }, 'reclaim failed');
       });
   }, inMs + 50 + Math.random() * 100);
@@ -362,12 +362,14 @@ async function releaseActor(d: PollerDeps, claimInFlight: Promise<unknown>): Pro
   } catch (err) {
     // A run whose release failed still names us (migration 0012): the row stays, its lease runs out, and
     // another engine reclaims the run then, which is all a drain can still do for it.
-    if ((err as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw err;
+    if (!isEngineRowStillNamed(err)) throw err;
     d.logger.warn('engine stopped; some runs could not be released: another engine reclaims them when our lease expires');
     return;
   }
   d.logger.info('engine stopped; runs released');
 }
 
-/** SQLSTATE 23503: the engine row is still named by a run that is not finished (migration 0012). */
-const FOREIGN_KEY_VIOLATION = '23503';
+/** SQLSTATE 23503 on deleting an engine row: a run that is not finished still names it (migration 0012). */
+function isEngineRowStillNamed(err: unknown): boolean {
+  return (err as { code?: string }).code === '23503';
+}
